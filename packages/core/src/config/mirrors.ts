@@ -1,0 +1,177 @@
+/**
+ * `[[mirrors]]` entries: flattening nested `[[mirrors.mirrors]]` (children
+ * inherit every field of their parent and override what they set; `env`
+ * tables merge key by key; only leaves become jobs) and resolving a leaf into
+ * a MirrorConfig with tunasync's rules and defaults.
+ */
+import { join } from 'node:path';
+import type { ConfigIssue } from '../errors.js';
+import { parseSize } from '../size.js';
+import { STAGE1_PROFILES } from '../rsync.js';
+import type { MirrorConfig, WorkerGlobalConfig } from './worker-config.js';
+
+/** A raw `[[mirrors]]` table and where it was written. */
+export interface RawMirror {
+  fields: Record<string, unknown>;
+  file: string;
+  path: string;
+}
+
+/** Providers built into the worker. Any other value names a module exporting a custom provider. */
+export const BUILTIN_PROVIDERS = ['rsync', 'two-stage-rsync', 'command'] as const;
+
+/** A mirror name must be one safe path segment: letters, digits, `._+@~-`, not starting with `.` or `-`. */
+export const SAFE_MIRROR_NAME = /^[A-Za-z0-9_+@~][A-Za-z0-9._+@~-]*$/;
+
+/** Flattens nested mirrors into leaves, children inheriting from parents. */
+export function flattenMirrors(list: unknown, file: string, basePath = 'mirrors', parent?: Record<string, unknown>): RawMirror[] {
+  if (!Array.isArray(list)) return [];
+  const out: RawMirror[] = [];
+  list.forEach((entry: unknown, i) => {
+    if (entry === null || typeof entry !== 'object') return;
+    const own = entry as Record<string, unknown>;
+    const path = `${basePath}[${i}]`;
+    const merged: Record<string, unknown> = { ...(parent ?? {}), ...own };
+    delete merged.mirrors;
+    const parentEnv = parent?.env as Record<string, string> | undefined;
+    if (parentEnv && own.env) merged.env = { ...parentEnv, ...(own.env as Record<string, string>) };
+    if (Array.isArray(own.mirrors) && own.mirrors.length > 0) {
+      out.push(...flattenMirrors(own.mirrors, file, `${path}.mirrors`, merged));
+    } else {
+      out.push({ fields: merged, file, path });
+    }
+  });
+  return out;
+}
+
+const LOG_DIR_TEMPLATE = /\{\{\s*\.Name\s*\}\}/g;
+
+function strings(v: unknown): string[] {
+  return Array.isArray(v) ? (v as string[]).filter((s) => typeof s === 'string') : [];
+}
+function ints(v: unknown): number[] {
+  return Array.isArray(v) ? (v as number[]).filter((n) => typeof n === 'number') : [];
+}
+function text(v: unknown): string {
+  return typeof v === 'string' ? v : '';
+}
+function unique(list: number[]): number[] {
+  return [...new Set(list)];
+}
+
+function checkRegex(pattern: string, key: string, issue: (key: string, msg: string) => void, needGroup: boolean): void {
+  if (!pattern) return;
+  try {
+    const re = new RegExp(pattern);
+    if (needGroup && new RegExp(`${re.source}|`).exec('')!.length < 2) {
+      issue(key, 'must contain a capture group holding the size');
+    }
+  } catch (err) {
+    issue(key, `is not a valid regular expression: ${(err as Error).message}`);
+  }
+}
+
+/**
+ * Resolves one leaf mirror against the global settings. Problems are pushed
+ * to `issues` (the returned config is then not to be used).
+ */
+export function resolveMirror(raw: RawMirror, global: WorkerGlobalConfig, issues: ConfigIssue[]): MirrorConfig {
+  const f = raw.fields;
+  const issue = (key: string, message: string): void => {
+    issues.push({ file: raw.file, path: key ? `${raw.path}.${key}` : raw.path, message });
+  };
+  const name = text(f.name);
+  if (!name) issue('name', 'is required and must not be empty');
+  else if (!SAFE_MIRROR_NAME.test(name)) {
+    issue('name', `${JSON.stringify(name)} is not a safe directory name (use letters, digits and ._+@~-, not starting with . or -)`);
+  }
+  // tunasync's provider enum defaults to rsync when the key is absent.
+  const provider = text(f.provider) || 'rsync';
+  const isRsync = provider === 'rsync' || provider === 'two-stage-rsync';
+  const upstream = text(f.upstream);
+  if (isRsync) {
+    if (!upstream) issue('upstream', `is required for provider ${provider}`);
+    else if (!upstream.endsWith('/')) issue('upstream', `rsync upstream must end with "/" (got ${JSON.stringify(upstream)})`);
+  }
+  const command = text(f.command);
+  if (provider === 'command' && !command) issue('command', 'is required for provider command');
+  const stage1Profile = text(f.stage1_profile);
+  if (provider === 'two-stage-rsync' && !(stage1Profile in STAGE1_PROFILES)) {
+    const known = Object.keys(STAGE1_PROFILES).map((p) => JSON.stringify(p)).join(', ');
+    issue('stage1_profile', `${stage1Profile ? `unknown profile ${JSON.stringify(stage1Profile)}` : 'is required for two-stage-rsync'}; known: ${known}`);
+  }
+  const rsyncOverride = Array.isArray(f.rsync_override) ? strings(f.rsync_override) : undefined;
+  const rsyncOverrideOnly = f.rsync_override_only === true;
+  if (rsyncOverrideOnly && (!rsyncOverride || rsyncOverride.length === 0)) {
+    issue('rsync_override_only', 'needs a non-empty rsync_override');
+  }
+  const useIPv4 = f.use_ipv4 === true;
+  const useIPv6 = f.use_ipv6 === true;
+  if (useIPv4 && useIPv6) issue('use_ipv6', 'use_ipv4 and use_ipv6 cannot both be true');
+  checkRegex(text(f.fail_on_match), 'fail_on_match', issue, false);
+  checkRegex(text(f.size_pattern), 'size_pattern', issue, true);
+
+  let memoryLimit: number | undefined;
+  if (f.memory_limit !== undefined && f.memory_limit !== '') {
+    memoryLimit = parseSize(f.memory_limit as string | number);
+    if (memoryLimit === undefined) issue('memory_limit', `${JSON.stringify(f.memory_limit)} is not a size such as "256M" or "1.5G"`);
+  }
+
+  let mirrorDir = text(f.mirror_dir);
+  if (!mirrorDir) {
+    if (!global.mirrorDir) issue('mirror_dir', 'is not set here nor in [global] mirror_dir');
+    mirrorDir = join(global.mirrorDir, text(f.mirror_subdir), name);
+  }
+  const logDirTemplate = text(f.log_dir) || global.logDir;
+  if (!logDirTemplate) issue('log_dir', 'is not set here nor in [global] log_dir');
+  const logDir = logDirTemplate.replace(LOG_DIR_TEMPLATE, name);
+  const leftover = /\{\{[^}]*\}\}/.exec(logDir);
+  if (leftover) issue(f.log_dir ? 'log_dir' : '', `log_dir template ${leftover[0]} is not supported (only {{.Name}})`);
+
+  const role = text(f.role) || 'master';
+  const ownSuccess = strings(f.exec_on_success);
+  const ownFailure = strings(f.exec_on_failure);
+  const successExitCodes = unique([
+    ...global.successExitCodes,
+    ...ints(f.success_exit_codes),
+    ...(isRsync ? [...global.rsyncSuccessExitCodes, ...ints(f.rsync_success_exit_codes)] : []),
+  ]);
+
+  return {
+    name,
+    provider,
+    upstream,
+    interval: typeof f.interval === 'number' ? f.interval : global.interval,
+    retry: typeof f.retry === 'number' && f.retry > 0 ? f.retry : global.retry,
+    timeout: typeof f.timeout === 'number' && f.timeout > 0 ? f.timeout : global.timeout,
+    mirrorDir,
+    logDir,
+    env: { ...((f.env as Record<string, string> | undefined) ?? {}) },
+    role: role === 'slave' ? 'slave' : 'master',
+    isMaster: role !== 'slave',
+    execOnSuccess: [...(ownSuccess.length > 0 ? ownSuccess : global.execOnSuccess), ...strings(f.exec_on_success_extra)],
+    execOnFailure: [...(ownFailure.length > 0 ? ownFailure : global.execOnFailure), ...strings(f.exec_on_failure_extra)],
+    successExitCodes,
+    command,
+    failOnMatch: text(f.fail_on_match),
+    sizePattern: text(f.size_pattern),
+    useIPv4,
+    useIPv6,
+    excludeFile: text(f.exclude_file),
+    username: text(f.username),
+    password: text(f.password),
+    rsyncNoTimeout: f.rsync_no_timeout === true,
+    rsyncTimeout: typeof f.rsync_timeout === 'number' ? f.rsync_timeout : 0,
+    rsyncGlobalOptions: [...global.rsyncOptions],
+    rsyncOptions: strings(f.rsync_options),
+    rsyncOverride,
+    rsyncOverrideOnly,
+    stage1Profile,
+    memoryLimit,
+    dockerImage: text(f.docker_image),
+    dockerVolumes: strings(f.docker_volumes),
+    dockerOptions: strings(f.docker_options),
+    snapshotPath: text(f.snapshot_path),
+    source: { file: raw.file, path: raw.path },
+  };
+}

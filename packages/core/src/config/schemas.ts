@@ -1,0 +1,155 @@
+/**
+ * JSON Schemas of manager.conf, worker.conf and ctl.conf, exported so editors
+ * and other tools can validate the files too (TOML parsed to JSON). Unknown
+ * keys fail `additionalProperties`; the loaders report those as warnings and
+ * everything else as errors.
+ */
+
+const str = { type: 'string' } as const;
+const bool = { type: 'boolean' } as const;
+const strList = { type: 'array', items: { type: 'string' } } as const;
+const exitCodes = { type: 'array', items: { type: 'integer', minimum: 0, maximum: 255 } } as const;
+const port = { type: 'integer', minimum: 0, maximum: 65535 } as const;
+const nonNegative = { type: 'integer', minimum: 0 } as const;
+
+/** Schema of manager.conf. */
+export const managerConfigSchema = {
+  $id: 'https://tunasync-ts.invalid/schemas/manager.conf.json',
+  title: 'tunasync manager.conf',
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    debug: bool,
+    server: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { addr: str, port, ssl_cert: str, ssl_key: str, client_ca: str },
+    },
+    files: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { db_type: str, db_file: str, ca_cert: str },
+    },
+    auth: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        worker_token: str,
+        worker_tokens: { type: 'object', additionalProperties: { type: 'string', minLength: 1 } },
+        admin_tokens: { type: 'array', items: { type: 'string', minLength: 1 } },
+        public_read: bool,
+      },
+    },
+  },
+} as const;
+
+/** Schema of one `[[mirrors]]` entry (recursive through `mirrors`). */
+export const mirrorConfigSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    name: str,
+    provider: { type: 'string', minLength: 1 },
+    upstream: str,
+    interval: { type: 'integer', minimum: 1 },
+    retry: nonNegative,
+    timeout: nonNegative,
+    mirror_dir: str,
+    mirror_subdir: str,
+    log_dir: str,
+    env: { type: 'object', additionalProperties: { type: 'string' } },
+    role: { type: 'string', enum: ['master', 'slave', ''] },
+    exec_on_success: strList,
+    exec_on_failure: strList,
+    exec_on_success_extra: strList,
+    exec_on_failure_extra: strList,
+    success_exit_codes: exitCodes,
+    rsync_success_exit_codes: exitCodes,
+    command: str,
+    fail_on_match: str,
+    size_pattern: str,
+    use_ipv6: bool,
+    use_ipv4: bool,
+    exclude_file: str,
+    username: str,
+    password: str,
+    rsync_no_timeout: bool,
+    rsync_timeout: nonNegative,
+    rsync_options: strList,
+    rsync_override: strList,
+    rsync_override_only: bool,
+    stage1_profile: str,
+    memory_limit: { type: ['string', 'integer'] },
+    docker_image: str,
+    docker_volumes: strList,
+    docker_options: strList,
+    snapshot_path: str,
+    mirrors: { type: 'array', items: { $ref: '#/$defs/mirror' } },
+  },
+} as const;
+
+/** Schema of worker.conf (also of an `include_mirrors` file, which holds only `mirrors`). */
+export const workerConfigSchema = {
+  $id: 'https://tunasync-ts.invalid/schemas/worker.conf.json',
+  title: 'tunasync worker.conf',
+  type: 'object',
+  additionalProperties: false,
+  $defs: { mirror: mirrorConfigSchema },
+  properties: {
+    global: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        name: str,
+        log_dir: str,
+        mirror_dir: str,
+        concurrent: { type: 'integer', minimum: 1 },
+        interval: { type: 'integer', minimum: 1 },
+        retry: nonNegative,
+        timeout: nonNegative,
+        rsync_options: strList,
+        exec_on_success: strList,
+        exec_on_failure: strList,
+        dangerous_global_success_exit_codes: exitCodes,
+        dangerous_global_rsync_success_exit_codes: exitCodes,
+      },
+    },
+    manager: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { api_base: str, api_base_list: strList, ca_cert: str, token: str },
+    },
+    server: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { hostname: str, listen_addr: str, listen_port: port, ssl_cert: str, ssl_key: str },
+    },
+    cgroup: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { enable: bool, base_path: str, group: str, subsystem: str },
+    },
+    docker: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { enable: bool, volumes: strList, options: strList },
+    },
+    zfs: { type: 'object', additionalProperties: false, properties: { enable: bool, zpool: str } },
+    btrfs_snapshot: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { enable: bool, snapshot_path: str },
+    },
+    include: { type: 'object', additionalProperties: false, properties: { include_mirrors: str } },
+    mirrors: { type: 'array', items: { $ref: '#/$defs/mirror' } },
+  },
+} as const;
+
+/** Schema of ctl.conf. */
+export const ctlConfigSchema = {
+  $id: 'https://tunasync-ts.invalid/schemas/ctl.conf.json',
+  title: 'tunasync ctl.conf',
+  type: 'object',
+  additionalProperties: false,
+  properties: { manager_addr: str, manager_port: port, ca_cert: str, token: str },
+} as const;

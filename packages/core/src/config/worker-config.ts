@@ -1,0 +1,256 @@
+/**
+ * worker.conf: tunasync's keys and rules (wire-protocol.md), with nested
+ * mirrors, `include_mirrors` globs, `{{.Name}}` in log_dir, exit-code merging
+ * and defaults. Every problem names the file, the key path and the reason;
+ * unknown keys are warnings.
+ */
+import { dirname, isAbsolute, resolve, sep } from 'node:path';
+import { globSync } from 'tinyglobby';
+import { ConfigError, type ConfigIssue } from '../errors.js';
+import { ajv } from '../validate.js';
+import { checkAgainstSchema, table, type Loaded } from './check.js';
+import { flattenMirrors, resolveMirror, type RawMirror } from './mirrors.js';
+import { workerConfigSchema } from './schemas.js';
+import { parseToml, readTomlFile, type TomlTable } from './toml-file.js';
+import { formatConfigIssue } from '../errors.js';
+
+/** `[global]`, defaults applied. */
+export interface WorkerGlobalConfig {
+  /** The worker's id at the manager. */
+  name: string;
+  /** Log directory template (may hold `{{.Name}}`). */
+  logDir: string;
+  mirrorDir: string;
+  /** Jobs running at once (default 10). */
+  concurrent: number;
+  /** Minutes between runs (default 120). */
+  interval: number;
+  /** Tries per run (default 2, as tunasync). */
+  retry: number;
+  /** Seconds a try may take; 0 = no limit. */
+  timeout: number;
+  rsyncOptions: string[];
+  execOnSuccess: string[];
+  execOnFailure: string[];
+  /** `dangerous_global_success_exit_codes`. */
+  successExitCodes: number[];
+  /** `dangerous_global_rsync_success_exit_codes`. */
+  rsyncSuccessExitCodes: number[];
+}
+
+/** One job, resolved: every inherited and global value applied. */
+export interface MirrorConfig {
+  name: string;
+  /** `rsync`, `two-stage-rsync`, `command`, or a module exporting a custom provider. */
+  provider: string;
+  upstream: string;
+  /** Minutes between runs. */
+  interval: number;
+  /** Tries per run. */
+  retry: number;
+  /** Seconds per try; 0 = no limit. */
+  timeout: number;
+  /** The job's directory. */
+  mirrorDir: string;
+  /** The job's log directory, `{{.Name}}` substituted. */
+  logDir: string;
+  env: Record<string, string>;
+  role: 'master' | 'slave';
+  isMaster: boolean;
+  /** Commands run after success: the mirror's own list, or the global one, plus `_extra`. */
+  execOnSuccess: string[];
+  execOnFailure: string[];
+  /** Exit codes that count as success (global and mirror lists merged; rsync lists for rsync providers). */
+  successExitCodes: number[];
+  command: string;
+  failOnMatch: string;
+  sizePattern: string;
+  useIPv4: boolean;
+  useIPv6: boolean;
+  excludeFile: string;
+  username: string;
+  password: string;
+  rsyncNoTimeout: boolean;
+  rsyncTimeout: number;
+  /** `[global] rsync_options`, placed before the mirror's. */
+  rsyncGlobalOptions: string[];
+  rsyncOptions: string[];
+  /** Replaces the default rsync options when set. */
+  rsyncOverride: string[] | undefined;
+  rsyncOverrideOnly: boolean;
+  stage1Profile: string;
+  /** Bytes, from `memory_limit`. */
+  memoryLimit: number | undefined;
+  dockerImage: string;
+  dockerVolumes: string[];
+  dockerOptions: string[];
+  snapshotPath: string;
+  /** Where the mirror was written (file and key path), for messages. */
+  source: { file: string; path: string };
+}
+
+/** The whole worker.conf, resolved. */
+export interface WorkerConfig {
+  /** The main config file. */
+  file: string;
+  global: WorkerGlobalConfig;
+  manager: {
+    /** Every manager to report to: `api_base_list`, else `[api_base]`. */
+    apiBaseList: string[];
+    caCert: string;
+    /** Bearer token sent to the managers. */
+    token: string;
+  };
+  server: { hostname: string; listenAddr: string; listenPort: number; sslCert: string; sslKey: string };
+  cgroup: { enable: boolean; basePath: string; group: string; subsystem: string };
+  docker: { enable: boolean; volumes: string[]; options: string[] };
+  zfs: { enable: boolean; zpool: string };
+  btrfsSnapshot: { enable: boolean; snapshotPath: string };
+  include: { includeMirrors: string; files: string[] };
+  /** Leaf mirrors in file order, then included files in sorted order. */
+  mirrors: MirrorConfig[];
+}
+
+/** Default manager address when worker.conf names none. */
+export const DEFAULT_API_BASE = 'http://127.0.0.1:14242';
+
+const validateWorker = ajv.compile(workerConfigSchema);
+
+const s = (o: Record<string, unknown>, k: string, d = ''): string => (typeof o[k] === 'string' ? (o[k] as string) : d);
+const n = (o: Record<string, unknown>, k: string, d: number): number => (typeof o[k] === 'number' && o[k] !== 0 ? (o[k] as number) : d);
+const b = (o: Record<string, unknown>, k: string): boolean => o[k] === true;
+const list = <T>(o: Record<string, unknown>, k: string): T[] => (Array.isArray(o[k]) ? [...(o[k] as T[])] : []);
+
+function buildGlobal(doc: TomlTable): WorkerGlobalConfig {
+  const g = table(doc, 'global');
+  return {
+    name: s(g, 'name'),
+    logDir: s(g, 'log_dir'),
+    mirrorDir: s(g, 'mirror_dir'),
+    concurrent: n(g, 'concurrent', 10),
+    interval: n(g, 'interval', 120),
+    retry: n(g, 'retry', 2),
+    timeout: n(g, 'timeout', 0),
+    rsyncOptions: list(g, 'rsync_options'),
+    execOnSuccess: list(g, 'exec_on_success'),
+    execOnFailure: list(g, 'exec_on_failure'),
+    successExitCodes: list(g, 'dangerous_global_success_exit_codes'),
+    rsyncSuccessExitCodes: list(g, 'dangerous_global_rsync_success_exit_codes'),
+  };
+}
+
+/** Splits a glob into the directory before its first wildcard and the rest, so only that directory is searched. */
+function splitGlob(pattern: string): { base: string; rest: string } {
+  const parts = pattern.split('/');
+  const i = parts.findIndex((p) => /[*?[\]{}]/.test(p));
+  if (i < 0) return { base: dirname(pattern) || '.', rest: parts.at(-1)! };
+  return { base: parts.slice(0, i).join('/') || (pattern.startsWith('/') ? '/' : '.'), rest: parts.slice(i).join('/') };
+}
+
+/** Files matching `include_mirrors` (relative to the config file's directory), sorted. */
+function includedFiles(pattern: string, configFile: string): string[] {
+  const abs = isAbsolute(pattern) ? pattern : resolve(dirname(configFile), pattern);
+  const { base, rest } = splitGlob(abs.split(sep).join('/'));
+  return globSync(rest, { cwd: base, absolute: true, onlyFiles: true }).sort();
+}
+
+function isHttpUrl(u: string): boolean {
+  try {
+    const url = new URL(u);
+    return url.protocol === 'http:' || url.protocol === 'https:';
+  } catch {
+    return false;
+  }
+}
+
+function build(doc: TomlTable, file: string, readInclude: (f: string) => TomlTable): Loaded<WorkerConfig> {
+  const errors: ConfigIssue[] = [];
+  const warnings: ConfigIssue[] = [];
+  const check = (data: unknown, f: string): void => {
+    const r = checkAgainstSchema(validateWorker, data, f);
+    errors.push(...r.errors);
+    warnings.push(...r.warnings);
+  };
+  check(doc, file);
+  const global = buildGlobal(doc);
+  if (!global.name) errors.push({ file, path: 'global.name', message: 'is required: it is the worker id at the manager' });
+
+  const raws: RawMirror[] = flattenMirrors(doc.mirrors, file);
+  const includeTable = table(doc, 'include');
+  const includeMirrors = s(includeTable, 'include_mirrors');
+  const files = includeMirrors ? includedFiles(includeMirrors, file) : [];
+  for (const inc of files) {
+    try {
+      const incDoc = readInclude(inc);
+      check(incDoc, inc);
+      for (const key of Object.keys(incDoc)) {
+        if (key !== 'mirrors') warnings.push({ file: inc, path: key, message: 'ignored: an included file only holds [[mirrors]]' });
+      }
+      raws.push(...flattenMirrors(incDoc.mirrors, inc));
+    } catch (err) {
+      if (err instanceof ConfigError) errors.push(...err.issues);
+      else throw err;
+    }
+  }
+
+  const mirrors = raws.map((raw) => resolveMirror(raw, global, errors));
+  const seen = new Map<string, RawMirror>();
+  raws.forEach((raw, i) => {
+    const name = mirrors[i]!.name;
+    if (!name) return;
+    const first = seen.get(name);
+    if (first) {
+      errors.push({ file: raw.file, path: `${raw.path}.name`, message: `duplicate mirror name ${JSON.stringify(name)} (first at ${first.file}: ${first.path})` });
+    } else seen.set(name, raw);
+  });
+
+  const m = table(doc, 'manager');
+  const apiBaseList = list<string>(m, 'api_base_list');
+  if (apiBaseList.length === 0) apiBaseList.push(s(m, 'api_base') || DEFAULT_API_BASE);
+  apiBaseList.forEach((u, i) => {
+    if (!isHttpUrl(u)) {
+      const path = list(m, 'api_base_list').length > 0 ? `manager.api_base_list[${i}]` : 'manager.api_base';
+      errors.push({ file, path, message: `${JSON.stringify(u)} is not an http:// or https:// URL` });
+    }
+  });
+
+  if (errors.length > 0) throw new ConfigError(errors);
+  const srv = table(doc, 'server');
+  const cg = table(doc, 'cgroup');
+  const dk = table(doc, 'docker');
+  const zfs = table(doc, 'zfs');
+  const bt = table(doc, 'btrfs_snapshot');
+  const config: WorkerConfig = {
+    file,
+    global,
+    manager: { apiBaseList: apiBaseList.map((u) => u.replace(/\/+$/, '')), caCert: s(m, 'ca_cert'), token: s(m, 'token') },
+    server: {
+      hostname: s(srv, 'hostname', 'localhost'),
+      listenAddr: s(srv, 'listen_addr', '127.0.0.1'),
+      listenPort: typeof srv.listen_port === 'number' ? srv.listen_port : 6000,
+      sslCert: s(srv, 'ssl_cert'),
+      sslKey: s(srv, 'ssl_key'),
+    },
+    cgroup: { enable: b(cg, 'enable'), basePath: s(cg, 'base_path', '/sys/fs/cgroup'), group: s(cg, 'group'), subsystem: s(cg, 'subsystem', 'cpu') },
+    docker: { enable: b(dk, 'enable'), volumes: list(dk, 'volumes'), options: list(dk, 'options') },
+    zfs: { enable: b(zfs, 'enable'), zpool: s(zfs, 'zpool') },
+    btrfsSnapshot: { enable: b(bt, 'enable'), snapshotPath: s(bt, 'snapshot_path') },
+    include: { includeMirrors, files },
+    mirrors,
+  };
+  return { config, warnings: warnings.map(formatConfigIssue) };
+}
+
+/**
+ * Loads worker.conf and its included mirror files. Throws a ConfigError
+ * listing every problem (file, key path, reason); returns the resolved
+ * config and warnings (unknown keys) otherwise.
+ */
+export function loadWorkerConfig(file: string): Loaded<WorkerConfig> {
+  return build(readTomlFile(file), file, readTomlFile);
+}
+
+/** Like loadWorkerConfig, from TOML text; `file` names it in messages and anchors relative include globs. */
+export function parseWorkerConfig(text: string, file = '<worker.conf>'): Loaded<WorkerConfig> {
+  return build(parseToml(text, file), file, readTomlFile);
+}

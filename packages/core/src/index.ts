@@ -1,0 +1,23 @@
+/**
+ * @tunasync/core: what every tunasync-ts component and every custom provider
+ * imports. Nothing here listens or spawns.
+ */
+export * from './errors.js';
+export * from './status.js';
+export * from './time.js';
+export * from './wire.js';
+export * from './job-state.js';
+export type * from './provider.js';
+export type * from './store.js';
+export * from './size.js';
+export * from './rsync.js';
+export * from './logger.js';
+export * from './http-client.js';
+export { ajv, pointerToPath, describeAjvErrors, assertValid, type SchemaProblem } from './validate.js';
+export * from './config/schemas.js';
+export type { Loaded } from './config/check.js';
+export * from './config/manager-config.js';
+export * from './config/ctl-config.js';
+export * from './config/worker-config.js';
+export { BUILTIN_PROVIDERS, SAFE_MIRROR_NAME } from './config/mirrors.js';
+export { parseToml, readTomlFile, type TomlTable } from './config/toml-file.js';

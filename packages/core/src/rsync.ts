@@ -1,0 +1,169 @@
+/**
+ * rsync knowledge shared by the worker and by tools: the command lines of the
+ * `rsync` and `two-stage-rsync` providers (pure functions of a mirror's
+ * config), stage-1 profiles, exit-code meanings and the size in a log.
+ */
+import type { MirrorConfig } from './config/worker-config.js';
+import { normalizeSize } from './size.js';
+
+/** The safe base options of every rsync run (no deletion). */
+export const RSYNC_SAFE_OPTIONS: readonly string[] = [
+  '-aHvh', '--no-o', '--no-g', '--stats',
+  '--filter', 'risk .~tmp~/', '--exclude', '.~tmp~/',
+  '--safe-links',
+];
+
+/** tunasync's default rsync options, before `--timeout`. */
+export const RSYNC_DEFAULT_OPTIONS: readonly string[] = [
+  '-aHvh', '--no-o', '--no-g', '--stats',
+  '--filter', 'risk .~tmp~/', '--exclude', '.~tmp~/',
+  '--delete', '--delete-after', '--delay-updates',
+  '--safe-links',
+];
+
+/** Default `--timeout` in seconds. */
+export const RSYNC_DEFAULT_TIMEOUT = 120;
+
+/**
+ * Stage-1 excludes of two-stage-rsync: stage 1 fetches the pool without the
+ * index files, so clients never see an index that names missing packages.
+ * (After Debian's ftpsync.)
+ */
+export const STAGE1_PROFILES: Readonly<Record<string, readonly string[]>> = {
+  debian: [
+    '--include=*.diff/',
+    '--include=by-hash/',
+    '--exclude=*.diff/Index',
+    '--exclude=Contents*',
+    '--exclude=Packages*',
+    '--exclude=Sources*',
+    '--exclude=Release*',
+    '--exclude=InRelease',
+    '--exclude=i18n/*',
+    '--exclude=dep11/*',
+    '--exclude=installer-*/current',
+    '--exclude=ls-lR*',
+  ],
+  'debian-oldstyle': [
+    '--exclude=Packages*',
+    '--exclude=Sources*',
+    '--exclude=Release*',
+    '--exclude=InRelease',
+    '--exclude=i18n/*',
+    '--exclude=ls-lR*',
+    '--exclude=dep11/*',
+  ],
+};
+
+/** The parts of a mirror's config the rsync command line depends on. */
+export type RsyncMirrorOptions = Pick<
+  MirrorConfig,
+  | 'command'
+  | 'upstream'
+  | 'mirrorDir'
+  | 'useIPv4'
+  | 'useIPv6'
+  | 'excludeFile'
+  | 'rsyncNoTimeout'
+  | 'rsyncTimeout'
+  | 'rsyncGlobalOptions'
+  | 'rsyncOptions'
+  | 'rsyncOverride'
+  | 'rsyncOverrideOnly'
+  | 'stage1Profile'
+>;
+
+function tail(m: RsyncMirrorOptions): string[] {
+  const out: string[] = [];
+  if (!m.rsyncNoTimeout) out.push(`--timeout=${m.rsyncTimeout > 0 ? m.rsyncTimeout : RSYNC_DEFAULT_TIMEOUT}`);
+  if (m.useIPv6) out.push('-6');
+  else if (m.useIPv4) out.push('-4');
+  if (m.excludeFile) out.push('--exclude-from', m.excludeFile);
+  return out;
+}
+
+/** The rsync program: the mirror's `command` if set, else `rsync`. */
+export function rsyncProgram(m: Pick<MirrorConfig, 'command'>): string {
+  return m.command || 'rsync';
+}
+
+/**
+ * Options of the `rsync` provider: the defaults (or `rsync_override`), then
+ * `--timeout`, `-6`/`-4`, `--exclude-from`, the global then the mirror's
+ * `rsync_options`. With `rsync_override_only`, exactly `rsync_override`.
+ */
+export function buildRsyncOptions(m: RsyncMirrorOptions): string[] {
+  if (m.rsyncOverrideOnly && m.rsyncOverride) return [...m.rsyncOverride];
+  const base = m.rsyncOverride ? [...m.rsyncOverride] : [...RSYNC_DEFAULT_OPTIONS];
+  return [...base, ...tail(m), ...m.rsyncGlobalOptions, ...m.rsyncOptions];
+}
+
+/** Full argv of the `rsync` provider: program, options, upstream, directory. */
+export function buildRsyncArgv(m: RsyncMirrorOptions): string[] {
+  return [rsyncProgram(m), ...buildRsyncOptions(m), m.upstream, m.mirrorDir];
+}
+
+/**
+ * Options of one stage of `two-stage-rsync`. Stage 1: the safe options (no
+ * deletion) plus the profile's excludes; stage 2: the full set, as the
+ * `rsync` provider builds it. Throws on an unknown profile.
+ */
+export function buildTwoStageOptions(m: RsyncMirrorOptions, stage: 1 | 2): string[] {
+  if (stage === 2) return buildRsyncOptions(m);
+  const profile = STAGE1_PROFILES[m.stage1Profile];
+  if (!profile) throw new Error(`unknown stage1_profile ${JSON.stringify(m.stage1Profile)}`);
+  return [...RSYNC_SAFE_OPTIONS, ...profile, ...tail(m)];
+}
+
+/** Full argv of one stage of `two-stage-rsync`. */
+export function buildTwoStageArgv(m: RsyncMirrorOptions, stage: 1 | 2): string[] {
+  return [rsyncProgram(m), ...buildTwoStageOptions(m, stage), m.upstream, m.mirrorDir];
+}
+
+/** What each rsync exit code means (rsync(1), EXIT VALUES). */
+export const RSYNC_EXIT_CODES: Readonly<Record<number, string>> = {
+  0: 'success',
+  1: 'syntax or usage error',
+  2: 'protocol incompatibility',
+  3: 'errors selecting input/output files, dirs',
+  4: 'requested action not supported',
+  5: 'error starting client-server protocol',
+  6: 'daemon unable to append to log-file',
+  10: 'error in socket I/O',
+  11: 'error in file I/O',
+  12: 'error in rsync protocol data stream',
+  13: 'errors with program diagnostics',
+  14: 'error in IPC code',
+  20: 'received SIGUSR1 or SIGINT',
+  21: 'some error returned by waitpid()',
+  22: 'error allocating core memory buffers',
+  23: 'partial transfer due to error',
+  24: 'partial transfer due to vanished source files',
+  25: 'the --max-delete limit stopped deletions',
+  30: 'timeout in data send/receive',
+  35: 'timeout waiting for daemon connection',
+};
+
+/** A line for the log explaining an rsync exit code (`rsync exited with code 23: partial transfer due to error`). */
+export function rsyncExitMessage(code: number): string {
+  return `rsync exited with code ${code}: ${RSYNC_EXIT_CODES[code] ?? 'unknown error'}`;
+}
+
+/** Matches rsync's `--stats` total line; the captured size may carry a unit (`-h`) or commas. */
+export const RSYNC_TOTAL_SIZE_LINE = /^Total file size: ([0-9][0-9.,]*[KMGTPE]?) bytes/;
+
+/**
+ * The size from one line of an rsync log, or undefined. Feed every line and
+ * keep the last defined result: that is the size tunasync reports.
+ */
+export function rsyncSizeFromLine(line: string): string | undefined {
+  const m = RSYNC_TOTAL_SIZE_LINE.exec(line.trim());
+  return m ? normalizeSize(m[1]!) : undefined;
+}
+
+/** The size of the last `Total file size: X bytes` line of a log text, or undefined. */
+export function extractRsyncSize(log: string): string | undefined {
+  let size: string | undefined;
+  for (const line of log.split('\n')) size = rsyncSizeFromLine(line) ?? size;
+  return size;
+}

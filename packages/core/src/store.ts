@@ -1,0 +1,49 @@
+/**
+ * What the manager persists, as an interface: SQLite implements it in the
+ * manager package; a PostgreSQL or Redis store implements the same contract
+ * (and must pass the manager's `describeJobStore` conformance suite).
+ *
+ * Every method is async so network-backed stores fit. Each call is atomic on
+ * its own; `updateMirrorStatus` is a read-modify-write in one transaction.
+ */
+import type { MirrorSchedule, MirrorStatus, WorkerStatus } from './wire.js';
+
+/** Persistence for workers and their jobs' statuses. */
+export interface JobStore {
+  /** Every registered worker, ordered by id. */
+  listWorkers(): Promise<WorkerStatus[]>;
+  /** One worker, or undefined when not registered. */
+  getWorker(workerId: string): Promise<WorkerStatus | undefined>;
+  /** Inserts or replaces a worker; returns what was stored. */
+  createWorker(worker: WorkerStatus): Promise<WorkerStatus>;
+  /** Sets a worker's `last_online`; returns it, or undefined when not registered. */
+  refreshWorker(workerId: string, at: Date): Promise<WorkerStatus | undefined>;
+  /** Removes a worker (its jobs stay, as in tunasync); false when it was not there. */
+  deleteWorker(workerId: string): Promise<boolean>;
+
+  /** One job's status, or undefined. */
+  getMirrorStatus(workerId: string, mirrorId: string): Promise<MirrorStatus | undefined>;
+  /**
+   * Atomically reads a job's status (undefined when new), computes the next
+   * one with `update` (pure, synchronous) and stores it; returns what was stored.
+   */
+  updateMirrorStatus(
+    workerId: string,
+    mirrorId: string,
+    update: (previous: MirrorStatus | undefined) => MirrorStatus,
+  ): Promise<MirrorStatus>;
+  /** A worker's jobs, ordered by name. */
+  listMirrorStatus(workerId: string): Promise<MirrorStatus[]>;
+  /** Every job of every worker, ordered by worker then name. */
+  listAllMirrorStatus(): Promise<MirrorStatus[]>;
+  /**
+   * Sets `next_schedule` of each named job of a worker in one transaction;
+   * jobs the store does not know are skipped. Returns how many were updated.
+   */
+  setSchedules(workerId: string, schedules: MirrorSchedule[]): Promise<number>;
+  /** Deletes every job whose status is `disabled`; returns how many. */
+  flushDisabledJobs(): Promise<number>;
+
+  /** Releases the store; further calls fail. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,427 @@
+/**
+ * The JSON shapes of tunasync's HTTP API (wire-protocol.md), as TypeScript
+ * types, with parse functions (unknown JSON → typed value, or a
+ * ValidationError naming the field) and serialise functions (typed value →
+ * the exact JSON tunasync sends). Domain objects use camelCase and `Date`;
+ * the `*JSON` types are the snake_case wire form.
+ */
+import { COMMAND_VERBS, SYNC_STATUSES, type CommandVerb, type SyncStatus } from './status.js';
+import {
+  formatRfc3339,
+  formatWebTime,
+  parseRfc3339,
+  parseWebTime,
+  unixSeconds,
+  zeroTime,
+} from './time.js';
+import { ajv, assertValid } from './validate.js';
+
+/** A mirror job's status as the manager stores it and `GET /workers/:id/jobs` returns it. */
+export interface MirrorStatus {
+  name: string;
+  worker: string;
+  isMaster: boolean;
+  status: SyncStatus;
+  lastUpdate: Date;
+  lastStarted: Date;
+  lastEnded: Date;
+  nextSchedule: Date;
+  upstream: string;
+  /** Free text such as `23.4G`; `unknown` when not known. */
+  size: string;
+  errorMsg: string;
+}
+
+/** Wire form of MirrorStatus. */
+export interface MirrorStatusJSON {
+  name: string;
+  worker: string;
+  is_master: boolean;
+  status: SyncStatus;
+  last_update: string;
+  last_started: string;
+  last_ended: string;
+  next_schedule: string;
+  upstream: string;
+  size: string;
+  error_msg: string;
+}
+
+/** What a public status page reads from `GET /jobs`: MirrorStatus without worker and error. */
+export type WebMirrorStatus = Omit<MirrorStatus, 'worker' | 'errorMsg'>;
+
+/** Wire form of WebMirrorStatus: text times in the web layout plus Unix `*_ts`. */
+export interface WebMirrorStatusJSON {
+  name: string;
+  is_master: boolean;
+  status: SyncStatus;
+  last_update: string;
+  last_update_ts: number;
+  last_started: string;
+  last_started_ts: number;
+  last_ended: string;
+  last_ended_ts: number;
+  next_schedule: string;
+  next_schedule_ts: number;
+  upstream: string;
+  size: string;
+}
+
+/** A registered worker. */
+export interface WorkerStatus {
+  id: string;
+  /** The worker's control-server URL, where the manager posts commands. */
+  url: string;
+  token: string;
+  lastOnline: Date;
+  lastRegister: Date;
+}
+
+/** Wire form of WorkerStatus. */
+export interface WorkerStatusJSON {
+  id: string;
+  url: string;
+  token: string;
+  last_online: string;
+  last_register: string;
+}
+
+/** A command from a client (tunasynctl) to the manager: `POST /cmd`. */
+export interface ClientCmd {
+  cmd: CommandVerb;
+  mirrorId: string;
+  workerId: string;
+  args: string[];
+  options: Record<string, boolean>;
+}
+
+/** Wire form of ClientCmd. */
+export interface ClientCmdJSON {
+  cmd: CommandVerb;
+  mirror_id: string;
+  worker_id: string;
+  args: string[];
+  options: Record<string, boolean>;
+}
+
+/** A command from the manager to a worker's control server: `POST /`. */
+export type WorkerCmd = Omit<ClientCmd, 'workerId'>;
+
+/** Wire form of WorkerCmd. */
+export type WorkerCmdJSON = Omit<ClientCmdJSON, 'worker_id'>;
+
+/** One job's next run, as a worker reports it. */
+export interface MirrorSchedule {
+  name: string;
+  nextSchedule: Date;
+}
+
+/** Wire form of the `POST /workers/:id/schedules` body. */
+export interface MirrorSchedulesJSON {
+  schedules: { name: string; next_schedule: string }[];
+}
+
+/** Body of `POST /workers/:id/jobs/:job/size`. */
+export interface SizeUpdate {
+  name: string;
+  size: string;
+}
+
+const timeString = { type: 'string' } as const;
+// Go marshals a nil slice or map as null; accept it as empty.
+const stringList = { type: ['array', 'null'], items: { type: 'string' } } as const;
+const boolMap = { type: ['object', 'null'], additionalProperties: { type: 'boolean' } } as const;
+
+const mirrorStatusSchema = {
+  type: 'object',
+  required: ['name', 'status'],
+  properties: {
+    name: { type: 'string' },
+    worker: { type: 'string' },
+    is_master: { type: 'boolean' },
+    status: { type: 'string', enum: [...SYNC_STATUSES] },
+    last_update: timeString,
+    last_started: timeString,
+    last_ended: timeString,
+    next_schedule: timeString,
+    upstream: { type: 'string' },
+    size: { type: 'string' },
+    error_msg: { type: 'string' },
+  },
+} as const;
+
+const webMirrorStatusSchema = {
+  type: 'object',
+  required: ['name', 'status'],
+  properties: {
+    name: { type: 'string' },
+    is_master: { type: 'boolean' },
+    status: { type: 'string', enum: [...SYNC_STATUSES] },
+    last_update: timeString,
+    last_update_ts: { type: 'integer' },
+    last_started: timeString,
+    last_started_ts: { type: 'integer' },
+    last_ended: timeString,
+    last_ended_ts: { type: 'integer' },
+    next_schedule: timeString,
+    next_schedule_ts: { type: 'integer' },
+    upstream: { type: 'string' },
+    size: { type: 'string' },
+  },
+} as const;
+
+const workerStatusSchema = {
+  type: 'object',
+  required: ['id'],
+  properties: {
+    id: { type: 'string' },
+    url: { type: 'string' },
+    token: { type: 'string' },
+    last_online: timeString,
+    last_register: timeString,
+  },
+} as const;
+
+const workerCmdProps = {
+  cmd: { type: 'string', enum: [...COMMAND_VERBS] },
+  mirror_id: { type: 'string' },
+  args: stringList,
+  options: boolMap,
+} as const;
+
+const clientCmdSchema = {
+  type: 'object',
+  required: ['cmd', 'worker_id'],
+  properties: { ...workerCmdProps, worker_id: { type: 'string', minLength: 1 } },
+} as const;
+
+const workerCmdSchema = { type: 'object', required: ['cmd'], properties: workerCmdProps } as const;
+
+const schedulesSchema = {
+  type: 'object',
+  required: ['schedules'],
+  properties: {
+    schedules: {
+      type: ['array', 'null'],
+      items: {
+        type: 'object',
+        required: ['name', 'next_schedule'],
+        properties: { name: { type: 'string', minLength: 1 }, next_schedule: timeString },
+      },
+    },
+  },
+} as const;
+
+const sizeUpdateSchema = {
+  type: 'object',
+  required: ['name', 'size'],
+  properties: { name: { type: 'string' }, size: { type: 'string' } },
+} as const;
+
+/** JSON Schemas of the wire shapes (fields are typed; unknown extra fields are allowed, as Go ignores them). */
+export const wireSchemas: Readonly<Record<WireShapeName, Readonly<Record<string, unknown>>>> = {
+  MirrorStatus: mirrorStatusSchema,
+  WebMirrorStatus: webMirrorStatusSchema,
+  WorkerStatus: workerStatusSchema,
+  ClientCmd: clientCmdSchema,
+  WorkerCmd: workerCmdSchema,
+  MirrorSchedules: schedulesSchema,
+  SizeUpdate: sizeUpdateSchema,
+};
+
+/** Names of the wire shapes. */
+export type WireShapeName =
+  | 'MirrorStatus'
+  | 'WebMirrorStatus'
+  | 'WorkerStatus'
+  | 'ClientCmd'
+  | 'WorkerCmd'
+  | 'MirrorSchedules'
+  | 'SizeUpdate';
+
+type Loose = Record<string, unknown>;
+const validators = {
+  MirrorStatus: ajv.compile<Loose>(mirrorStatusSchema),
+  WebMirrorStatus: ajv.compile<Loose>(webMirrorStatusSchema),
+  WorkerStatus: ajv.compile<Loose>(workerStatusSchema),
+  ClientCmd: ajv.compile<Loose>(clientCmdSchema),
+  WorkerCmd: ajv.compile<Loose>(workerCmdSchema),
+  MirrorSchedules: ajv.compile<Loose>(schedulesSchema),
+  SizeUpdate: ajv.compile<SizeUpdate>(sizeUpdateSchema),
+};
+
+function str(o: Loose, key: string): string {
+  return typeof o[key] === 'string' ? (o[key] as string) : '';
+}
+
+function time(o: Loose, key: string): Date {
+  return o[key] === undefined ? zeroTime() : parseRfc3339(o[key], key);
+}
+
+/** Parses a MirrorStatus body; missing fields take Go's zero values. */
+export function parseMirrorStatus(json: unknown): MirrorStatus {
+  assertValid(validators.MirrorStatus, json, 'MirrorStatus');
+  return {
+    name: str(json, 'name'),
+    worker: str(json, 'worker'),
+    isMaster: json.is_master === undefined ? true : Boolean(json.is_master),
+    status: json.status as SyncStatus,
+    lastUpdate: time(json, 'last_update'),
+    lastStarted: time(json, 'last_started'),
+    lastEnded: time(json, 'last_ended'),
+    nextSchedule: time(json, 'next_schedule'),
+    upstream: str(json, 'upstream'),
+    size: str(json, 'size'),
+    errorMsg: str(json, 'error_msg'),
+  };
+}
+
+/** Serialises a MirrorStatus exactly as tunasync does. */
+export function serializeMirrorStatus(s: MirrorStatus): MirrorStatusJSON {
+  return {
+    name: s.name,
+    worker: s.worker,
+    is_master: s.isMaster,
+    status: s.status,
+    last_update: formatRfc3339(s.lastUpdate),
+    last_started: formatRfc3339(s.lastStarted),
+    last_ended: formatRfc3339(s.lastEnded),
+    next_schedule: formatRfc3339(s.nextSchedule),
+    upstream: s.upstream,
+    size: s.size,
+    error_msg: s.errorMsg,
+  };
+}
+
+/** Serialises a job for `GET /jobs`, text times in `timeZone` (default: local zone). */
+export function serializeWebMirrorStatus(s: WebMirrorStatus, timeZone?: string): WebMirrorStatusJSON {
+  return {
+    name: s.name,
+    is_master: s.isMaster,
+    status: s.status,
+    last_update: formatWebTime(s.lastUpdate, timeZone),
+    last_update_ts: unixSeconds(s.lastUpdate),
+    last_started: formatWebTime(s.lastStarted, timeZone),
+    last_started_ts: unixSeconds(s.lastStarted),
+    last_ended: formatWebTime(s.lastEnded, timeZone),
+    last_ended_ts: unixSeconds(s.lastEnded),
+    next_schedule: formatWebTime(s.nextSchedule, timeZone),
+    next_schedule_ts: unixSeconds(s.nextSchedule),
+    upstream: s.upstream,
+    size: s.size,
+  };
+}
+
+function webTime(o: Loose, key: string): Date {
+  const ts = o[`${key}_ts`];
+  if (typeof ts === 'number') return new Date(ts * 1000);
+  return o[key] === undefined ? zeroTime() : parseWebTime(o[key], key);
+}
+
+/** Parses one entry of `GET /jobs` (the `*_ts` fields win over the text times). */
+export function parseWebMirrorStatus(json: unknown): WebMirrorStatus {
+  assertValid(validators.WebMirrorStatus, json, 'WebMirrorStatus');
+  return {
+    name: str(json, 'name'),
+    isMaster: json.is_master === undefined ? true : Boolean(json.is_master),
+    status: json.status as SyncStatus,
+    lastUpdate: webTime(json, 'last_update'),
+    lastStarted: webTime(json, 'last_started'),
+    lastEnded: webTime(json, 'last_ended'),
+    nextSchedule: webTime(json, 'next_schedule'),
+    upstream: str(json, 'upstream'),
+    size: str(json, 'size'),
+  };
+}
+
+/** Parses a WorkerStatus body. */
+export function parseWorkerStatus(json: unknown): WorkerStatus {
+  assertValid(validators.WorkerStatus, json, 'WorkerStatus');
+  return {
+    id: str(json, 'id'),
+    url: str(json, 'url'),
+    token: str(json, 'token'),
+    lastOnline: time(json, 'last_online'),
+    lastRegister: time(json, 'last_register'),
+  };
+}
+
+/** Serialises a WorkerStatus; pass `redact` to replace the token with `"REDACTED"`. */
+export function serializeWorkerStatus(w: WorkerStatus, redact = false): WorkerStatusJSON {
+  return {
+    id: w.id,
+    url: w.url,
+    token: redact ? 'REDACTED' : w.token,
+    last_online: formatRfc3339(w.lastOnline),
+    last_register: formatRfc3339(w.lastRegister),
+  };
+}
+
+function cmdFields(json: Loose): WorkerCmd {
+  return {
+    cmd: json.cmd as CommandVerb,
+    mirrorId: str(json, 'mirror_id'),
+    args: (json.args as string[] | null | undefined) ?? [],
+    options: (json.options as Record<string, boolean> | null | undefined) ?? {},
+  };
+}
+
+/** Parses a ClientCmd; an unknown verb or an empty `worker_id` is rejected. */
+export function parseClientCmd(json: unknown): ClientCmd {
+  assertValid(validators.ClientCmd, json, 'ClientCmd');
+  return { ...cmdFields(json), workerId: str(json, 'worker_id') };
+}
+
+/** Serialises a ClientCmd. */
+export function serializeClientCmd(c: ClientCmd): ClientCmdJSON {
+  return { cmd: c.cmd, mirror_id: c.mirrorId, worker_id: c.workerId, args: [...c.args], options: { ...c.options } };
+}
+
+/** Parses a WorkerCmd; an unknown verb is rejected. */
+export function parseWorkerCmd(json: unknown): WorkerCmd {
+  assertValid(validators.WorkerCmd, json, 'WorkerCmd');
+  return cmdFields(json);
+}
+
+/** Serialises a WorkerCmd. */
+export function serializeWorkerCmd(c: WorkerCmd): WorkerCmdJSON {
+  return { cmd: c.cmd, mirror_id: c.mirrorId, args: [...c.args], options: { ...c.options } };
+}
+
+/** Parses a `POST /workers/:id/schedules` body. */
+export function parseMirrorSchedules(json: unknown): MirrorSchedule[] {
+  assertValid(validators.MirrorSchedules, json, 'MirrorSchedules');
+  const list = (json.schedules as { name: string; next_schedule: string }[] | null) ?? [];
+  return list.map((s, i) => ({
+    name: s.name,
+    nextSchedule: parseRfc3339(s.next_schedule, `schedules[${i}].next_schedule`),
+  }));
+}
+
+/** Serialises schedules for `POST /workers/:id/schedules`. */
+export function serializeMirrorSchedules(list: MirrorSchedule[]): MirrorSchedulesJSON {
+  return { schedules: list.map((s) => ({ name: s.name, next_schedule: formatRfc3339(s.nextSchedule) })) };
+}
+
+/** Parses a `POST /workers/:id/jobs/:job/size` body. */
+export function parseSizeUpdate(json: unknown): SizeUpdate {
+  assertValid(validators.SizeUpdate, json, 'SizeUpdate');
+  return { name: json.name, size: json.size };
+}
+
+/** A MirrorStatus with every time zero, as a new job starts out. */
+export function emptyMirrorStatus(name: string, worker: string): MirrorStatus {
+  return {
+    name,
+    worker,
+    isMaster: true,
+    status: 'none',
+    lastUpdate: zeroTime(),
+    lastStarted: zeroTime(),
+    lastEnded: zeroTime(),
+    nextSchedule: zeroTime(),
+    upstream: '',
+    size: 'unknown',
+    errorMsg: '',
+  };
+}

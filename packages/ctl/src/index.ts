@@ -1,0 +1,6 @@
+/**
+ * @tunasync/ctl: skeleton. Its issue fills it in.
+ */
+
+/** The package's name, as published. */
+export const PACKAGE_NAME = '@tunasync/ctl';

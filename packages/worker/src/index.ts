@@ -1,0 +1,6 @@
+/**
+ * @tunasync/worker: skeleton. Its issue fills it in.
+ */
+
+/** The package's name, as published. */
+export const PACKAGE_NAME = '@tunasync/worker';
