@@ -142,6 +142,7 @@ export function resolveMirror(raw: RawMirror, global: WorkerGlobalConfig, issues
     provider,
     upstream,
     interval: typeof f.interval === 'number' ? f.interval : global.interval,
+    cron: text(f.cron).trim(),
     retry: typeof f.retry === 'number' && f.retry > 0 ? f.retry : global.retry,
     timeout: typeof f.timeout === 'number' && f.timeout > 0 ? f.timeout : global.timeout,
     mirrorDir,

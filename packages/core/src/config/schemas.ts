@@ -52,6 +52,8 @@ export const mirrorConfigSchema = {
     provider: { type: 'string', minLength: 1 },
     upstream: str,
     interval: { type: 'integer', minimum: 1 },
+    /** tunasync-ts extension (tunasync#106): a cron expression instead of `interval`. */
+    cron: str,
     retry: nonNegative,
     timeout: nonNegative,
     mirror_dir: str,

@@ -46,6 +46,8 @@ export interface MirrorConfig {
   upstream: string;
   /** Minutes between runs. */
   interval: number;
+  /** Cron expression scheduling the job instead of `interval` (tunasync-ts extension); empty: none. */
+  cron: string;
   /** Tries per run. */
   retry: number;
   /** Seconds per try; 0 = no limit. */
