@@ -1,6 +1,13 @@
 /**
- * @tunasync/manager: skeleton. Its issue fills it in.
+ * @tunasync/manager: the status and job-management daemon, wire-compatible
+ * with tunasync's manager, with authentication.
  */
+export { createManagerApp, MAX_BODY_BYTES, DEFAULT_COMMAND_TIMEOUT_MS, type ManagerAppOptions } from './app.js';
+export { Authenticator, tokensEqual, bearerToken, type Principal } from './auth.js';
+export { applyStatusReport, applySizeUpdate, isUnknownSize } from './rules.js';
+export { SqliteJobStore, type SqliteJobStoreOptions } from './store/sqlite-store.js';
+export { openStore, detectDbFile, StoreOpenError, type DbFileKind, type OpenStoreOptions } from './store/open-store.js';
+export { MIGRATIONS, SCHEMA_VERSION, type Migration } from './store/migrations.js';
 
 /** The package's name, as published. */
 export const PACKAGE_NAME = '@tunasync/manager';

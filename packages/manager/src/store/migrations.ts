@@ -1,0 +1,83 @@
+/**
+ * The SQLite schema, as an ordered list of migrations. A database records
+ * which versions it has in `schema_version`; opening it applies the missing
+ * ones in one transaction. Never edit a released migration: append one.
+ */
+import type Database from 'better-sqlite3';
+
+/** One schema step. */
+export interface Migration {
+  /** Strictly increasing, starting at 1. */
+  version: number;
+  /** What it does, stored beside the version. */
+  description: string;
+  /** SQL run inside the migration transaction. */
+  sql: string;
+}
+
+/** Every migration, oldest first. */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    description: 'workers and mirror_status tables',
+    sql: `
+      CREATE TABLE workers (
+        id            TEXT PRIMARY KEY NOT NULL,
+        url           TEXT NOT NULL,
+        token         TEXT NOT NULL,
+        last_online   INTEGER NOT NULL,
+        last_register INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      CREATE TABLE mirror_status (
+        worker        TEXT NOT NULL,
+        name          TEXT NOT NULL,
+        is_master     INTEGER NOT NULL,
+        status        TEXT NOT NULL,
+        last_update   INTEGER NOT NULL,
+        last_started  INTEGER NOT NULL,
+        last_ended    INTEGER NOT NULL,
+        next_schedule INTEGER NOT NULL,
+        upstream      TEXT NOT NULL,
+        size          TEXT NOT NULL,
+        error_msg     TEXT NOT NULL,
+        PRIMARY KEY (worker, name)
+      ) WITHOUT ROWID;
+      CREATE INDEX mirror_status_by_status ON mirror_status (status);
+    `,
+  },
+];
+
+/** The schema version this code writes. */
+export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
+
+/** Reads the database's schema version (0 for a new database). */
+export function currentSchemaVersion(db: Database.Database): number {
+  db.exec(
+    'CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY NOT NULL, description TEXT NOT NULL, applied_at INTEGER NOT NULL)',
+  );
+  const row = db.prepare('SELECT MAX(version) AS v FROM schema_version').get() as { v: number | null };
+  return row.v ?? 0;
+}
+
+/**
+ * Brings the database to SCHEMA_VERSION. Throws when the file was written by
+ * a newer tunasync-ts (a schema this code does not know).
+ */
+export function migrate(db: Database.Database, now: () => number = Date.now): number {
+  const run = db.transaction(() => {
+    const current = currentSchemaVersion(db);
+    if (current > SCHEMA_VERSION) {
+      throw new Error(
+        `database schema version ${current} is newer than this tunasync-ts understands (${SCHEMA_VERSION}); upgrade tunasync-ts`,
+      );
+    }
+    const record = db.prepare('INSERT INTO schema_version (version, description, applied_at) VALUES (?, ?, ?)');
+    for (const m of MIGRATIONS) {
+      if (m.version <= current) continue;
+      db.exec(m.sql);
+      record.run(m.version, m.description, now());
+    }
+    return SCHEMA_VERSION;
+  });
+  return run.immediate();
+}
