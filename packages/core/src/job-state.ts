@@ -96,6 +96,11 @@ export const CONTROL_TABLE: {
  * whether a run is in flight (queued for a slot or syncing).
  */
 export function controlTransition(state: JobState, action: ControlAction, running: boolean): ControlTransition {
+  if (running && state !== 'halting') {
+    // A ping never changes a state, and a stop of a disabled job is ignored
+    // (tunasync's worker skips it), even while an aborted run winds down.
+    if (action === 'ping' || (action === 'stop' && state === 'disabled')) return { state, effects: [] };
+  }
   const row = running && state !== 'halting' ? CONTROL_TABLE.running : CONTROL_TABLE.idle[state];
   const next = row[action];
   return { state: next.state, effects: [...next.effects] };
@@ -179,25 +184,20 @@ export function advanceRun(cursor: RunCursor, outcome: PhaseOutcome): RunStep {
     case 'pre-exec':
       if (!outcome.ok) return hookFailure(cursor, phase, outcome.error);
       return { cursor: { ...cursor, phase: 'run' }, report: { status: 'syncing', errorMsg: '', final: false } };
-    case 'post-exec': {
+    case 'post-exec':
       if (!outcome.ok) return hookFailure(cursor, phase, outcome.error);
-      if (cursor.syncError === null) {
-        return { cursor: { ...cursor, phase: 'post-success' }, report: { status: 'success', errorMsg: '', final: true } };
-      }
-      const last = cursor.aborted || cursor.attempt + 1 >= cursor.maxAttempts;
-      return {
-        cursor: { ...cursor, phase: 'post-fail' },
-        report: { status: 'failed', errorMsg: cursor.syncError, final: last },
-      };
-    }
+      return { cursor: { ...cursor, phase: cursor.syncError === null ? 'post-success' : 'post-fail' } };
+    // As in tunasync, success / failed is reported only after the post-success /
+    // post-fail hooks ran, so a failing hook there gives exactly one final report.
     case 'post-success':
       if (!outcome.ok) return hookFailure(cursor, phase, outcome.error);
-      return { cursor: { ...cursor, phase: 'done' } };
+      return { cursor: { ...cursor, phase: 'done' }, report: { status: 'success', errorMsg: '', final: true } };
     case 'post-fail': {
       if (!outcome.ok) return hookFailure(cursor, phase, outcome.error);
       const last = cursor.aborted || cursor.attempt + 1 >= cursor.maxAttempts;
-      if (last) return { cursor: { ...cursor, phase: 'done' } };
-      return { cursor: { ...cursor, phase: 'pre-exec', attempt: cursor.attempt + 1, syncError: null } };
+      const report: RunReport = { status: 'failed', errorMsg: cursor.syncError ?? '', final: last };
+      if (last) return { cursor: { ...cursor, phase: 'done' }, report };
+      return { cursor: { ...cursor, phase: 'pre-exec', attempt: cursor.attempt + 1, syncError: null }, report };
     }
   }
 }
