@@ -1,0 +1,62 @@
+/**
+ * Log rotation, as tunasync does it: each try writes
+ * `<log_dir>/<name>_<YYYY-MM-DD_HH_MM>.log`, a `latest` symlink points at
+ * it, a failed try's log is renamed `….log.fail`, and only the newest ten
+ * logs of a mirror are kept. (tunasync matched every file starting with the
+ * mirror's name, so `debian` pruned `debian-cd`'s logs; we match `<name>_`.)
+ */
+import { mkdir, readdir, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import type { Hook, HookContext } from '@tunasync/core';
+
+/** How many logs of a mirror are kept. */
+export const KEPT_LOGS = 10;
+
+const pad = (n: number): string => String(n).padStart(2, '0');
+
+/** The log file of a try started at `at` (local time, as tunasync names them). */
+export function runLogFile(logDir: string, name: string, at: Date): string {
+  const stamp = `${at.getFullYear()}-${pad(at.getMonth() + 1)}-${pad(at.getDate())}_${pad(at.getHours())}_${pad(at.getMinutes())}`;
+  return join(logDir, `${name}_${stamp}.log`);
+}
+
+async function relink(logDir: string, target: string): Promise<void> {
+  const link = join(logDir, 'latest');
+  await rm(link, { force: true });
+  await symlink(basename(target), link);
+}
+
+function isMirrorLog(file: string, name: string): boolean {
+  return file.startsWith(`${name}_`) && (file.endsWith('.log') || file.endsWith('.log.fail'));
+}
+
+/** Keeps a mirror's log directory tidy and `latest` pointing at the current try. */
+export class LogRotationHook implements Hook {
+  /** Hook name in logs. */
+  readonly name = 'logrotate';
+
+  /** Prunes old logs (keeping room for this one), creates the try's log and links `latest`. */
+  async preExec(ctx: HookContext): Promise<void> {
+    await mkdir(ctx.logDir, { recursive: true });
+    const entries = (await readdir(ctx.logDir)).filter((f) => isMirrorLog(f, ctx.name) && join(ctx.logDir, f) !== ctx.logFile);
+    const dated = await Promise.all(
+      entries.map(async (f) => ({ f, mtime: (await stat(join(ctx.logDir, f))).mtimeMs })),
+    );
+    dated.sort((a, b) => b.mtime - a.mtime);
+    for (const { f } of dated.slice(KEPT_LOGS - 1)) await rm(join(ctx.logDir, f), { force: true });
+    await writeFile(ctx.logFile, '', { flag: 'a' });
+    await relink(ctx.logDir, ctx.logFile);
+  }
+
+  /** Renames the failed try's log to `.fail` and points `latest` at it. */
+  async postFail(ctx: HookContext): Promise<void> {
+    const failed = `${ctx.logFile}.fail`;
+    try {
+      await rename(ctx.logFile, failed);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw err;
+    }
+    await relink(ctx.logDir, failed);
+  }
+}

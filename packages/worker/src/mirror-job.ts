@@ -1,0 +1,354 @@
+/**
+ * One mirror job: drives core's state machine. Control actions go through
+ * `controlTransition`; a run walks `beginRun` / `advanceRun` through its
+ * phases, running hooks and the provider, and emits typed events for every
+ * state change, phase and status, so callers (the reporter, the scheduler,
+ * tests) react to transitions instead of polling.
+ */
+import { EventEmitter } from 'node:events';
+import { mkdir } from 'node:fs/promises';
+import {
+  abortRun,
+  advanceRun,
+  beginRun,
+  controlTransition,
+  errorMessage,
+  type Clock,
+  type CommandResult,
+  type ControlAction,
+  type ExecOptions,
+  type Hook,
+  type HookContext,
+  type HookPhase,
+  type JobState,
+  type Logger,
+  type MirrorConfig,
+  type PhaseOutcome,
+  type Provider,
+  type RunContext,
+  type RunCursor,
+  type RunPhase,
+  type SyncStatus,
+} from '@tunasync/core';
+import { runLogFile } from './hooks/log-rotation.js';
+import { runInProcessGroup } from './process-group.js';
+import type { ConcurrencySlots } from './slots.js';
+
+/** A job's control state changed. */
+export interface JobStateEvent {
+  job: string;
+  from: JobState;
+  to: JobState;
+}
+
+/** A status to report to the managers. */
+export interface JobStatusEvent {
+  job: string;
+  status: SyncStatus;
+  errorMsg: string;
+  /** The run's last status: the next run may be scheduled. */
+  final: boolean;
+  /** Size found by the provider (on success). */
+  size?: string;
+  at: Date;
+}
+
+/** A run entered a phase. */
+export interface JobPhaseEvent {
+  job: string;
+  phase: RunPhase;
+  attempt: number;
+}
+
+/** A run ended (`skipped`: aborted while waiting for a concurrency slot). */
+export interface JobRunEndEvent {
+  job: string;
+  outcome: 'success' | 'failed' | 'skipped';
+}
+
+/** The typed events of a MirrorJob. */
+export interface MirrorJobEvents {
+  state: [JobStateEvent];
+  status: [JobStatusEvent];
+  phase: [JobPhaseEvent];
+  'run-end': [JobRunEndEvent];
+}
+
+/** What a MirrorJob needs. */
+export interface MirrorJobOptions {
+  mirror: MirrorConfig;
+  provider: Provider;
+  /** In order; post-stage hooks run in reverse. */
+  hooks: Hook[];
+  slots: ConcurrencySlots;
+  logger: Logger;
+  clock: Clock;
+  /** Milliseconds between SIGTERM and SIGKILL when a run is aborted (default 5000). */
+  graceMs?: number;
+}
+
+interface ActiveRun {
+  controller: AbortController;
+  done: Promise<void>;
+  bypass: () => void;
+}
+
+const ABORT_REASONS: Partial<Record<ControlAction, string>> = {
+  stop: 'stopped by command',
+  disable: 'disabled by command',
+  restart: 'restarted by command',
+  halt: 'worker is halting',
+};
+
+const HOOK_METHOD: Record<HookPhase, 'preJob' | 'preExec' | 'postExec' | 'postSuccess' | 'postFail'> = {
+  'pre-job': 'preJob',
+  'pre-exec': 'preExec',
+  'post-exec': 'postExec',
+  'post-success': 'postSuccess',
+  'post-fail': 'postFail',
+};
+
+/** A mirror job and its runs. */
+export class MirrorJob extends EventEmitter<MirrorJobEvents> {
+  private stateValue: JobState = 'none';
+  private active: ActiveRun | undefined;
+  private bypassNext = false;
+  private queue: Promise<void> = Promise.resolve();
+  private readonly log: Logger;
+
+  constructor(private readonly opts: MirrorJobOptions) {
+    super();
+    this.log = opts.logger.child({ job: opts.mirror.name });
+  }
+
+  /** The mirror's name. */
+  get name(): string {
+    return this.opts.mirror.name;
+  }
+
+  /** The job's configuration. */
+  get mirror(): MirrorConfig {
+    return this.opts.mirror;
+  }
+
+  /** The provider that syncs it. */
+  get provider(): Provider {
+    return this.opts.provider;
+  }
+
+  /** The control state. */
+  get state(): JobState {
+    return this.stateValue;
+  }
+
+  /** True while a run is queued for a slot or in progress. */
+  get running(): boolean {
+    return this.active !== undefined;
+  }
+
+  /** Sets the state without a transition (restoring paused/disabled at start-up). */
+  restoreState(state: JobState): void {
+    this.setState(state);
+  }
+
+  /**
+   * Applies a control action. Actions are applied one at a time in order;
+   * the promise resolves once its effects are done (an aborted run has ended,
+   * a new run has been started, not finished).
+   */
+  control(action: ControlAction): Promise<void> {
+    const next = this.queue.then(() => this.apply(action));
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  /** Resolves when the current run (if any) has ended. */
+  async idle(): Promise<void> {
+    await this.queue;
+    await this.active?.done;
+  }
+
+  private setState(to: JobState): void {
+    const from = this.stateValue;
+    if (from === to) return;
+    this.stateValue = to;
+    this.emit('state', { job: this.name, from, to });
+  }
+
+  private async apply(action: ControlAction): Promise<void> {
+    const t = controlTransition(this.stateValue, action, this.active !== undefined);
+    this.log.debug(`control ${action}: ${this.stateValue} -> ${t.state} [${t.effects.join(', ')}]`);
+    this.setState(t.state);
+    for (const effect of t.effects) {
+      if (effect === 'abort-run' && this.active) {
+        const run = this.active;
+        run.controller.abort(new Error(ABORT_REASONS[action] ?? `aborted by ${action}`));
+        await run.done;
+      } else if (effect === 'bypass-concurrency') {
+        if (this.active) this.active.bypass();
+        else this.bypassNext = true;
+      } else if (effect === 'begin-run') {
+        this.beginRun();
+      }
+    }
+  }
+
+  private beginRun(): void {
+    const controller = new AbortController();
+    const { slot, bypass } = this.opts.slots.acquire(controller.signal);
+    if (this.bypassNext) {
+      this.bypassNext = false;
+      this.log.info('concurrency limit ignored (forced start)');
+      bypass();
+    }
+    const run: ActiveRun = { controller, bypass, done: Promise.resolve() };
+    run.done = this.execute(controller.signal, slot)
+      .catch((err: unknown) => {
+        this.log.error(`run crashed: ${errorMessage(err)}`);
+        return 'failed' as const;
+      })
+      .then((outcome) => {
+        if (this.active === run) this.active = undefined;
+        this.emit('run-end', { job: this.name, outcome });
+      });
+    this.active = run;
+  }
+
+  private report(status: SyncStatus, errorMsg: string, final: boolean, size?: string): void {
+    // As in tunasync: a run that was stopped or disabled reports nothing more;
+    // the manager already recorded paused/disabled when it forwarded the command.
+    if (this.stateValue !== 'ready' && this.stateValue !== 'halting') {
+      this.log.info(`not reporting ${status}: job is ${this.stateValue}`);
+      return;
+    }
+    this.emit('status', { job: this.name, status, errorMsg, final, ...(size ? { size } : {}), at: this.opts.clock.now() });
+  }
+
+  private async execute(runSignal: AbortSignal, slot: Promise<(() => void) | undefined>): Promise<'success' | 'failed' | 'skipped'> {
+    const release = await slot;
+    if (!release) return 'skipped';
+    const m = this.opts.mirror;
+    let succeeded = false;
+    try {
+      let step = beginRun(m.retry);
+      let cursor: RunCursor = step.cursor;
+      let size: string | undefined;
+      let logFile = runLogFile(m.logDir, m.name, this.opts.clock.now());
+      this.report('pre-syncing', '', false);
+      while (cursor.phase !== 'done') {
+        if (runSignal.aborted && !cursor.aborted) cursor = abortRun(cursor);
+        this.emit('phase', { job: this.name, phase: cursor.phase, attempt: cursor.attempt });
+        let outcome: PhaseOutcome;
+        if (cursor.phase === 'run') {
+          const r = await this.runProvider(cursor, logFile, runSignal);
+          outcome = r.outcome;
+          size = r.size;
+          if (r.timedOut) cursor = abortRun(cursor);
+        } else {
+          if (cursor.phase === 'pre-exec') logFile = runLogFile(m.logDir, m.name, this.opts.clock.now());
+          outcome = await this.runHooks(cursor.phase as HookPhase, cursor, logFile);
+        }
+        step = advanceRun(cursor, outcome);
+        if (step.report) {
+          const r = step.report;
+          if (r.status === 'success') succeeded = true;
+          if (r.status === 'failed') succeeded = false;
+          this.report(r.status, r.errorMsg, r.final, r.status === 'success' ? size : undefined);
+        }
+        cursor = step.cursor;
+      }
+    } finally {
+      release();
+    }
+    return succeeded ? 'success' : 'failed';
+  }
+
+  private env(logFile: string): Record<string, string> {
+    const m = this.opts.mirror;
+    return {
+      TUNASYNC_MIRROR_NAME: m.name,
+      TUNASYNC_WORKING_DIR: m.mirrorDir,
+      TUNASYNC_UPSTREAM_URL: m.upstream,
+      TUNASYNC_LOG_DIR: m.logDir,
+      TUNASYNC_LOG_FILE: logFile,
+      ...m.env,
+    };
+  }
+
+  private async runHooks(phase: HookPhase, cursor: RunCursor, logFile: string): Promise<PhaseOutcome> {
+    const m = this.opts.mirror;
+    const hooks = phase.startsWith('pre') ? this.opts.hooks : [...this.opts.hooks].reverse();
+    const ctx: HookContext = {
+      name: m.name,
+      provider: this.opts.provider,
+      workingDir: m.mirrorDir,
+      logDir: m.logDir,
+      logFile,
+      env: this.env(logFile),
+      attempt: cursor.attempt,
+      stage: phase,
+      ...(cursor.syncError !== null ? { syncError: cursor.syncError } : {}),
+      logger: this.log,
+    };
+    for (const hook of hooks) {
+      const method = hook[HOOK_METHOD[phase]];
+      if (!method) continue;
+      try {
+        await method.call(hook, ctx);
+      } catch (err) {
+        this.log.error(`hook ${hook.name} failed at ${phase}: ${errorMessage(err)}`);
+        return { ok: false, error: errorMessage(err) };
+      }
+    }
+    return { ok: true };
+  }
+
+  private async runProvider(
+    cursor: RunCursor,
+    logFile: string,
+    runSignal: AbortSignal,
+  ): Promise<{ outcome: PhaseOutcome; size?: string; timedOut: boolean }> {
+    const m = this.opts.mirror;
+    if (runSignal.aborted) return { outcome: { ok: false, error: errorMessage(runSignal.reason) }, timedOut: false };
+    const timeout = new AbortController();
+    const timer = m.timeout > 0 ? setTimeout(() => timeout.abort(new Error(`timeout after ${m.timeout}s`)), m.timeout * 1000) : undefined;
+    const signal = AbortSignal.any([runSignal, timeout.signal]);
+    const env = this.env(logFile);
+    const ctx: RunContext = {
+      name: m.name,
+      workingDir: m.mirrorDir,
+      logDir: m.logDir,
+      logFile,
+      env,
+      attempt: cursor.attempt,
+      signal,
+      logger: this.log,
+      exec: (argv, options) => this.exec(ctx, argv, options),
+    };
+    try {
+      await mkdir(m.mirrorDir, { recursive: true });
+      const result = await this.opts.provider.run(ctx);
+      if (signal.aborted) throw signal.reason;
+      return { outcome: { ok: true }, ...(result?.size ? { size: result.size } : {}), timedOut: false };
+    } catch (err) {
+      const reason = signal.aborted ? signal.reason : err;
+      return { outcome: { ok: false, error: errorMessage(reason) }, timedOut: timeout.signal.aborted };
+    } finally {
+      if (timer) clearTimeout(timer);
+    }
+  }
+
+  private async exec(ctx: RunContext, argv: string[], options: ExecOptions = {}): Promise<CommandResult> {
+    let spec = { argv, cwd: options.cwd ?? ctx.workingDir, env: { ...ctx.env, ...(options.env ?? {}) } };
+    for (const hook of this.opts.hooks) if (hook.wrapCommand) spec = hook.wrapCommand(spec, ctx);
+    this.log.debug(`exec: ${spec.argv.join(' ')}`);
+    const r = await runInProcessGroup(spec, {
+      logFile: ctx.logFile,
+      signal: ctx.signal,
+      graceMs: this.opts.graceMs ?? 5000,
+      env: { ...process.env, ...spec.env },
+    });
+    const ok = r.exitCode === 0 || (r.exitCode !== null && this.opts.mirror.successExitCodes.includes(r.exitCode));
+    return { exitCode: r.exitCode, signal: r.signal, success: ok };
+  }
+}
