@@ -187,8 +187,9 @@ export function advanceRun(cursor: RunCursor, outcome: PhaseOutcome): RunStep {
     case 'post-exec':
       if (!outcome.ok) return hookFailure(cursor, phase, outcome.error);
       return { cursor: { ...cursor, phase: cursor.syncError === null ? 'post-success' : 'post-fail' } };
-    // As in tunasync, success / failed is reported only after the post-success /
-    // post-fail hooks ran, so a failing hook there gives exactly one final report.
+    // success / failed is reported after the post-success / post-fail hooks ran,
+    // so a failing hook there gives exactly one final report. (tunasync reports
+    // success first and then failed when a post-success hook fails.)
     case 'post-success':
       if (!outcome.ok) return hookFailure(cursor, phase, outcome.error);
       return { cursor: { ...cursor, phase: 'done' }, report: { status: 'success', errorMsg: '', final: true } };
