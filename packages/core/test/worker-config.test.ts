@@ -1,0 +1,372 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { DEFAULT_API_BASE, loadWorkerConfig, parseWorkerConfig, type MirrorConfig, type WorkerConfig } from '@tunasync/core';
+import { makeTempDir, repoRoot, type TempDir } from './helpers.js';
+
+const MAIN = `
+[global]
+name = "test_worker"
+log_dir = "/var/log/tunasync/{{.Name}}"
+mirror_dir = "/srv/mirrors"
+concurrent = 4
+interval = 60
+retry = 3
+timeout = 3600
+rsync_options = ["--global-opt"]
+exec_on_success = ["/bin/global-success"]
+exec_on_failure = ["/bin/global-failure"]
+dangerous_global_success_exit_codes = [10, 20]
+dangerous_global_rsync_success_exit_codes = [24, 25]
+
+[manager]
+api_base = "http://ignored.example:14242"
+api_base_list = ["http://m1.example:14242/", "https://m2.example"]
+ca_cert = "/etc/tunasync/ca.pem"
+token = "worker-token"
+
+[server]
+hostname = "worker.example"
+listen_addr = "0.0.0.0"
+listen_port = 6001
+ssl_cert = "/etc/tunasync/worker.crt"
+ssl_key = "/etc/tunasync/worker.key"
+
+[cgroup]
+enable = true
+base_path = "/sys/fs/cgroup"
+group = "tunasync"
+subsystem = "memory"
+
+[docker]
+enable = true
+volumes = ["/etc/ssl:/etc/ssl:ro"]
+options = ["--cpus=1"]
+
+[zfs]
+enable = true
+zpool = "tank"
+
+[btrfs_snapshot]
+enable = true
+snapshot_path = "/snapshots"
+
+[include]
+include_mirrors = "mirrors.d/*.conf"
+
+[[mirrors]]
+name = "everything"
+provider = "rsync"
+upstream = "rsync://rsync.example.org/everything/"
+interval = 30
+retry = 5
+timeout = 600
+mirror_dir = "/data/everything"
+mirror_subdir = "ignored-when-mirror_dir-is-set"
+log_dir = "/logs/{{ .Name }}/runs"
+role = "slave"
+exec_on_success = ["/bin/own-success"]
+exec_on_failure = ["/bin/own-failure"]
+exec_on_success_extra = ["/bin/extra-success"]
+exec_on_failure_extra = ["/bin/extra-failure"]
+success_exit_codes = [20, 30]
+rsync_success_exit_codes = [25, 26]
+command = "/usr/local/bin/rsync"
+fail_on_match = "ERROR: .*"
+size_pattern = "size: ([0-9.]+[KMGT]?)"
+use_ipv6 = true
+use_ipv4 = false
+exclude_file = "/etc/excludes/everything.txt"
+username = "mirror"
+password = "hunter2"
+rsync_no_timeout = true
+rsync_timeout = 90
+rsync_options = ["--mirror-opt"]
+rsync_override = ["-rt", "--delete"]
+rsync_override_only = true
+stage1_profile = "debian"
+memory_limit = "512M"
+docker_image = "alpine:3"
+docker_volumes = ["/a:/a"]
+docker_options = ["--net=host"]
+snapshot_path = "/snapshots/everything"
+  [mirrors.env]
+  HTTP_PROXY = "http://proxy:3128"
+
+[[mirrors]]
+provider = "rsync"
+interval = 45
+mirror_subdir = "debian-family"
+exec_on_failure_extra = ["/bin/family-failure"]
+env = { A = "parent-a", B = "parent-b" }
+  [[mirrors.mirrors]]
+  name = "debian"
+  upstream = "rsync://ftp.debian.org/debian/"
+  env = { B = "child-b", C = "child-c" }
+  [[mirrors.mirrors]]
+  name = "ubuntu-group"
+  upstream = "rsync://archive.ubuntu.com/ubuntu/"
+  interval = 90
+    [[mirrors.mirrors.mirrors]]
+    name = "ubuntu"
+    [[mirrors.mirrors.mirrors]]
+    name = "ubuntu-ports"
+    upstream = "rsync://ports.ubuntu.com/ubuntu-ports/"
+    use_ipv4 = true
+    provider = "two-stage-rsync"
+    stage1_profile = "debian-oldstyle"
+
+[[mirrors]]
+name = "pypi"
+provider = "command"
+upstream = "https://pypi.org/"
+command = "/usr/bin/bandersnatch mirror"
+success_exit_codes = [20, 30, 30]
+rsync_success_exit_codes = [99]
+`;
+
+const INCLUDED_B = `
+[[mirrors]]
+name = "from-b"
+provider = "command"
+command = "/bin/true"
+upstream = "https://b.example/"
+`;
+const INCLUDED_A = `
+[[mirrors]]
+name = "from-a"
+upstream = "rsync://a.example/a/"
+  [[mirrors.mirrors]]
+  name = "from-a-child"
+`;
+
+describe('worker.conf with every option', () => {
+  let tmp: TempDir;
+  let config: WorkerConfig;
+  let warnings: string[];
+  const mirror = (name: string): MirrorConfig => {
+    const m = config.mirrors.find((x) => x.name === name);
+    if (!m) throw new Error(`no mirror ${name}`);
+    return m;
+  };
+
+  beforeAll(() => {
+    tmp = makeTempDir();
+    tmp.write('mirrors.d/b.conf', INCLUDED_B);
+    tmp.write('mirrors.d/a.conf', INCLUDED_A);
+    tmp.write('mirrors.d/notes.txt', 'not = "toml [[ at all');
+    ({ config, warnings } = loadWorkerConfig(tmp.write('worker.conf', MAIN)));
+  });
+  afterAll(() => tmp.remove());
+
+  it('loads without warnings', () => {
+    expect(warnings).toEqual([]);
+    expect(config.file).toBe(tmp.path('worker.conf'));
+  });
+
+  it('makes jobs of leaves only, in file order then included files sorted', () => {
+    expect(config.mirrors.map((m) => m.name)).toEqual(['everything', 'debian', 'ubuntu', 'ubuntu-ports', 'pypi', 'from-a-child', 'from-b']);
+    expect(config.include).toEqual({ includeMirrors: 'mirrors.d/*.conf', files: [tmp.path('mirrors.d/a.conf'), tmp.path('mirrors.d/b.conf')] });
+    expect(mirror('ubuntu-ports').source).toEqual({ file: tmp.path('worker.conf'), path: 'mirrors[1].mirrors[1].mirrors[1]' });
+    expect(mirror('from-a-child').source).toEqual({ file: tmp.path('mirrors.d/a.conf'), path: 'mirrors[0].mirrors[0]' });
+  });
+
+  it('resolves the global sections', () => {
+    expect(config.global).toEqual({
+      name: 'test_worker',
+      logDir: '/var/log/tunasync/{{.Name}}',
+      mirrorDir: '/srv/mirrors',
+      concurrent: 4,
+      interval: 60,
+      retry: 3,
+      timeout: 3600,
+      rsyncOptions: ['--global-opt'],
+      execOnSuccess: ['/bin/global-success'],
+      execOnFailure: ['/bin/global-failure'],
+      successExitCodes: [10, 20],
+      rsyncSuccessExitCodes: [24, 25],
+    });
+    // api_base_list wins over api_base; trailing slashes are dropped.
+    expect(config.manager).toEqual({ apiBaseList: ['http://m1.example:14242', 'https://m2.example'], caCert: '/etc/tunasync/ca.pem', token: 'worker-token' });
+    expect(config.server).toEqual({ hostname: 'worker.example', listenAddr: '0.0.0.0', listenPort: 6001, sslCert: '/etc/tunasync/worker.crt', sslKey: '/etc/tunasync/worker.key' });
+    expect(config.cgroup).toEqual({ enable: true, basePath: '/sys/fs/cgroup', group: 'tunasync', subsystem: 'memory' });
+    expect(config.docker).toEqual({ enable: true, volumes: ['/etc/ssl:/etc/ssl:ro'], options: ['--cpus=1'] });
+    expect(config.zfs).toEqual({ enable: true, zpool: 'tank' });
+    expect(config.btrfsSnapshot).toEqual({ enable: true, snapshotPath: '/snapshots' });
+  });
+
+  it('resolves a mirror that sets every option', () => {
+    expect(mirror('everything')).toEqual({
+      name: 'everything',
+      provider: 'rsync',
+      upstream: 'rsync://rsync.example.org/everything/',
+      interval: 30,
+      cron: '',
+      retry: 5,
+      timeout: 600,
+      mirrorDir: '/data/everything',
+      logDir: '/logs/everything/runs',
+      env: { HTTP_PROXY: 'http://proxy:3128' },
+      role: 'slave',
+      isMaster: false,
+      execOnSuccess: ['/bin/own-success', '/bin/extra-success'],
+      execOnFailure: ['/bin/own-failure', '/bin/extra-failure'],
+      successExitCodes: [10, 20, 30, 24, 25, 26],
+      command: '/usr/local/bin/rsync',
+      failOnMatch: 'ERROR: .*',
+      sizePattern: 'size: ([0-9.]+[KMGT]?)',
+      useIPv4: false,
+      useIPv6: true,
+      excludeFile: '/etc/excludes/everything.txt',
+      username: 'mirror',
+      password: 'hunter2',
+      rsyncNoTimeout: true,
+      rsyncTimeout: 90,
+      rsyncGlobalOptions: ['--global-opt'],
+      rsyncOptions: ['--mirror-opt'],
+      rsyncOverride: ['-rt', '--delete'],
+      rsyncOverrideOnly: true,
+      stage1Profile: 'debian',
+      memoryLimit: 512 * 1024 * 1024,
+      dockerImage: 'alpine:3',
+      dockerVolumes: ['/a:/a'],
+      dockerOptions: ['--net=host'],
+      snapshotPath: '/snapshots/everything',
+      source: { file: tmp.path('worker.conf'), path: 'mirrors[0]' },
+    });
+  });
+
+  it('inherits parent fields, overrides what a child sets and merges env key by key', () => {
+    const debian = mirror('debian');
+    expect(debian.interval).toBe(45);
+    expect(debian.env).toEqual({ A: 'parent-a', B: 'child-b', C: 'child-c' });
+    expect(debian.mirrorDir).toBe('/srv/mirrors/debian-family/debian');
+    expect(debian.provider).toBe('rsync');
+    const ubuntu = mirror('ubuntu');
+    expect(ubuntu.interval).toBe(90);
+    expect(ubuntu.upstream).toBe('rsync://archive.ubuntu.com/ubuntu/');
+    expect(ubuntu.env).toEqual({ A: 'parent-a', B: 'parent-b' });
+    const ports = mirror('ubuntu-ports');
+    expect(ports).toMatchObject({ interval: 90, provider: 'two-stage-rsync', stage1Profile: 'debian-oldstyle', useIPv4: true, upstream: 'rsync://ports.ubuntu.com/ubuntu-ports/' });
+    expect(ports.mirrorDir).toBe('/srv/mirrors/debian-family/ubuntu-ports');
+    // A child's own env does not leak into its siblings.
+    expect(mirror('ubuntu').env).not.toHaveProperty('C');
+  });
+
+  it('substitutes {{.Name}} in log_dir and falls back to the global mirror_dir, interval, retry and timeout', () => {
+    const pypi = mirror('pypi');
+    expect(pypi.logDir).toBe('/var/log/tunasync/pypi');
+    expect(mirror('debian').logDir).toBe('/var/log/tunasync/debian');
+    expect(pypi.mirrorDir).toBe('/srv/mirrors/pypi');
+    expect(pypi).toMatchObject({ interval: 60, retry: 3, timeout: 3600, role: 'master', isMaster: true, memoryLimit: undefined, rsyncOverride: undefined });
+  });
+
+  it('applies the exec_on_* rules: the mirror list replaces the global one, _extra is appended', () => {
+    expect(mirror('debian').execOnSuccess).toEqual(['/bin/global-success']);
+    expect(mirror('debian').execOnFailure).toEqual(['/bin/global-failure', '/bin/family-failure']);
+    expect(mirror('pypi').execOnFailure).toEqual(['/bin/global-failure']);
+  });
+
+  it('merges exit codes without duplicates; rsync lists only for rsync providers', () => {
+    expect(mirror('pypi').successExitCodes).toEqual([10, 20, 30]);
+    expect(mirror('debian').successExitCodes).toEqual([10, 20, 24, 25]);
+    expect(mirror('ubuntu-ports').successExitCodes).toEqual([10, 20, 24, 25]);
+    expect(mirror('from-b').successExitCodes).toEqual([10, 20]);
+  });
+});
+
+describe('worker.conf defaults and includes', () => {
+  let tmp: TempDir;
+  beforeAll(() => {
+    tmp = makeTempDir();
+  });
+  afterAll(() => tmp.remove());
+
+  const minimal = (extra = ''): string => `
+[global]
+name = "w"
+log_dir = "/log/{{.Name}}"
+mirror_dir = "/m"
+${extra}
+[[mirrors]]
+name = "one"
+upstream = "rsync://x.example/one/"
+`;
+
+  it('applies tunasync defaults', () => {
+    const { config, warnings } = parseWorkerConfig(minimal());
+    expect(warnings).toEqual([]);
+    expect(config.global).toMatchObject({ concurrent: 10, interval: 120, retry: 2, timeout: 0, rsyncOptions: [], execOnSuccess: [], successExitCodes: [] });
+    expect(config.manager).toEqual({ apiBaseList: [DEFAULT_API_BASE], caCert: '', token: '' });
+    expect(DEFAULT_API_BASE).toBe('http://127.0.0.1:14242');
+    expect(config.server).toEqual({ hostname: 'localhost', listenAddr: '127.0.0.1', listenPort: 6000, sslCert: '', sslKey: '' });
+    expect(config.cgroup).toEqual({ enable: false, basePath: '/sys/fs/cgroup', group: '', subsystem: 'cpu' });
+    expect(config.docker).toEqual({ enable: false, volumes: [], options: [] });
+    expect(config.zfs).toEqual({ enable: false, zpool: '' });
+    expect(config.btrfsSnapshot).toEqual({ enable: false, snapshotPath: '' });
+    expect(config.include).toEqual({ includeMirrors: '', files: [] });
+    expect(config.mirrors[0]).toMatchObject({
+      provider: 'rsync',
+      interval: 120,
+      retry: 2,
+      timeout: 0,
+      mirrorDir: '/m/one',
+      logDir: '/log/one',
+      role: 'master',
+      rsyncTimeout: 0,
+      rsyncNoTimeout: false,
+      env: {},
+    });
+  });
+
+  it('uses api_base when there is no api_base_list', () => {
+    const { config } = parseWorkerConfig(minimal('[manager]\napi_base = "https://manager.example:14242/"'));
+    expect(config.manager.apiBaseList).toEqual(['https://manager.example:14242']);
+  });
+
+  it('finds include_mirrors relative to the config file, and absolute globs', () => {
+    tmp.write('conf/sub/x.conf', '[[mirrors]]\nname = "x"\nupstream = "rsync://x/x/"\n');
+    tmp.write('conf/sub/y.conf', '[[mirrors]]\nname = "y"\nupstream = "rsync://y/y/"\n');
+    tmp.write('other/z.conf', '[[mirrors]]\nname = "z"\nupstream = "rsync://z/z/"\n');
+    const rel = loadWorkerConfig(tmp.write('conf/rel.conf', minimal('[include]\ninclude_mirrors = "sub/*.conf"')));
+    expect(rel.config.mirrors.map((m) => m.name)).toEqual(['one', 'x', 'y']);
+    const abs = loadWorkerConfig(tmp.write('conf/abs.conf', minimal(`[include]\ninclude_mirrors = "${tmp.path('other')}/*.conf"`)));
+    expect(abs.config.mirrors.map((m) => m.name)).toEqual(['one', 'z']);
+    expect(abs.config.include.files).toEqual([tmp.path('other', 'z.conf')]);
+    const none = loadWorkerConfig(tmp.write('conf/none.conf', minimal('[include]\ninclude_mirrors = "nothing-here/*.conf"')));
+    expect(none.config.mirrors.map((m) => m.name)).toEqual(['one']);
+  });
+
+  it('warns about keys other than mirrors in an included file', () => {
+    tmp.write('warn/inc.conf', '[global]\nname = "sneaky"\n[[mirrors]]\nname = "i"\nupstream = "rsync://i/i/"\n');
+    const { config, warnings } = loadWorkerConfig(tmp.write('warn/main.toml', minimal('[include]\ninclude_mirrors = "*.conf"')));
+    expect(config.global.name).toBe('w');
+    expect(warnings).toEqual([`${tmp.path('warn/inc.conf')}: global: ignored: an included file only holds [[mirrors]]`]);
+  });
+});
+
+describe("TUNA's real worker config", () => {
+  const fixture = resolve(repoRoot(), '..', 'shared', 'fixtures', 'tuna-workers.conf');
+
+  it('loads unchanged with its 88 mirrors', () => {
+    if (!existsSync(fixture)) {
+      throw new Error(`fixture missing: ${fixture} (the shared/ directory must sit beside the repository clone)`);
+    }
+    const { config, warnings } = loadWorkerConfig(fixture);
+    expect(warnings).toEqual([]);
+    expect(config.mirrors).toHaveLength(88);
+    expect(new Set(config.mirrors.map((m) => m.name)).size).toBe(88);
+    expect(config.global).toMatchObject({ name: 'mirror_worker', concurrent: 10, interval: 120 });
+    expect(config.manager).toEqual({ apiBaseList: ['http://localhost:12345'], caCert: '', token: 'some_token' });
+    for (const m of config.mirrors) {
+      expect(m.logDir).toBe(join('/srv/tunasync/log/tunasync', m.name));
+      expect(m.logDir).not.toContain('{{');
+    }
+    const byName = new Map(config.mirrors.map((m) => [m.name, m]));
+    expect(byName.get('alpine')).toMatchObject({ provider: 'rsync', memoryLimit: 256 * 1024 * 1024, mirrorDir: '/srv/tunasync/alpine' });
+    expect(byName.get('armbian')).toMatchObject({ provider: 'two-stage-rsync', stage1Profile: 'debian' });
+    expect(byName.get('apache')).toMatchObject({ useIPv4: true, rsyncOptions: ['--delete-excluded'] });
+    expect(byName.get('clojars')?.env).toMatchObject({ TUNASYNC_S3_ENDPOINT: 'https://s3.dualstack.us-east-2.amazonaws.com' });
+    expect(byName.get('debian')).toMatchObject({ provider: 'command', dockerImage: 'tunathu/ftpsync' });
+  });
+});
