@@ -1,7 +1,7 @@
 /**
  * @tunasync/worker: the mirror job daemon. So far: the job engine (MirrorJob
  * over core's state machine), process groups, the concurrency limit, the
- * `command` provider and the log-rotation and exec hooks.
+ * providers and hooks, the scheduler, the control server, the reporter.
  */
 export { MirrorJob } from './mirror-job.js';
 export type {
@@ -18,3 +18,10 @@ export { splitShellWords } from './shell-words.js';
 export { CommandProvider } from './providers/command-provider.js';
 export { LogRotationHook, runLogFile, KEPT_LOGS } from './hooks/log-rotation.js';
 export { ExecHook, type ExecOn } from './hooks/exec-hook.js';
+export { createWorker, type Worker, type WorkerOptions } from './worker.js';
+export { Reporter, type ReporterOptions } from './reporter.js';
+export { Scheduler, isValidCron, type SchedulerOptions } from './scheduler.js';
+export { createControlApp, type CommandTarget } from './control-server.js';
+export { RsyncProvider, TwoStageRsyncProvider } from './providers/rsync-provider.js';
+export { createProvider, checkProviderReference, isBuiltinProvider, type ProviderFactory } from './providers/registry.js';
+export { dryRun, describeJob, type DryRunResult } from './dry-run.js';

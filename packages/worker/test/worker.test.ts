@@ -1,0 +1,167 @@
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { createSilentLogger, parseWorkerConfig, type ManagerConfig } from '@tunasync/core';
+import { SqliteJobStore, createManagerApp } from '@tunasync/manager';
+import { createWorker, type Worker } from '@tunasync/worker';
+import { nextEvent, tempDir } from './helpers.js';
+
+const managerConfig: ManagerConfig = {
+  debug: false,
+  server: { addr: '127.0.0.1', port: 0, sslCert: '', sslKey: '', clientCa: '' },
+  files: { dbType: 'sqlite', dbFile: '', caCert: '' },
+  auth: { workerToken: '', workerTokens: {}, adminTokens: [], publicRead: true },
+};
+
+interface RunningManager {
+  base: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+async function startManager(dbFile: string, port = 0): Promise<RunningManager> {
+  const store = new SqliteJobStore(dbFile);
+  const app = createManagerApp({ config: managerConfig, store, logger: createSilentLogger() });
+  const server: Server = createServer(app);
+  await new Promise<void>((r) => server.listen(port, '127.0.0.1', () => r()));
+  const p = (server.address() as AddressInfo).port;
+  return {
+    base: `http://127.0.0.1:${p}`,
+    port: p,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+      await store.close();
+    },
+  };
+}
+
+async function getJson(url: string, init?: RequestInit): Promise<unknown> {
+  const r = await fetch(url, init);
+  return r.json();
+}
+
+async function until<T>(fn: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn().catch(() => undefined);
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error('condition never held');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+let cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.reverse()) await c();
+  cleanups = [];
+});
+
+function workerConf(dir: string, base: string, mirrors: string): ReturnType<typeof parseWorkerConfig>['config'] {
+  const text = `[global]\nname = "w1"\nlog_dir = "${dir}/log/{{.Name}}"\nmirror_dir = "${dir}/data"\nconcurrent = 2\ninterval = 60\n[manager]\napi_base = "${base}"\n[server]\nhostname = "127.0.0.1"\nlisten_addr = "127.0.0.1"\nlisten_port = 0\n${mirrors}`;
+  const file = join(dir, 'worker.conf');
+  writeFileSync(file, text);
+  return parseWorkerConfig(text, file).config;
+}
+
+async function startWorker(dir: string, base: string, mirrors: string): Promise<Worker> {
+  const w = await createWorker({ config: workerConf(dir, base, mirrors), logger: createSilentLogger(), graceMs: 300, maxBackoffMs: 200 });
+  cleanups.push(() => w.halt());
+  return w;
+}
+
+describe('worker with a real manager', () => {
+  it('registers, runs a due job, reports its status, size and next schedule', async () => {
+    const t = tempDir();
+    cleanups.push(t.cleanup);
+    const m = await startManager(join(t.dir, 'manager.db'));
+    cleanups.push(() => m.close());
+    writeFileSync(join(t.dir, 'sync.sh'), '#!/bin/sh\necho "size-sum: 42.5M"\n', { mode: 0o755 });
+    const w = await startWorker(t.dir, m.base, `[[mirrors]]\nname = "demo"\nprovider = "command"\nupstream = "https://example.org/"\ncommand = "${t.dir}/sync.sh"\nsize_pattern = "size-sum: ([0-9.]+[KMGTP])"\n`);
+    const done = nextEvent(w.jobs.get('demo')!, 'run-end');
+    await w.start();
+    expect((await done).outcome).toBe('success');
+    expect(await w.flushReports()).toBe(true);
+    const workers = (await getJson(`${m.base}/workers`)) as { id: string; url: string }[];
+    expect(workers.map((x) => x.id)).toEqual(['w1']);
+    expect(workers[0]!.url).toBe(w.url);
+    const jobs = (await getJson(`${m.base}/workers/w1/jobs`)) as Record<string, unknown>[];
+    expect(jobs).toHaveLength(1);
+    expect(jobs[0]).toMatchObject({ name: 'demo', status: 'success', size: '42.5M', upstream: 'https://example.org/', is_master: true });
+    const next = new Date(jobs[0]!.next_schedule as string).getTime();
+    expect(next - Date.now()).toBeGreaterThan(59 * 60_000);
+    expect(next - Date.now()).toBeLessThanOrEqual(60 * 60_000);
+  });
+
+  it('obeys commands forwarded by the manager: stop pauses a running job', async () => {
+    const t = tempDir();
+    cleanups.push(t.cleanup);
+    const m = await startManager(join(t.dir, 'manager.db'));
+    cleanups.push(() => m.close());
+    const w = await startWorker(t.dir, m.base, `[[mirrors]]\nname = "slow"\nprovider = "command"\ncommand = "sleep 60"\n`);
+    const job = w.jobs.get('slow')!;
+    const syncing = nextEvent(job, 'status', (e) => e.status === 'syncing');
+    await w.start();
+    await syncing;
+    expect(await w.flushReports()).toBe(true);
+    const end = nextEvent(job, 'run-end');
+    const r = await fetch(`${m.base}/cmd`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ cmd: 'stop', mirror_id: 'slow', worker_id: 'w1', args: [], options: {} }),
+    });
+    expect(r.status).toBe(200);
+    await end;
+    expect(job.state).toBe('paused');
+    const jobs = (await getJson(`${m.base}/workers/w1/jobs`)) as Record<string, unknown>[];
+    expect(jobs[0]).toMatchObject({ name: 'slow', status: 'paused' });
+    // The control server rejects unknown mirrors as tunasync does.
+    const bad = await fetch(w.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ cmd: 'start', mirror_id: 'nope' }) });
+    expect(bad.status).toBe(404);
+    expect(await bad.json()).toEqual({ msg: 'Mirror nope not found' });
+  });
+
+  it('keeps a result while the manager is down and delivers it when it is back', async () => {
+    const t = tempDir();
+    cleanups.push(t.cleanup);
+    const db = join(t.dir, 'manager.db');
+    let m = await startManager(db);
+    const port = m.port;
+    writeFileSync(join(t.dir, 'sync.sh'), '#!/bin/sh\nsleep 1\n', { mode: 0o755 });
+    const w = await startWorker(t.dir, m.base, `[[mirrors]]\nname = "late"\nprovider = "command"\ncommand = "${t.dir}/sync.sh"\n`);
+    const job = w.jobs.get('late')!;
+    const syncing = nextEvent(job, 'status', (e) => e.status === 'syncing');
+    await w.start();
+    await syncing;
+    await w.flushReports();
+    await m.close();
+    await nextEvent(job, 'run-end');
+    m = await startManager(db, port);
+    cleanups.push(() => m.close());
+    const status = await until(async () => {
+      const jobs = (await getJson(`${m.base}/workers/w1/jobs`)) as Record<string, unknown>[];
+      return jobs[0]?.status === 'success' ? jobs[0] : undefined;
+    });
+    expect(status).toMatchObject({ name: 'late', status: 'success' });
+  });
+
+  it('reload adds, changes and removes jobs; an invalid config changes nothing', async () => {
+    const t = tempDir();
+    cleanups.push(t.cleanup);
+    const m = await startManager(join(t.dir, 'manager.db'));
+    cleanups.push(() => m.close());
+    const mirror = (n: string, cmd: string): string => `[[mirrors]]\nname = "${n}"\nprovider = "command"\ncommand = "${cmd}"\ninterval = 600\n`;
+    const w = await startWorker(t.dir, m.base, mirror('keep', 'true') + mirror('change', 'true') + mirror('gone', 'true'));
+    await w.start();
+    await w.command({ cmd: 'disable', mirrorId: 'change', args: [], options: {} });
+    await w.reload(workerConf(t.dir, m.base, mirror('keep', 'true') + mirror('change', 'echo changed') + mirror('added', 'true')));
+    expect([...w.jobs.keys()].sort()).toEqual(['added', 'change', 'keep']);
+    expect(w.jobs.get('change')!.mirror.command).toBe('echo changed');
+    expect(w.jobs.get('change')!.state).toBe('disabled');
+    writeFileSync(join(t.dir, 'worker.conf'), '[global]\nname = \n');
+    await expect(w.reload()).rejects.toThrow(/TOML syntax error/);
+    expect([...w.jobs.keys()].sort()).toEqual(['added', 'change', 'keep']);
+  });
+});
