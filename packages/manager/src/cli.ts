@@ -1,0 +1,89 @@
+#!/usr/bin/env node
+/**
+ * bin `tunasync-manager`: tunasync's manager flags, then startManager. On
+ * SIGTERM/SIGINT it stops accepting, finishes in-flight requests, closes the
+ * store and exits 0.
+ */
+import { unlinkSync, writeFileSync } from 'node:fs';
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { createLogger, errorMessage, loadManagerConfig, type ManagerOverrides } from '@tunasync/core';
+import { startManager } from './server.js';
+
+const argv = await yargs(hideBin(process.argv))
+  .scriptName('tunasync-manager')
+  .usage('$0 [options]\n\nThe tunasync-ts manager: workers report to it, tunasynctl and status pages read from it.')
+  .options({
+    config: { alias: 'c', type: 'string', describe: 'manager.conf (TOML)' },
+    addr: { type: 'string', describe: 'listen address (default 127.0.0.1)' },
+    port: { type: 'number', describe: 'listen port (default 14242)' },
+    cert: { type: 'string', describe: 'TLS certificate file (PEM)' },
+    key: { type: 'string', describe: 'TLS key file (PEM)' },
+    'db-file': { type: 'string', describe: 'database file' },
+    'db-type': { type: 'string', describe: 'database type (only "sqlite")' },
+    verbose: { alias: 'v', type: 'boolean', default: false, describe: 'verbose logging' },
+    debug: { type: 'boolean', default: false, describe: 'debug logging' },
+    'with-systemd': { type: 'boolean', default: false, describe: 'log for journald (no timestamps)' },
+    pidfile: { type: 'string', describe: 'write the process id to this file' },
+  })
+  .strict()
+  .version()
+  .help()
+  .parseAsync();
+
+const overrides: ManagerOverrides = {
+  ...(argv.addr !== undefined ? { addr: argv.addr } : {}),
+  ...(argv.port !== undefined ? { port: argv.port } : {}),
+  ...(argv.cert !== undefined ? { sslCert: argv.cert } : {}),
+  ...(argv.key !== undefined ? { sslKey: argv.key } : {}),
+  ...(argv['db-file'] !== undefined ? { dbFile: argv['db-file'] } : {}),
+  ...(argv['db-type'] !== undefined ? { dbType: argv['db-type'] } : {}),
+  ...(argv.debug ? { debug: true } : {}),
+};
+
+const bootLogger = createLogger({ systemd: argv['with-systemd'], name: 'manager' });
+let loaded;
+try {
+  loaded = loadManagerConfig(argv.config, overrides);
+} catch (err) {
+  bootLogger.error(errorMessage(err));
+  process.exit(1);
+}
+const { config, warnings } = loaded;
+const logger = createLogger({ verbose: argv.verbose, debug: config.debug, systemd: argv['with-systemd'], name: 'manager' });
+for (const w of warnings) logger.warn(w);
+
+let manager;
+try {
+  manager = await startManager(config, { logger });
+} catch (err) {
+  logger.error(`cannot start: ${errorMessage(err)}`);
+  process.exit(1);
+}
+const pidfile = argv.pidfile;
+if (pidfile) writeFileSync(pidfile, `${process.pid}\n`);
+
+let stopping = false;
+const stop = (signal: string): void => {
+  if (stopping) return;
+  stopping = true;
+  logger.info(`${signal} received, shutting down`);
+  manager.close().then(
+    () => {
+      if (pidfile) {
+        try {
+          unlinkSync(pidfile);
+        } catch {
+          // already gone
+        }
+      }
+      process.exit(0);
+    },
+    (err: unknown) => {
+      logger.error(`shutdown failed: ${errorMessage(err)}`);
+      process.exit(1);
+    },
+  );
+};
+process.on('SIGTERM', () => stop('SIGTERM'));
+process.on('SIGINT', () => stop('SIGINT'));

@@ -1,0 +1,157 @@
+/**
+ * startManager: opens the store, builds the app and listens over HTTP, or
+ * HTTPS when `[server] ssl_cert` and `ssl_key` are set (with client
+ * certificates required when `client_ca` is). `close()` stops accepting,
+ * lets in-flight requests finish, then closes the store.
+ */
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import { isIP, type AddressInfo } from 'node:net';
+import {
+  ConfigError,
+  createSilentLogger,
+  errorMessage,
+  systemClock,
+  type Clock,
+  type JobStore,
+  type Logger,
+  type ManagerConfig,
+} from '@tunasync/core';
+import { createManagerApp } from './app.js';
+import { Authenticator } from './auth.js';
+import { openStore } from './store/open-store.js';
+
+/** Options of startManager. */
+export interface StartManagerOptions {
+  /** Where to log (default: nowhere). */
+  logger?: Logger;
+  /** Time source (default: the system clock). */
+  clock?: Clock;
+  /** A store to use instead of opening `[files]`; startManager still closes it. */
+  store?: JobStore;
+  /** Timeout of commands forwarded to workers, in ms. */
+  commandTimeoutMs?: number;
+  /** How long close() waits for in-flight requests before cutting them, in ms (default 10 000). */
+  drainTimeoutMs?: number;
+}
+
+/** A running manager. */
+export interface RunningManager {
+  /** The bound address (e.g. `127.0.0.1`). */
+  address: string;
+  /** The bound port (useful with port 0). */
+  port: number;
+  /** `http` or `https`. */
+  protocol: 'http' | 'https';
+  /** Base URL, e.g. `http://127.0.0.1:14242`. */
+  url: string;
+  /** The store in use. */
+  store: JobStore;
+  /** The underlying server. */
+  server: http.Server | https.Server;
+  /** Stops accepting, waits for in-flight requests, closes the store. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** True for addresses only this host can reach. */
+export function isLoopback(addr: string): boolean {
+  if (addr === 'localhost') return true;
+  if (isIP(addr) === 4) return addr.startsWith('127.');
+  if (isIP(addr) === 6) return addr === '::1';
+  return false;
+}
+
+function readPem(file: string, key: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (err) {
+    throw new ConfigError([{ file, path: key, message: `cannot read: ${errorMessage(err)}` }]);
+  }
+}
+
+function createServer(config: ManagerConfig, app: http.RequestListener): http.Server | https.Server {
+  const { sslCert, sslKey, clientCa } = config.server;
+  if (!sslCert && !sslKey) {
+    if (clientCa) {
+      throw new ConfigError([{ file: '<config>', path: 'server.client_ca', message: 'needs ssl_cert and ssl_key (client certificates only work over TLS)' }]);
+    }
+    return http.createServer(app);
+  }
+  if (!sslCert || !sslKey) {
+    throw new ConfigError([{ file: '<config>', path: sslCert ? 'server.ssl_key' : 'server.ssl_cert', message: 'ssl_cert and ssl_key must be set together' }]);
+  }
+  return https.createServer(
+    {
+      cert: readPem(sslCert, 'server.ssl_cert'),
+      key: readPem(sslKey, 'server.ssl_key'),
+      ...(clientCa ? { ca: readPem(clientCa, 'server.client_ca'), requestCert: true, rejectUnauthorized: true } : {}),
+    },
+    app,
+  );
+}
+
+function listen(server: http.Server, addr: string, port: number): Promise<AddressInfo> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error): void => reject(err);
+    server.once('error', onError);
+    server.listen(port, addr, () => {
+      server.off('error', onError);
+      resolve(server.address() as AddressInfo);
+    });
+  });
+}
+
+/**
+ * Starts the manager described by `config`: opens its store (refusing a
+ * db_type other than sqlite), listens, and warns when the API is open to
+ * other hosts (no tokens configured, a non-loopback address).
+ */
+export async function startManager(config: ManagerConfig, options: StartManagerOptions = {}): Promise<RunningManager> {
+  const logger = options.logger ?? createSilentLogger();
+  const store = options.store ?? openStore(config.files);
+  let server: http.Server | https.Server;
+  let bound: AddressInfo;
+  try {
+    const app = createManagerApp({
+      config,
+      store,
+      logger,
+      clock: options.clock ?? systemClock,
+      ...(options.commandTimeoutMs !== undefined ? { commandTimeoutMs: options.commandTimeoutMs } : {}),
+    });
+    server = createServer(config, app);
+    bound = await listen(server, config.server.addr, config.server.port);
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+  const protocol = server instanceof https.Server ? 'https' : 'http';
+  const host = bound.family === 'IPv6' ? `[${bound.address}]` : bound.address;
+  const url = `${protocol}://${host}:${bound.port}`;
+  logger.info(`tunasync manager listening on ${url}`, { db: config.files.dbFile });
+  if (!new Authenticator(config.auth).enabled && !isLoopback(config.server.addr)) {
+    logger.warn(
+      `no [auth] tokens are configured and the manager listens on ${config.server.addr}: ` +
+        'anyone who can reach it may register workers, report statuses and send commands',
+    );
+  }
+
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      const drained = new Promise<void>((resolve) => server.close(() => resolve()));
+      // Keep-alive connections go as soon as their in-flight request is answered.
+      server.closeIdleConnections();
+      const sweep = setInterval(() => server.closeIdleConnections(), 50);
+      const cut = setTimeout(() => server.closeAllConnections(), options.drainTimeoutMs ?? 10_000);
+      await drained;
+      clearInterval(sweep);
+      clearTimeout(cut);
+      await store.close();
+      logger.info('tunasync manager stopped');
+    })();
+    return closing;
+  };
+  return { address: bound.address, port: bound.port, protocol, url, store, server, close };
+}
