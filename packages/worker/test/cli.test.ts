@@ -1,0 +1,70 @@
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { tempDir } from './helpers.js';
+
+const run = promisify(execFile);
+const here = dirname(fileURLToPath(import.meta.url));
+const repo = resolve(here, '..', '..', '..');
+const bin = join(repo, 'packages', 'worker', 'dist', 'cli.js');
+const fixture = resolve(repo, '..', 'shared', 'fixtures', 'tuna-workers.conf');
+
+let cleanup: () => void = () => {};
+afterEach(() => cleanup());
+
+async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const r = await run(process.execPath, [bin, ...args]);
+    return { code: 0, stdout: r.stdout, stderr: r.stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+describe('tunasync-worker --dry-run', () => {
+  it("loads TUNA's published worker.conf unchanged and lists its 88 jobs", async () => {
+    expect(existsSync(fixture)).toBe(true);
+    const r = await cli(['--dry-run', '-c', fixture]);
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines).toHaveLength(89);
+    expect(lines).toContain('alpine\trsync\trsync://rsync.alpinelinux.org/alpine/\tevery 120 min\t/srv/tunasync/alpine');
+    expect(lines.find((l) => l.startsWith('armbian\t'))).toMatch(/^armbian\ttwo-stage-rsync\t/);
+    expect(lines.at(-1)).toBe('88 jobs for worker mirror_worker, reporting to http://localhost:12345');
+  });
+
+  it('fails with the file, key and reason, and creates nothing', async () => {
+    const t = tempDir();
+    cleanup = t.cleanup;
+    const conf = join(t.dir, 'worker.conf');
+    writeFileSync(conf, `[global]\nname = "w"\nlog_dir = "${t.dir}/log"\nmirror_dir = "${t.dir}/data"\n[[mirrors]]\nname = "a"\nprovider = "rsync"\nupstream = "rsync://x/a"\ninterval = "often"\n`);
+    const r = await cli(['--dry-run', '-c', conf]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`${conf}: mirrors[0].interval: must be integer`);
+    expect(r.stderr).toContain(`${conf}: mirrors[0].upstream: rsync upstream must end with "/"`);
+    expect(readdirSync(t.dir)).toEqual(['worker.conf']);
+  });
+});
+
+describe('tunasync-worker daemon', () => {
+  it('starts, runs a job, and exits 0 on SIGTERM', async () => {
+    const t = tempDir();
+    cleanup = t.cleanup;
+    const conf = join(t.dir, 'worker.conf');
+    // No manager is listening: the worker keeps retrying and still runs its jobs.
+    writeFileSync(conf, `[global]\nname = "w"\nlog_dir = "${t.dir}/log/{{.Name}}"\nmirror_dir = "${t.dir}/data"\n[manager]\napi_base = "http://127.0.0.1:9"\n[server]\nlisten_port = 0\n[[mirrors]]\nname = "a"\nprovider = "command"\ncommand = "touch ${t.dir}/ran"\n`);
+    const child = spawn(process.execPath, [bin, '-c', conf, '--pidfile', join(t.dir, 'pid')], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const deadline = Date.now() + 15_000;
+    while (!existsSync(join(t.dir, 'ran')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(existsSync(join(t.dir, 'ran'))).toBe(true);
+    expect(existsSync(join(t.dir, 'pid'))).toBe(true);
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(existsSync(join(t.dir, 'pid'))).toBe(false);
+  });
+});
