@@ -31,7 +31,7 @@ class ManagerLink {
   private readonly queue: Message[] = [];
   private registered = false;
   private wake: (() => void) | undefined;
-  private readonly loop: Promise<void>;
+  private loop: Promise<void> = Promise.resolve();
 
   constructor(
     readonly base: string,
@@ -40,8 +40,16 @@ class ManagerLink {
     private readonly logger: Logger,
     private readonly signal: AbortSignal,
     private readonly maxBackoffMs: number,
-  ) {
+  ) {}
+
+  /** Starts registering and delivering. */
+  start(): void {
     this.loop = this.run();
+  }
+
+  /** True once registered with this manager. */
+  get isRegistered(): boolean {
+    return this.registered;
   }
 
   push(m: Message): void {
@@ -131,6 +139,19 @@ export class Reporter {
 
   private get id(): string {
     return encodeURIComponent(this.opts.self().id);
+  }
+
+  /** Starts registering with every manager and delivering what is queued. */
+  start(): void {
+    for (const l of this.links) l.start();
+  }
+
+  /** Waits until registered with the first manager, at most `timeoutMs`; true if registered. */
+  async waitRegistered(timeoutMs: number): Promise<boolean> {
+    const first = this.links[0];
+    const end = Date.now() + timeoutMs;
+    while (first && !first.isRegistered && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+    return first?.isRegistered ?? false;
   }
 
   /** Queues a job status for every manager. */

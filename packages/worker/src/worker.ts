@@ -39,6 +39,8 @@ export interface WorkerOptions {
   graceMs?: number;
   /** Longest wait between retries to a manager (default 30 s). */
   maxBackoffMs?: number;
+  /** How long start() waits for the first manager before scheduling without its job list (default 5000 ms). */
+  registerWaitMs?: number;
 }
 
 /** A running worker. */
@@ -185,6 +187,10 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
     url = `${tls ? 'https' : 'http'}://${config.server.hostname}:${port}/`;
     logger.info(`control server on ${config.server.listenAddr}:${port}, registering as ${url}`);
 
+    reporter.start();
+    // Restoring paused/disabled jobs needs the manager's view; a manager that is
+    // down does not hold the worker back for long (it registers once it is up).
+    await reporter.waitRegistered(opts.registerWaitMs ?? 5000);
     const stored = new Map<string, ReturnType<typeof parseMirrorStatus>>();
     for (const raw of await reporter.fetchJobs()) {
       try {

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { createSilentLogger, parseWorkerConfig, type ManagerConfig } from '@tunasync/core';
 import { SqliteJobStore, createManagerApp } from '@tunasync/manager';
 import { createWorker, type Worker } from '@tunasync/worker';
@@ -67,7 +67,7 @@ function workerConf(dir: string, base: string, mirrors: string): ReturnType<type
 }
 
 async function startWorker(dir: string, base: string, mirrors: string): Promise<Worker> {
-  const w = await createWorker({ config: workerConf(dir, base, mirrors), logger: createSilentLogger(), graceMs: 300, maxBackoffMs: 200 });
+  const w = await createWorker({ config: workerConf(dir, base, mirrors), logger: createSilentLogger(), graceMs: 300, maxBackoffMs: 200, registerWaitMs: 3000 });
   cleanups.push(() => w.halt());
   return w;
 }
@@ -163,5 +163,28 @@ describe('worker with a real manager', () => {
     writeFileSync(join(t.dir, 'worker.conf'), '[global]\nname = \n');
     await expect(w.reload()).rejects.toThrow(/TOML syntax error/);
     expect([...w.jobs.keys()].sort()).toEqual(['added', 'change', 'keep']);
+  });
+
+  it('restores disabled and paused jobs from the manager at start-up and does not run them', async () => {
+    const t = tempDir();
+    cleanups.push(t.cleanup);
+    const m = await startManager(join(t.dir, 'manager.db'));
+    cleanups.push(() => m.close());
+    const post = (path: string, body: unknown): Promise<Response> =>
+      fetch(`${m.base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    expect((await post('/workers', { id: 'w1', url: 'http://127.0.0.1:1/' })).status).toBe(200);
+    for (const [name, status] of [['off', 'disabled'], ['held', 'paused']]) {
+      expect((await post(`/workers/w1/jobs/${name}`, { name, worker: 'w1', status, is_master: true, upstream: '', size: '', error_msg: '' })).status).toBe(200);
+    }
+    const mirror = (n: string): string => `[[mirrors]]\nname = "${n}"\nprovider = "command"\ncommand = "touch ${t.dir}/${n}.ran"\n`;
+    const w = await startWorker(t.dir, m.base, mirror('off') + mirror('held') + mirror('fresh'));
+    const fresh = nextEvent(w.jobs.get('fresh')!, 'run-end');
+    await w.start();
+    await fresh;
+    expect(w.jobs.get('off')!.state).toBe('disabled');
+    expect(w.jobs.get('held')!.state).toBe('paused');
+    expect(existsSync(join(t.dir, 'fresh.ran'))).toBe(true);
+    expect(existsSync(join(t.dir, 'off.ran'))).toBe(false);
+    expect(existsSync(join(t.dir, 'held.ran'))).toBe(false);
   });
 });
