@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { ConfigError, formatConfigIssue, loadWorkerConfig, parseWorkerConfig, type ConfigIssue } from '@tunasync/core';
+import { ConfigError, formatConfigIssue, loadWorkerConfig, parseWorkerConfig } from '@tunasync/core';
 import { makeTempDir, type TempDir } from './helpers.js';
 
 const FILE = '/etc/tunasync/worker.conf';
@@ -174,7 +174,7 @@ describe('worker.conf files', () => {
     tmp.write('inc/good.conf', rsyncMirror('good'));
     const main = tmp.write('main.conf', `[global]\nlog_dir = "/l"\nmirror_dir = "/m"\n[include]\ninclude_mirrors = "inc/*.conf"\n`);
     const e = configError(() => loadWorkerConfig(main));
-    expect(e.issues).toEqual<ConfigIssue[]>([
+    expect(e.issues).toEqual([
       { file: main, path: 'global.name', message: 'is required: it is the worker id at the manager' },
       { file: bad, path: '', message: 'TOML syntax error: Unterminated string', line: 2, column: 10 },
     ]);
