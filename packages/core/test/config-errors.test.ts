@@ -46,6 +46,9 @@ describe('worker.conf errors', () => {
     expect(problems(GLOBAL + rsyncMirror('a', 'env = { A = 1 }'))).toEqual(['mirrors[0].env.A: must be string']);
     expect(problems(GLOBAL + rsyncMirror('a', 'success_exit_codes = [256]'))).toEqual(['mirrors[0].success_exit_codes[0]: must be <= 255']);
     expect(problems(GLOBAL + rsyncMirror('a', 'role = "primary"'))).toEqual(['mirrors[0].role: must be one of "master", "slave", ""']);
+    // An integer beyond 2^53 (a BigInt from the TOML parser) is not silently rounded.
+    expect(problems(GLOBAL + rsyncMirror('a', 'interval = 99999999999999999999'))).toEqual(['mirrors[0].interval: must be integer']);
+    expect(problems(GLOBAL + rsyncMirror('a', 'command = 1979-05-27T07:32:00Z'))).toEqual(['mirrors[0].command: must be string']);
   });
 
   it('names nested mirrors by their full path', () => {

@@ -98,6 +98,7 @@ provider = "rsync"
 interval = 45
 mirror_subdir = "debian-family"
 exec_on_failure_extra = ["/bin/family-failure"]
+log_dir = "/family-logs/{{.Name}}"
 env = { A = "parent-a", B = "parent-b" }
   [[mirrors.mirrors]]
   name = "debian"
@@ -107,12 +108,14 @@ env = { A = "parent-a", B = "parent-b" }
   name = "ubuntu-group"
   upstream = "rsync://archive.ubuntu.com/ubuntu/"
   interval = 90
+  env = { B = "group-b" }
     [[mirrors.mirrors.mirrors]]
     name = "ubuntu"
     [[mirrors.mirrors.mirrors]]
     name = "ubuntu-ports"
     upstream = "rsync://ports.ubuntu.com/ubuntu-ports/"
     use_ipv4 = true
+    env = { D = "d" }
     provider = "two-stage-rsync"
     stage1_profile = "debian-oldstyle"
 
@@ -245,18 +248,23 @@ describe('worker.conf with every option', () => {
     const ubuntu = mirror('ubuntu');
     expect(ubuntu.interval).toBe(90);
     expect(ubuntu.upstream).toBe('rsync://archive.ubuntu.com/ubuntu/');
-    expect(ubuntu.env).toEqual({ A: 'parent-a', B: 'parent-b' });
+    expect(ubuntu.env).toEqual({ A: 'parent-a', B: 'group-b' });
     const ports = mirror('ubuntu-ports');
     expect(ports).toMatchObject({ interval: 90, provider: 'two-stage-rsync', stage1Profile: 'debian-oldstyle', useIPv4: true, upstream: 'rsync://ports.ubuntu.com/ubuntu-ports/' });
     expect(ports.mirrorDir).toBe('/srv/mirrors/debian-family/ubuntu-ports');
+    expect(ports.env).toEqual({ A: 'parent-a', B: 'group-b', D: 'd' });
     // A child's own env does not leak into its siblings.
     expect(mirror('ubuntu').env).not.toHaveProperty('C');
+    expect(mirror('ubuntu').env).not.toHaveProperty('D');
   });
 
   it('substitutes {{.Name}} in log_dir and falls back to the global mirror_dir, interval, retry and timeout', () => {
     const pypi = mirror('pypi');
     expect(pypi.logDir).toBe('/var/log/tunasync/pypi');
-    expect(mirror('debian').logDir).toBe('/var/log/tunasync/debian');
+    expect(mirror('from-b').logDir).toBe('/var/log/tunasync/from-b');
+    // An inherited log_dir template takes each leaf's own name.
+    expect(mirror('debian').logDir).toBe('/family-logs/debian');
+    expect(mirror('ubuntu-ports').logDir).toBe('/family-logs/ubuntu-ports');
     expect(pypi.mirrorDir).toBe('/srv/mirrors/pypi');
     expect(pypi).toMatchObject({ interval: 60, retry: 3, timeout: 3600, role: 'master', isMaster: true, memoryLimit: undefined, rsyncOverride: undefined });
   });
