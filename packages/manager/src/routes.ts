@@ -23,6 +23,19 @@ import type { Authenticator } from './auth.js';
 import { forwardCommand, type CommandContext } from './command.js';
 import { applySizeUpdate, applyStatusReport } from './rules.js';
 
+/**
+ * A store that can say whether its data may have changed since an earlier
+ * call (SqliteJobStore can); `GET /jobs` then reuses its last answer.
+ */
+export interface ChangeAwareStore {
+  /** Equal results mean nothing changed in between. */
+  generation(): string | Promise<string>;
+}
+
+function isChangeAware(store: JobStore): store is JobStore & ChangeAwareStore {
+  return typeof (store as Partial<ChangeAwareStore>).generation === 'function';
+}
+
 /** What the route handlers share. */
 export interface RouteContext {
   store: JobStore;
@@ -67,6 +80,9 @@ function checkWorkerUrl(url: string): void {
 /** Mounts every manager route on `router`. */
 export function mountRoutes(router: Router, ctx: RouteContext): void {
   const { store, logger, clock, auth } = ctx;
+  // `/jobs` is read by every status page and is the largest answer (about
+  // 400 bytes a job): serialised once per change of the store, not per request.
+  let jobsCache: { generation: string; body: string } | undefined;
 
   router.get('/ping', (req: Request, res: Response) => {
     auth.requireRead(req);
@@ -75,8 +91,15 @@ export function mountRoutes(router: Router, ctx: RouteContext): void {
 
   router.get('/jobs', async (req: Request, res: Response) => {
     auth.requireRead(req);
-    const all = await store.listAllMirrorStatus();
-    res.json(all.map((s) => serializeWebMirrorStatus(s, ctx.timeZone)));
+    const generation = isChangeAware(store) ? await store.generation() : undefined;
+    if (generation === undefined || jobsCache?.generation !== generation) {
+      const all = await store.listAllMirrorStatus();
+      const body = JSON.stringify(all.map((s) => serializeWebMirrorStatus(s, ctx.timeZone)));
+      jobsCache = generation === undefined ? undefined : { generation, body };
+      res.type('json').send(body);
+      return;
+    }
+    res.type('json').send(jobsCache.body);
   });
 
   router.delete('/jobs/disabled', async (req: Request, res: Response) => {

@@ -3,7 +3,8 @@
  * wire-protocol.md, against the real app on 127.0.0.1:0 and a SQLite file.
  */
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { formatWebTime, ZERO_TIME_RFC3339 } from '@tunasync/core';
+import { emptyMirrorStatus, formatWebTime, ZERO_TIME_RFC3339 } from '@tunasync/core';
+import { SqliteJobStore } from '@tunasync/manager';
 import { call, startTestManager, statusBody, workerBody, type TestManager } from './helpers.js';
 
 let m: TestManager;
@@ -307,6 +308,23 @@ describe('GET /jobs and flush', () => {
     } finally {
       await tz.close();
     }
+  });
+
+  it('sees writes made through another connection to the same file (the cached answer is refreshed)', async () => {
+    await register('w');
+    await post('/workers/w/jobs/a', statusBody('w', 'a', 'success'));
+    const first = await get('/jobs');
+    expect(first.contentType).toBe('application/json; charset=utf-8');
+    expect((await get('/jobs')).text).toBe(first.text);
+    const other = new SqliteJobStore(m.dbFile);
+    try {
+      await other.updateMirrorStatus('w', 'a', (prev) => ({ ...prev!, size: '42T' }));
+      await other.updateMirrorStatus('w', 'b', (prev) => ({ ...(prev ?? emptyMirrorStatus('b', 'w')), status: 'syncing' }));
+    } finally {
+      await other.close();
+    }
+    const after = (await get('/jobs')).body;
+    expect(after.map((j: { name: string; size: string }) => `${j.name}:${j.size}`)).toEqual(['a:42T', 'b:unknown']);
   });
 
   it('DELETE /jobs/disabled removes disabled jobs only', async () => {

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { emptyMirrorStatus } from '@tunasync/core';
 import { MIGRATIONS, SCHEMA_VERSION, SqliteJobStore, StoreOpenError, detectDbFile, openStore } from '@tunasync/manager';
 import { describeJobStore } from './store-conformance.js';
 
@@ -17,6 +18,10 @@ describeJobStore('SqliteJobStore', {
     return new SqliteJobStore(lastFile);
   },
   reopen: () => new SqliteJobStore(lastFile),
+});
+
+describeJobStore('SqliteJobStore without group commit', {
+  makeStore: () => new SqliteJobStore(join(dir, `nogroup-${++counter}.db`), { groupCommit: false, synchronous: 'normal' }),
 });
 
 /** A file shaped like a bbolt database: page header, then the meta magic. */
@@ -41,6 +46,44 @@ describe('SqliteJobStore on disk', () => {
       expect(rows.at(-1)?.version).toBe(SCHEMA_VERSION);
     } finally {
       db.close();
+    }
+  });
+
+  it('group commit: writes issued together succeed or fail one by one', async () => {
+    const store = new SqliteJobStore(join(dir, 'group.db'));
+    try {
+      const results = await Promise.allSettled([
+        store.updateMirrorStatus('w', 'a', () => ({ ...emptyMirrorStatus('a', 'w'), size: '1' })),
+        store.updateMirrorStatus('w', 'b', () => {
+          throw new Error('no');
+        }),
+        store.updateMirrorStatus('w', 'c', () => ({ ...emptyMirrorStatus('c', 'w'), size: '3' })),
+        store.setSchedules('w', [{ name: 'a', nextSchedule: new Date(5000) }]),
+      ]);
+      expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
+      expect((await store.listAllMirrorStatus()).map((s) => s.name)).toEqual(['a', 'c']);
+      expect((await store.getMirrorStatus('w', 'a'))?.nextSchedule).toEqual(new Date(5000));
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('generation changes with its own and other connections’ commits only', async () => {
+    const file = join(dir, 'gen.db');
+    const a = new SqliteJobStore(file);
+    const b = new SqliteJobStore(file);
+    try {
+      const g0 = a.generation();
+      await a.listAllMirrorStatus();
+      expect(a.generation()).toBe(g0);
+      await a.updateMirrorStatus('w', 'x', () => emptyMirrorStatus('x', 'w'));
+      const g1 = a.generation();
+      expect(g1).not.toBe(g0);
+      await b.updateMirrorStatus('w', 'y', () => emptyMirrorStatus('y', 'w'));
+      expect(a.generation()).not.toBe(g1);
+    } finally {
+      await a.close();
+      await b.close();
     }
   });
 

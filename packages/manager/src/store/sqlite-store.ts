@@ -1,12 +1,15 @@
 /**
  * The default JobStore: one SQLite file through better-sqlite3, in WAL mode,
- * with prepared statements and one transaction per call. better-sqlite3 is
- * synchronous; the async methods only wrap it so network stores fit the same
- * interface.
+ * with prepared statements. Every write is atomic on its own (a savepoint),
+ * and writes issued together are committed together (group commit, see
+ * WriteBatcher); a write's promise settles only after its COMMIT. Reads run
+ * at once on the last committed state. better-sqlite3 is synchronous; the
+ * async methods let network stores fit the same interface.
  */
 import Database from 'better-sqlite3';
 import type { JobStore, MirrorSchedule, MirrorStatus, SyncStatus, WorkerStatus } from '@tunasync/core';
 import { migrate } from './migrations.js';
+import { WriteBatcher } from './write-batcher.js';
 
 /** Options of SqliteJobStore. */
 export interface SqliteJobStoreOptions {
@@ -18,6 +21,12 @@ export interface SqliteJobStoreOptions {
   synchronous?: 'full' | 'normal';
   /** How long to wait for another process's lock, in ms (default 5000). */
   busyTimeoutMs?: number;
+  /**
+   * Group commit (default true): writes issued together share one transaction
+   * and one sync; each still resolves only once committed. False gives each
+   * write its own transaction.
+   */
+  groupCommit?: boolean;
 }
 
 interface WorkerRow {
@@ -68,6 +77,25 @@ function toStatus(r: StatusRow): MirrorStatus {
   };
 }
 
+/** A status row in raw (array) mode, columns in STATUS_COLUMNS order: twice as fast for long lists. */
+type RawStatusRow = [string, string, number, string, number, number, number, number, string, string, string];
+
+function rawToStatus(r: RawStatusRow): MirrorStatus {
+  return {
+    name: r[1],
+    worker: r[0],
+    isMaster: r[2] !== 0,
+    status: r[3] as SyncStatus,
+    lastUpdate: new Date(r[4]),
+    lastStarted: new Date(r[5]),
+    lastEnded: new Date(r[6]),
+    nextSchedule: new Date(r[7]),
+    upstream: r[8],
+    size: r[9],
+    errorMsg: r[10],
+  };
+}
+
 function statusParams(s: MirrorStatus): StatusRow {
   return {
     worker: s.worker,
@@ -115,8 +143,10 @@ function prepareStatements(db: Database.Database) {
        VALUES (@worker, @name, @is_master, @status, @last_update, @last_started, @last_ended,
                @next_schedule, @upstream, @size, @error_msg)`,
     ),
-    listStatus: db.prepare<[string], StatusRow>('SELECT * FROM mirror_status WHERE worker = ? ORDER BY name'),
-    listAllStatus: db.prepare<[], StatusRow>('SELECT * FROM mirror_status ORDER BY worker, name'),
+    listStatus: db
+      .prepare<[string], RawStatusRow>(`SELECT ${STATUS_COLUMNS} FROM mirror_status WHERE worker = ? ORDER BY name`)
+      .raw(true),
+    listAllStatus: db.prepare<[], RawStatusRow>(`SELECT ${STATUS_COLUMNS} FROM mirror_status ORDER BY worker, name`).raw(true),
     setSchedule: db.prepare<[number, string, string]>(
       'UPDATE mirror_status SET next_schedule = ? WHERE worker = ? AND name = ?',
     ),
@@ -130,7 +160,9 @@ export class SqliteJobStore implements JobStore {
   readonly file: string;
   private readonly db: Database.Database;
   private readonly stmt: ReturnType<typeof prepareStatements>;
+  private readonly writes: WriteBatcher;
   private closed = false;
+  private commits = 0;
 
   /** Opens (creating if needed) and migrates the database at `file`. */
   constructor(file: string, options: SqliteJobStoreOptions = {}) {
@@ -146,10 +178,21 @@ export class SqliteJobStore implements JobStore {
       throw err;
     }
     this.stmt = prepareStatements(this.db);
+    this.writes = new WriteBatcher(this.db, options.groupCommit ?? true, () => this.commits++);
   }
 
   private check(): void {
     if (this.closed) throw new Error(`store ${this.file} is closed`);
+  }
+
+  /**
+   * A token that changes whenever the data may have changed: after this
+   * store's own commits and after another connection's (`PRAGMA
+   * data_version`). The manager uses it to reuse its `/jobs` answer.
+   */
+  generation(): string {
+    this.check();
+    return `${this.commits}.${String(this.db.pragma('data_version', { simple: true }))}`;
   }
 
   /** Every registered worker, ordered by id. */
@@ -175,21 +218,21 @@ export class SqliteJobStore implements JobStore {
       last_online: worker.lastOnline.getTime(),
       last_register: worker.lastRegister.getTime(),
     };
-    this.stmt.upsertWorker.run(row);
+    await this.writes.run(() => this.stmt.upsertWorker.run(row));
     return toWorker(row);
   }
 
   /** Sets a worker's `last_online`; undefined when the worker is not registered. */
   async refreshWorker(workerId: string, at: Date): Promise<WorkerStatus | undefined> {
     this.check();
-    const row = this.stmt.refreshWorker.get(at.getTime(), workerId);
+    const row = await this.writes.run(() => this.stmt.refreshWorker.get(at.getTime(), workerId));
     return row ? toWorker(row) : undefined;
   }
 
   /** Removes a worker; its jobs stay, as in tunasync. */
   async deleteWorker(workerId: string): Promise<boolean> {
     this.check();
-    return this.stmt.deleteWorker.run(workerId).changes > 0;
+    return this.writes.run(() => this.stmt.deleteWorker.run(workerId).changes > 0);
   }
 
   /** One job's status, or undefined. */
@@ -200,8 +243,8 @@ export class SqliteJobStore implements JobStore {
   }
 
   /**
-   * Reads, updates and writes a job's status in one IMMEDIATE transaction
-   * (so concurrent managers on the same file serialise). The stored status
+   * Reads, updates and writes a job's status atomically, inside the write
+   * transaction (so concurrent managers on the same file serialise). The stored status
    * always carries `workerId` and `mirrorId` as its `worker` and `name`.
    * When `update` throws, nothing is written.
    */
@@ -211,43 +254,41 @@ export class SqliteJobStore implements JobStore {
     update: (previous: MirrorStatus | undefined) => MirrorStatus,
   ): Promise<MirrorStatus> {
     this.check();
-    const tx = this.db.transaction(() => {
+    return this.writes.run(() => {
       const row = this.stmt.getStatus.get(workerId, mirrorId);
       const next = update(row ? toStatus(row) : undefined);
       const stored = { ...copyStatus(next), worker: workerId, name: mirrorId };
       this.stmt.upsertStatus.run(statusParams(stored));
       return stored;
     });
-    return tx.immediate();
   }
 
   /** A worker's jobs, ordered by name. */
   async listMirrorStatus(workerId: string): Promise<MirrorStatus[]> {
     this.check();
-    return this.stmt.listStatus.all(workerId).map(toStatus);
+    return this.stmt.listStatus.all(workerId).map(rawToStatus);
   }
 
   /** Every job of every worker, ordered by worker then name. */
   async listAllMirrorStatus(): Promise<MirrorStatus[]> {
     this.check();
-    return this.stmt.listAllStatus.all().map(toStatus);
+    return this.stmt.listAllStatus.all().map(rawToStatus);
   }
 
   /** Sets `next_schedule` of each known job in one transaction; returns how many changed. */
   async setSchedules(workerId: string, schedules: MirrorSchedule[]): Promise<number> {
     this.check();
-    const tx = this.db.transaction(() => {
+    return this.writes.run(() => {
       let n = 0;
       for (const s of schedules) n += this.stmt.setSchedule.run(s.nextSchedule.getTime(), workerId, s.name).changes;
       return n;
     });
-    return tx.immediate();
   }
 
   /** Deletes every job whose status is `disabled`; returns how many. */
   async flushDisabledJobs(): Promise<number> {
     this.check();
-    return this.stmt.flushDisabled.run('disabled').changes;
+    return this.writes.run(() => this.stmt.flushDisabled.run('disabled').changes);
   }
 
   /** Checkpoints the WAL and closes the file; further calls fail. Idempotent. */
@@ -255,6 +296,7 @@ export class SqliteJobStore implements JobStore {
     if (this.closed) return;
     this.closed = true;
     try {
+      this.writes.flush();
       this.db.pragma('wal_checkpoint(TRUNCATE)');
     } finally {
       this.db.close();

@@ -1,0 +1,134 @@
+// Benchmark of the manager (issue 3): durable status reports per second with
+// 64 concurrent clients for 10 s against the real manager and its SQLite
+// file, beside a bare express app answering the same request; then p50/p99
+// of GET /jobs with 10,000 jobs stored. Run: npm run bench -w @tunasync/manager
+// (after `npx tsc -b`). DURATION_S and CLIENTS may be set in the environment.
+import { spawn } from 'node:child_process';
+import http from 'node:http';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { SqliteJobStore } from '../dist/index.js';
+import { emptyMirrorStatus } from '@tunasync/core';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const DURATION_S = Number(process.env.DURATION_S ?? 10);
+const CLIENTS = Number(process.env.CLIENTS ?? 64);
+const dir = mkdtempSync(join(tmpdir(), 'tunasync-bench-'));
+
+function start(script, args) {
+  const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const onData = (b) => {
+      out += b;
+      const m = /listening on (http:\/\/[\d.]+:\d+)/.exec(out);
+      if (m) resolve({ child, url: m[1] });
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.on('exit', (code) => reject(new Error(`${script} exited ${code}: ${out}`)));
+  });
+}
+
+async function stop(child) {
+  const done = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await done;
+}
+
+const agent = new http.Agent({ keepAlive: true, maxSockets: CLIENTS });
+
+function request(url, method, body) {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method, agent, headers: body ? { 'content-type': 'application/json' } : {} }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode, body: Buffer.concat(chunks) }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+function report(worker, job, status) {
+  return JSON.stringify({
+    name: job, worker, is_master: true, status,
+    last_update: '0001-01-01T00:00:00Z', last_started: '0001-01-01T00:00:00Z', last_ended: '0001-01-01T00:00:00Z',
+    next_schedule: '0001-01-01T00:00:00Z', upstream: 'rsync://example/', size: '1G', error_msg: '',
+  });
+}
+
+const STATUSES = ['pre-syncing', 'syncing', 'success', 'failed'];
+
+async function load(base) {
+  const deadline = Date.now() + DURATION_S * 1000;
+  let ok = 0;
+  let bad = 0;
+  await Promise.all(
+    Array.from({ length: CLIENTS }, async (_, c) => {
+      let i = 0;
+      while (Date.now() < deadline) {
+        const job = `job${c}-${i % 50}`;
+        const r = await request(`${base}/workers/w${c % 8}/jobs/${job}`, 'POST', report(`w${c % 8}`, job, STATUSES[i++ % 4]));
+        if (r.status === 200) ok++;
+        else bad++;
+      }
+    }),
+  );
+  return { perSecond: ok / DURATION_S, ok, bad };
+}
+
+function percentile(sorted, p) {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+try {
+  const cli = join(here, '../dist/cli.js');
+  const dbFile = join(dir, 'bench.db');
+
+  // 1. Reports/s against the real manager (SQLite, synchronous = FULL).
+  const manager = await start(cli, ['--port', '0', '--db-file', dbFile]);
+  for (let w = 0; w < 8; w++) {
+    await request(`${manager.url}/workers`, 'POST', JSON.stringify({ id: `w${w}`, url: 'http://127.0.0.1:1/' }));
+  }
+  const real = await load(manager.url);
+  await stop(manager.child);
+
+  // 2. The same load against a bare express app.
+  const bare = await start(join(here, 'bare-server.mjs'), []);
+  const ceiling = await load(bare.url);
+  await stop(bare.child);
+
+  // 3. GET /jobs with 10,000 jobs.
+  const jobsDb = join(dir, 'jobs.db');
+  const store = new SqliteJobStore(jobsDb, { synchronous: 'normal' });
+  const now = new Date();
+  for (let i = 0; i < 10_000; i++) {
+    await store.updateMirrorStatus(`w${i % 20}`, `mirror-${i}`, () => ({
+      ...emptyMirrorStatus(`mirror-${i}`, `w${i % 20}`),
+      status: 'success', lastUpdate: now, lastEnded: now, size: '12.3G', upstream: `rsync://up/${i}/`,
+    }));
+  }
+  await store.close();
+  const m2 = await start(cli, ['--port', '0', '--db-file', jobsDb]);
+  const times = [];
+  let count = 0;
+  for (let i = 0; i < 100; i++) {
+    const t0 = process.hrtime.bigint();
+    const r = await request(`${m2.url}/jobs`, 'GET');
+    times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    count = JSON.parse(r.body.toString()).length;
+  }
+  await stop(m2.child);
+  times.sort((a, b) => a - b);
+
+  console.log(`status reports, ${CLIENTS} clients, ${DURATION_S} s:`);
+  console.log(`  manager (SQLite, durable): ${real.perSecond.toFixed(0)} reports/s (${real.bad} non-200)`);
+  console.log(`  bare express ceiling:      ${ceiling.perSecond.toFixed(0)} requests/s (${ceiling.bad} non-200)`);
+  console.log(`GET /jobs with ${count} jobs, 100 requests: p50 ${percentile(times, 50).toFixed(1)} ms, p99 ${percentile(times, 99).toFixed(1)} ms`);
+} finally {
+  agent.destroy();
+  rmSync(dir, { recursive: true, force: true });
+}
