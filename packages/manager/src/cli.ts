@@ -26,6 +26,12 @@ const argv = await yargs(hideBin(process.argv))
     'with-systemd': { type: 'boolean', default: false, describe: 'log for journald (no timestamps)' },
     pidfile: { type: 'string', describe: 'write the process id to this file' },
   })
+  .check((a) => {
+    if (a.port !== undefined && !(Number.isInteger(a.port) && a.port >= 0 && a.port <= 65535)) {
+      throw new Error(`--port must be an integer from 0 to 65535, got ${String(a.port)}`);
+    }
+    return true;
+  })
   .strict()
   .version()
   .help()

@@ -115,5 +115,8 @@ describe('tunasync-manager bin', () => {
     const u = await runBin(['--no-such-flag']);
     expect(u.code).not.toBe(0);
     expect(u.output).toMatch(/Unknown argument/);
+    const p = await runBin(['--port', 'abc']);
+    expect(p.code).not.toBe(0);
+    expect(p.output).toMatch(/--port must be an integer from 0 to 65535/);
   });
 });
