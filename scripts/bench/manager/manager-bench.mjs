@@ -1,7 +1,7 @@
 // Benchmark of the manager (issue 3): durable status reports per second with
 // 64 concurrent clients for 10 s against the real manager and its SQLite
 // file, beside a bare express app answering the same request; then p50/p99
-// of GET /jobs with 10,000 jobs stored. Run: npm run bench -w @tunasync/manager
+// of GET /jobs with 10,000 jobs stored. Run: npm run bench:manager
 // (after `npx tsc -b`). DURATION_S and CLIENTS may be set in the environment.
 import { spawn } from 'node:child_process';
 import http from 'node:http';
@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SqliteJobStore } from '../dist/index.js';
+import { SqliteJobStore } from '@tunasync/manager';
 import { emptyMirrorStatus } from '@tunasync/core';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -85,7 +85,7 @@ function percentile(sorted, p) {
 }
 
 try {
-  const cli = join(here, '../dist/cli.js');
+  const cli = join(here, '../../../packages/manager/dist/cli.js');
   const dbFile = join(dir, 'bench.db');
 
   // 1. Reports/s against the real manager (SQLite, synchronous = FULL).
