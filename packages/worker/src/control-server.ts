@@ -6,7 +6,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
-import { errorMessage, parseWorkerCmd, type Logger, type WorkerCmd } from '@tunasync/core';
+import { errorMessage, isCommandVerb, parseWorkerCmd, type Logger, type WorkerCmd } from '@tunasync/core';
 
 /** What the control server asks of the worker. */
 export interface CommandTarget {
@@ -38,12 +38,16 @@ export function createControlApp(target: CommandTarget, token: string, logger: L
         return;
       }
     }
+    const verb = (req.body as { cmd?: unknown } | undefined)?.cmd;
+    if (typeof verb === 'string' && !isCommandVerb(verb)) {
+      res.status(406).json({ msg: 'Invalid Command' });
+      return;
+    }
     let cmd: WorkerCmd;
     try {
       cmd = parseWorkerCmd(req.body);
-    } catch (err) {
-      const unknownVerb = /cmd: must be one of/.test(errorMessage(err));
-      res.status(unknownVerb ? 406 : 400).json({ msg: unknownVerb ? 'Invalid Command' : 'Invalid request' });
+    } catch {
+      res.status(400).json({ msg: 'Invalid request' });
       return;
     }
     logger.info(`received command ${cmd.cmd} ${cmd.mirrorId}`);

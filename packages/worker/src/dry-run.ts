@@ -2,8 +2,22 @@
  * `tunasync-worker --dry-run`: load and validate worker.conf and describe
  * every job, starting nothing and creating nothing.
  */
-import { ConfigError, loadWorkerConfig, type MirrorConfig } from '@tunasync/core';
+import { ConfigError, formatConfigIssue, loadWorkerConfig, type ConfigIssue, type MirrorConfig } from '@tunasync/core';
 import { checkProviderReference } from './providers/registry.js';
+import { isValidCron } from './scheduler.js';
+
+/** Problems the worker finds beyond core's config checks: missing provider modules, bad cron expressions. */
+export function workerConfigProblems(mirrors: MirrorConfig[]): ConfigIssue[] {
+  const out: ConfigIssue[] = [];
+  for (const m of mirrors) {
+    const p = checkProviderReference(m);
+    if (p) out.push({ file: m.source.file, path: `${m.source.path}.provider`, message: p });
+    if (m.cron && !isValidCron(m.cron)) {
+      out.push({ file: m.source.file, path: `${m.source.path}.cron`, message: `${JSON.stringify(m.cron)} is not a valid cron expression` });
+    }
+  }
+  return out;
+}
 
 /** One line per job: name, provider, upstream, schedule, directory. */
 export function describeJob(m: MirrorConfig): string {
@@ -25,12 +39,7 @@ export interface DryRunResult {
 export function dryRun(file: string): DryRunResult {
   try {
     const { config, warnings } = loadWorkerConfig(file);
-    const problems = config.mirrors
-      .map((m) => {
-        const p = checkProviderReference(m);
-        return p ? `${m.source.file}: ${m.source.path}.provider: ${p}` : undefined;
-      })
-      .filter((p): p is string => p !== undefined);
+    const problems = workerConfigProblems(config.mirrors).map(formatConfigIssue);
     const errors = [...warnings.map((w) => `warning: ${w}`), ...problems];
     const lines = config.mirrors.map(describeJob);
     lines.push(`${config.mirrors.length} jobs for worker ${config.global.name}, reporting to ${config.manager.apiBaseList.join(', ')}`);

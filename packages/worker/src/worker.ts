@@ -8,6 +8,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import {
+  ConfigError,
   createHttpClient,
   emptyMirrorStatus,
   loadWorkerConfig,
@@ -22,6 +23,7 @@ import {
   type WorkerConfig,
 } from '@tunasync/core';
 import { createControlApp } from './control-server.js';
+import { workerConfigProblems } from './dry-run.js';
 import { ExecHook } from './hooks/exec-hook.js';
 import { LogRotationHook } from './hooks/log-rotation.js';
 import { MirrorJob } from './mirror-job.js';
@@ -122,6 +124,8 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
     return job;
   }
 
+  const problems = workerConfigProblems(config.mirrors);
+  if (problems.length > 0) throw new ConfigError(problems);
   for (const m of config.mirrors) jobs.set(m.name, await makeJob(m));
 
   async function command(cmd: WorkerCmd): Promise<void> {
@@ -139,6 +143,8 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
     let fresh: WorkerConfig;
     try {
       fresh = next ?? loadWorkerConfig(config.file).config;
+      const problems = workerConfigProblems(fresh.mirrors);
+      if (problems.length > 0) throw new ConfigError(problems);
     } catch (err) {
       logger.error(`reload refused, nothing changed: ${(err as Error).message}`);
       throw err;

@@ -42,6 +42,7 @@ export function providerModuleSpecifier(mirror: MirrorConfig): string {
 /**
  * Checks, without loading anything, that a custom provider file exists;
  * returns a problem message or undefined. (Packages are checked when loaded.)
+ * Also used by --dry-run.
  */
 export function checkProviderReference(mirror: MirrorConfig): string | undefined {
   if (isBuiltinProvider(mirror.provider) || !isPath(mirror.provider)) return undefined;
