@@ -6,6 +6,7 @@ export * from './errors.js';
 export * from './status.js';
 export * from './time.js';
 export * from './wire.js';
+export { wireSchemas, type WireShapeName } from './wire-schemas.js';
 export * from './job-state.js';
 export type * from './provider.js';
 export type * from './store.js';

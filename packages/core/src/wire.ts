@@ -5,7 +5,16 @@
  * the exact JSON tunasync sends). Domain objects use camelCase and `Date`;
  * the `*JSON` types are the snake_case wire form.
  */
-import { COMMAND_VERBS, SYNC_STATUSES, type CommandVerb, type SyncStatus } from './status.js';
+import type { CommandVerb, SyncStatus } from './status.js';
+import {
+  clientCmdSchema,
+  mirrorStatusSchema,
+  schedulesSchema,
+  sizeUpdateSchema,
+  webMirrorStatusSchema,
+  workerCmdSchema,
+  workerStatusSchema,
+} from './wire-schemas.js';
 import {
   formatRfc3339,
   formatWebTime,
@@ -126,118 +135,6 @@ export interface SizeUpdate {
   name: string;
   size: string;
 }
-
-const timeString = { type: 'string' } as const;
-// Go marshals a nil slice or map as null; accept it as empty.
-const stringList = { type: ['array', 'null'], items: { type: 'string' } } as const;
-const boolMap = { type: ['object', 'null'], additionalProperties: { type: 'boolean' } } as const;
-
-const mirrorStatusSchema = {
-  type: 'object',
-  required: ['name', 'status'],
-  properties: {
-    name: { type: 'string' },
-    worker: { type: 'string' },
-    is_master: { type: 'boolean' },
-    status: { type: 'string', enum: [...SYNC_STATUSES] },
-    last_update: timeString,
-    last_started: timeString,
-    last_ended: timeString,
-    next_schedule: timeString,
-    upstream: { type: 'string' },
-    size: { type: 'string' },
-    error_msg: { type: 'string' },
-  },
-} as const;
-
-const webMirrorStatusSchema = {
-  type: 'object',
-  required: ['name', 'status'],
-  properties: {
-    name: { type: 'string' },
-    is_master: { type: 'boolean' },
-    status: { type: 'string', enum: [...SYNC_STATUSES] },
-    last_update: timeString,
-    last_update_ts: { type: 'integer' },
-    last_started: timeString,
-    last_started_ts: { type: 'integer' },
-    last_ended: timeString,
-    last_ended_ts: { type: 'integer' },
-    next_schedule: timeString,
-    next_schedule_ts: { type: 'integer' },
-    upstream: { type: 'string' },
-    size: { type: 'string' },
-  },
-} as const;
-
-const workerStatusSchema = {
-  type: 'object',
-  required: ['id'],
-  properties: {
-    id: { type: 'string' },
-    url: { type: 'string' },
-    token: { type: 'string' },
-    last_online: timeString,
-    last_register: timeString,
-  },
-} as const;
-
-const workerCmdProps = {
-  cmd: { type: 'string', enum: [...COMMAND_VERBS] },
-  mirror_id: { type: 'string' },
-  args: stringList,
-  options: boolMap,
-} as const;
-
-const clientCmdSchema = {
-  type: 'object',
-  required: ['cmd', 'worker_id'],
-  properties: { ...workerCmdProps, worker_id: { type: 'string', minLength: 1 } },
-} as const;
-
-const workerCmdSchema = { type: 'object', required: ['cmd'], properties: workerCmdProps } as const;
-
-const schedulesSchema = {
-  type: 'object',
-  required: ['schedules'],
-  properties: {
-    schedules: {
-      type: ['array', 'null'],
-      items: {
-        type: 'object',
-        required: ['name', 'next_schedule'],
-        properties: { name: { type: 'string', minLength: 1 }, next_schedule: timeString },
-      },
-    },
-  },
-} as const;
-
-const sizeUpdateSchema = {
-  type: 'object',
-  required: ['name', 'size'],
-  properties: { name: { type: 'string' }, size: { type: 'string' } },
-} as const;
-
-/** JSON Schemas of the wire shapes (fields are typed; unknown extra fields are allowed, as Go ignores them). */
-export const wireSchemas: Readonly<Record<WireShapeName, Readonly<Record<string, unknown>>>> = {
-  MirrorStatus: mirrorStatusSchema,
-  WebMirrorStatus: webMirrorStatusSchema,
-  WorkerStatus: workerStatusSchema,
-  ClientCmd: clientCmdSchema,
-  WorkerCmd: workerCmdSchema,
-  MirrorSchedules: schedulesSchema,
-  SizeUpdate: sizeUpdateSchema,
-};
-
-/** Names of the wire shapes. */
-export type WireShapeName =
-  | 'MirrorStatus'
-  | 'WebMirrorStatus'
-  | 'WorkerStatus'
-  | 'ClientCmd'
-  | 'WorkerCmd'
-  | 'MirrorSchedules'
-  | 'SizeUpdate';
 
 type Loose = Record<string, unknown>;
 const validators = {
