@@ -2,22 +2,8 @@
  * `tunasync-worker --dry-run`: load and validate worker.conf and describe
  * every job, starting nothing and creating nothing.
  */
-import { ConfigError, formatConfigIssue, loadWorkerConfig, type ConfigIssue, type MirrorConfig } from '@tunasync/core';
-import { checkProviderReference } from './providers/registry.js';
-import { isValidCron } from './scheduler.js';
-
-/** Problems the worker finds beyond core's config checks: missing provider modules, bad cron expressions. */
-export function workerConfigProblems(mirrors: MirrorConfig[]): ConfigIssue[] {
-  const out: ConfigIssue[] = [];
-  for (const m of mirrors) {
-    const p = checkProviderReference(m);
-    if (p) out.push({ file: m.source.file, path: `${m.source.path}.provider`, message: p });
-    if (m.cron && !isValidCron(m.cron)) {
-      out.push({ file: m.source.file, path: `${m.source.path}.cron`, message: `${JSON.stringify(m.cron)} is not a valid cron expression` });
-    }
-  }
-  return out;
-}
+import { ConfigError, formatConfigIssue, loadWorkerConfig, type MirrorConfig } from '@tunasync/core';
+import { workerConfigProblems } from './config-checks.js';
 
 /** One line per job: name, provider, upstream, schedule, directory. */
 export function describeJob(m: MirrorConfig): string {

@@ -24,4 +24,5 @@ export { Scheduler, isValidCron, type SchedulerOptions } from './scheduler.js';
 export { createControlApp, type CommandTarget } from './control-server.js';
 export { RsyncProvider, TwoStageRsyncProvider } from './providers/rsync-provider.js';
 export { createProvider, checkProviderReference, isBuiltinProvider, type ProviderFactory } from './providers/registry.js';
-export { dryRun, describeJob, workerConfigProblems, type DryRunResult } from './dry-run.js';
+export { dryRun, describeJob, type DryRunResult } from './dry-run.js';
+export { workerConfigProblems } from './config-checks.js';

@@ -14,6 +14,7 @@ import {
   loadWorkerConfig,
   parseMirrorStatus,
   systemClock,
+  zeroTime,
   type Clock,
   type ControlAction,
   type Hook,
@@ -23,7 +24,7 @@ import {
   type WorkerConfig,
 } from '@tunasync/core';
 import { createControlApp } from './control-server.js';
-import { workerConfigProblems } from './dry-run.js';
+import { workerConfigProblems } from './config-checks.js';
 import { ExecHook } from './hooks/exec-hook.js';
 import { LogRotationHook } from './hooks/log-rotation.js';
 import { MirrorJob } from './mirror-job.js';
@@ -117,7 +118,7 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
         upstream: m.upstream,
         size: e.size ?? 'unknown',
         errorMsg: e.errorMsg,
-        nextSchedule: scheduler.next(m.name) ?? emptyMirrorStatus('', '').nextSchedule,
+        nextSchedule: scheduler.next(m.name) ?? zeroTime(),
       };
       reporter.reportStatus(status);
     });
