@@ -26,3 +26,4 @@ export { RsyncProvider, TwoStageRsyncProvider } from './providers/rsync-provider
 export { createProvider, checkProviderReference, isBuiltinProvider, type ProviderFactory } from './providers/registry.js';
 export { dryRun, describeJob, type DryRunResult } from './dry-run.js';
 export { workerConfigProblems } from './config-checks.js';
+export { prepareHooks, type HookSet } from './hooks/hook-set.js';

@@ -17,7 +17,6 @@ import {
   zeroTime,
   type Clock,
   type ControlAction,
-  type Hook,
   type Logger,
   type MirrorConfig,
   type WorkerCmd,
@@ -25,8 +24,7 @@ import {
 } from '@tunasync/core';
 import { createControlApp } from './control-server.js';
 import { workerConfigProblems } from './config-checks.js';
-import { ExecHook } from './hooks/exec-hook.js';
-import { LogRotationHook } from './hooks/log-rotation.js';
+import { prepareHooks } from './hooks/hook-set.js';
 import { MirrorJob } from './mirror-job.js';
 import { createProvider } from './providers/registry.js';
 import { Reporter } from './reporter.js';
@@ -64,10 +62,6 @@ export interface Worker {
   halt(): Promise<void>;
 }
 
-function hooksFor(m: MirrorConfig): Hook[] {
-  return [new LogRotationHook(), new ExecHook('success', m.execOnSuccess), new ExecHook('failure', m.execOnFailure)];
-}
-
 const comparable = (m: MirrorConfig): string => JSON.stringify({ ...m, source: undefined });
 
 /** Builds a worker from a loaded config; nothing runs until `start()`. */
@@ -79,6 +73,7 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
   const jobs = new Map<string, MirrorJob>();
   let server: Server | undefined;
   let url = '';
+  const hookSet = await prepareHooks(config, logger);
 
   const http = createHttpClient({ caFile: config.manager.caCert || undefined, token: config.manager.token, timeoutMs: 5000 });
   const reporter = new Reporter({
@@ -103,7 +98,7 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
     const job = new MirrorJob({
       mirror: m,
       provider: await createProvider(m),
-      hooks: hooksFor(m),
+      hooks: hookSet.hooksFor(m),
       slots,
       logger,
       clock,
@@ -225,6 +220,7 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
     await Promise.all([...jobs.values()].map((j) => j.control('halt')));
     await reporter.flush(3000);
     await reporter.close();
+    await hookSet.close();
     if (server) await new Promise<void>((r) => server!.close(() => r()));
   }
 
