@@ -41,6 +41,8 @@ export interface JobStore {
    * jobs the store does not know are skipped. Returns how many were updated.
    */
   setSchedules(workerId: string, schedules: MirrorSchedule[]): Promise<number>;
+  /** Deletes one job's status (a job removed from its worker's config); false when it was not there. */
+  deleteMirrorStatus(workerId: string, mirrorId: string): Promise<boolean>;
   /** Deletes every job whose status is `disabled`; returns how many. */
   flushDisabledJobs(): Promise<number>;
 

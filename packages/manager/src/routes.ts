@@ -161,6 +161,18 @@ export function mountRoutes(router: Router, ctx: RouteContext): void {
     res.json(serializeMirrorStatus(stored));
   });
 
+  // Extension (tunasync#29: jobs removed from a worker's config stayed listed
+  // for ever): the worker deletes a job it no longer has, on reload.
+  router.delete('/workers/:id/jobs/:job', async (req: Request, res: Response) => {
+    const id = param(req, 'id');
+    const job = param(req, 'job');
+    auth.requireWorker(req, id);
+    if (!(await store.getWorker(id))) throw invalidWorker(id);
+    if (!(await store.deleteMirrorStatus(id, job))) throw new NotFoundError(`job ${job} of worker ${id} not found`);
+    logger.info(`Job [${job}] @<${id}> deleted`, { job, worker: id });
+    res.json({ message: 'deleted' });
+  });
+
   router.post('/workers/:id/jobs/:job/size', async (req: Request, res: Response) => {
     const id = param(req, 'id');
     auth.requireAdmin(req);

@@ -94,6 +94,19 @@ describe('auth matrix', () => {
     expect(await m.store.getWorker('tmp')).toBeUndefined();
   });
 
+  it('a worker may delete its own jobs only; an admin any', async () => {
+    for (const [id, token] of [['w1', W1], ['w2', W2]] as const) {
+      await call(m.url, 'POST', `/workers/${id}/jobs/gone`, { body: statusBody(id, 'gone', 'success'), token });
+    }
+    expect((await call(m.url, 'DELETE', '/workers/w2/jobs/gone', { token: W1 })).status).toBe(403);
+    expect((await call(m.url, 'DELETE', '/workers/w2/jobs/gone')).status).toBe(401);
+    expect(await m.store.getMirrorStatus('w2', 'gone')).toBeDefined();
+    expect((await call(m.url, 'DELETE', '/workers/w1/jobs/gone', { token: W1 })).status).toBe(200);
+    expect((await call(m.url, 'DELETE', '/workers/w2/jobs/gone', { token: ADMIN })).status).toBe(200);
+    expect(await m.store.getMirrorStatus('w1', 'gone')).toBeUndefined();
+    expect(await m.store.getMirrorStatus('w2', 'gone')).toBeUndefined();
+  });
+
   it('other schemes and malformed headers are 401', async () => {
     for (const authorization of [`Basic ${ADMIN}`, 'Bearer', `Bearer ${ADMIN} extra`, ADMIN]) {
       const r = await call(m.url, 'DELETE', '/jobs/disabled', { headers: { authorization } });

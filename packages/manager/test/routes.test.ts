@@ -327,6 +327,25 @@ describe('GET /jobs and flush', () => {
     expect(after.map((j: { name: string; size: string }) => `${j.name}:${j.size}`)).toEqual(['a:42T', 'b:unknown']);
   });
 
+  it('DELETE /workers/:id/jobs/:job removes that job only (extension, tunasync#29)', async () => {
+    await register('w');
+    await register('v');
+    await post('/workers/w/jobs/a', statusBody('w', 'a', 'success'));
+    await post('/workers/w/jobs/b', statusBody('w', 'b', 'success'));
+    await post('/workers/v/jobs/a', statusBody('v', 'a', 'success'));
+    const r = await del('/workers/w/jobs/a');
+    expect(r.status).toBe(200);
+    expect(r.body).toEqual({ message: 'deleted' });
+    expect((await get('/workers/w/jobs')).body.map((j: { name: string }) => j.name)).toEqual(['b']);
+    expect((await get('/workers/v/jobs')).body.map((j: { name: string }) => j.name)).toEqual(['a']);
+    const again = await del('/workers/w/jobs/a');
+    expect(again.status).toBe(404);
+    expect(again.body.error).toBe('job a of worker w not found');
+    const unknown = await del('/workers/nobody/jobs/b');
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.error).toBe('invalid workerID nobody');
+  });
+
   it('DELETE /jobs/disabled removes disabled jobs only', async () => {
     await register('w');
     await post('/workers/w/jobs/a', statusBody('w', 'a', 'disabled'));

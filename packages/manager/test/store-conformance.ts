@@ -187,6 +187,17 @@ export function describeJobStore(name: string, factory: StoreFactory): void {
       expect(await s.setSchedules('w', [])).toBe(0);
     });
 
+    it('deleteMirrorStatus deletes one job of one worker', async () => {
+      const s = await make();
+      await s.updateMirrorStatus('w', 'a', () => status('w', 'a'));
+      await s.updateMirrorStatus('w', 'b', () => status('w', 'b'));
+      await s.updateMirrorStatus('v', 'a', () => status('v', 'a'));
+      expect(await s.deleteMirrorStatus('w', 'a')).toBe(true);
+      expect(await s.deleteMirrorStatus('w', 'a')).toBe(false);
+      expect(await s.deleteMirrorStatus('nobody', 'b')).toBe(false);
+      expect((await s.listAllMirrorStatus()).map((x) => `${x.worker}/${x.name}`)).toEqual(['v/a', 'w/b']);
+    });
+
     it('flushDisabledJobs deletes only disabled jobs', async () => {
       const s = await make();
       await s.updateMirrorStatus('w', 'a', () => status('w', 'a', { status: 'disabled' }));

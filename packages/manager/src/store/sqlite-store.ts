@@ -137,6 +137,7 @@ function prepareStatements(db: Database.Database) {
     ),
     refreshWorker: db.prepare<[number, string], WorkerRow>('UPDATE workers SET last_online = ? WHERE id = ? RETURNING *'),
     deleteWorker: db.prepare<[string]>('DELETE FROM workers WHERE id = ?'),
+    deleteStatus: db.prepare<[string, string]>('DELETE FROM mirror_status WHERE worker = ? AND name = ?'),
     getStatus: db.prepare<[string, string], StatusRow>('SELECT * FROM mirror_status WHERE worker = ? AND name = ?'),
     upsertStatus: db.prepare<[StatusRow]>(
       `INSERT OR REPLACE INTO mirror_status (${STATUS_COLUMNS})
@@ -283,6 +284,12 @@ export class SqliteJobStore implements JobStore {
       for (const s of schedules) n += this.stmt.setSchedule.run(s.nextSchedule.getTime(), workerId, s.name).changes;
       return n;
     });
+  }
+
+  /** Deletes one job's status; false when it was not there. */
+  async deleteMirrorStatus(workerId: string, mirrorId: string): Promise<boolean> {
+    this.check();
+    return this.writes.run(() => this.stmt.deleteStatus.run(workerId, mirrorId).changes > 0);
   }
 
   /** Deletes every job whose status is `disabled`; returns how many. */
