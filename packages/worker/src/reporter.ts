@@ -1,12 +1,14 @@
 /**
  * Talks to the managers: registers with each (retrying with capped backoff
  * for as long as it takes; tunasync gave up after 10 s, #125), and delivers
- * status and schedule reports to each in order. Reports wait in a queue per
- * manager while it is unreachable and are replayed in order when it is back;
- * a manager answering `invalid workerID` is registered with again.
- * (The queue lives in memory: results survive a manager outage, not a worker
- * restart.)
+ * status and schedule reports to each in order. Reports wait in a durable
+ * outbox per manager (a journal in the worker's state directory) while it
+ * is unreachable, and are replayed in order when it is back, also by the
+ * next worker process after a restart. A manager answering
+ * `invalid workerID` is registered with again.
  */
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
 import type { Got } from 'got';
 import {
   errorMessage,
@@ -17,24 +19,29 @@ import {
   type MirrorStatus,
   type WorkerStatus,
 } from '@tunasync/core';
+import { Outbox, type OutboxMessage } from './outbox.js';
 
-type Message = { path: string; body: unknown; what: string };
-
+/** Resolves after `ms`, or at once when `signal` aborts (removing its listener either way). */
 const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
   new Promise((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
+    const done = (): void => {
+      clearTimeout(t);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const t = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
   });
 
 /** Delivery to one manager. */
 class ManagerLink {
-  private readonly queue: Message[] = [];
   private registered = false;
   private wake: (() => void) | undefined;
   private loop: Promise<void> = Promise.resolve();
 
   constructor(
     readonly base: string,
+    private readonly outbox: Outbox,
     private readonly http: Got,
     private readonly self: () => WorkerStatus,
     private readonly logger: Logger,
@@ -52,17 +59,33 @@ class ManagerLink {
     return this.registered;
   }
 
-  push(m: Message): void {
-    this.queue.push(m);
+  push(m: Omit<OutboxMessage, 'seq'>): void {
+    this.outbox.push(m);
+    this.wake?.();
+  }
+
+  /** Queues next-run times, merged with those still waiting (newest wins per job). */
+  pushSchedules(path: string, schedules: MirrorSchedule[]): void {
+    this.outbox.replaceQueued(
+      (m) => m.what === 'schedules',
+      (older) => {
+        const byName = new Map<string, unknown>();
+        for (const o of older) for (const e of (o.body as { schedules: { name: string }[] }).schedules) byName.set(e.name, e);
+        for (const e of serializeMirrorSchedules(schedules).schedules) byName.set(e.name, e);
+        return { path, body: { schedules: [...byName.values()] }, what: 'schedules' };
+      },
+    );
     this.wake?.();
   }
 
   get pending(): number {
-    return this.queue.length + (this.registered ? 0 : 1);
+    return this.outbox.size + (this.registered ? 0 : 1);
   }
 
-  private async post(path: string, body: unknown): Promise<void> {
-    await this.http.post(`${this.base}${path}`, { json: body, retry: { limit: 0 } });
+  private async send(m: Pick<OutboxMessage, 'path' | 'body' | 'method'>): Promise<void> {
+    const url = `${this.base}${m.path}`;
+    if (m.method === 'DELETE') await this.http.delete(url, { retry: { limit: 0 } });
+    else await this.http.post(url, { json: m.body, retry: { limit: 0 } });
   }
 
   private async run(): Promise<void> {
@@ -71,18 +94,25 @@ class ManagerLink {
       try {
         if (!this.registered) {
           const w = this.self();
-          await this.post('/workers', { id: w.id, url: w.url });
+          await this.send({ path: '/workers', body: { id: w.id, url: w.url } });
           this.registered = true;
           this.logger.info(`registered with manager ${this.base}`);
         }
-        const next = this.queue[0];
+        const next = this.outbox.peek();
         if (!next) {
-          await new Promise<void>((r) => { this.wake = r; this.signal.addEventListener('abort', () => r(), { once: true }); });
+          await new Promise<void>((resolve) => {
+            const done = (): void => {
+              this.signal.removeEventListener('abort', done);
+              resolve();
+            };
+            this.wake = done;
+            this.signal.addEventListener('abort', done, { once: true });
+          });
           this.wake = undefined;
           continue;
         }
-        await this.post(next.path, next.body);
-        this.queue.shift();
+        await this.send(next);
+        this.outbox.ack();
         backoff = 250;
       } catch (err) {
         const body = (err as { response?: { statusCode?: number; body?: { error?: string } } }).response;
@@ -92,8 +122,11 @@ class ManagerLink {
         }
         if (body?.statusCode !== undefined && body.statusCode >= 400 && body.statusCode < 500 && this.registered) {
           // The manager refused this message for good (bad request, auth): drop it, say why.
-          const dropped = this.queue.shift();
-          this.logger.error(`manager ${this.base} refused ${dropped?.what}: ${body.statusCode} ${String(body.body?.error ?? '')}`);
+          const dropped = this.outbox.peek();
+          this.outbox.ack();
+          const why = `${body.statusCode} ${String(body.body?.error ?? '')}`;
+          if (dropped?.method === 'DELETE' && body.statusCode === 404) this.logger.info(`manager ${this.base} has no ${dropped.what} to delete (${why})`);
+          else this.logger.error(`manager ${this.base} refused ${dropped?.what}: ${why}`);
           continue;
         }
         this.logger.warn(`manager ${this.base} unreachable (${errorMessage(err)}); retrying in ${backoff} ms`);
@@ -110,8 +143,9 @@ class ManagerLink {
     return this.pending === 0;
   }
 
-  done(): Promise<void> {
-    return this.loop;
+  async done(): Promise<void> {
+    await this.loop;
+    this.outbox.close();
   }
 }
 
@@ -124,17 +158,32 @@ export interface ReporterOptions {
   logger: Logger;
   /** Longest wait between retries (default 30 s). */
   maxBackoffMs?: number;
+  /** Directory of the outbox journals; reports are kept in memory only when undefined. */
+  stateDir?: string;
+}
+
+/** The journal file of the outbox for manager `base` under `stateDir`. */
+export function outboxFile(stateDir: string, base: string): string {
+  const slug = base.replace(/^[a-z]+:\/\//, '').replace(/[^A-Za-z0-9.-]+/g, '_').slice(0, 60);
+  const hash = createHash('sha256').update(base).digest('hex').slice(0, 8);
+  return join(stateDir, 'outbox', `${slug}-${hash}.jsonl`);
 }
 
 /** Reports to every manager of the worker. */
 export class Reporter {
   private readonly stop = new AbortController();
   private readonly links: ManagerLink[];
+  private readonly schedules = new Map<string, MirrorSchedule>();
+  private schedulesTimer: NodeJS.Immediate | undefined;
 
   constructor(private readonly opts: ReporterOptions) {
-    this.links = opts.apiBaseList.map(
-      (base) => new ManagerLink(base, opts.http, opts.self, opts.logger, this.stop.signal, opts.maxBackoffMs ?? 30_000),
-    );
+    this.links = opts.apiBaseList.map((base) => {
+      const outbox = new Outbox(opts.stateDir ? outboxFile(opts.stateDir, base) : undefined);
+      const { replayed, skippedLines } = outbox.recovery;
+      if (replayed > 0) opts.logger.info(`${replayed} report(s) to ${base} kept from before the restart will be sent first`);
+      if (skippedLines > 0) opts.logger.warn(`outbox for ${base}: skipped ${skippedLines} unreadable line(s)`);
+      return new ManagerLink(base, outbox, opts.http, opts.self, opts.logger, this.stop.signal, opts.maxBackoffMs ?? 30_000);
+    });
   }
 
   private get id(): string {
@@ -157,14 +206,29 @@ export class Reporter {
   /** Queues a job status for every manager. */
   reportStatus(status: MirrorStatus): void {
     const body = serializeMirrorStatus(status);
+    this.sendSchedules();
     for (const l of this.links) l.push({ path: `/workers/${this.id}/jobs/${encodeURIComponent(status.name)}`, body, what: `status of ${status.name}` });
   }
 
-  /** Queues schedules for every manager. */
+  /** Queues, for every manager, the removal of a job the worker no longer has (our manager's extension). */
+  reportJobRemoved(name: string): void {
+    this.sendSchedules();
+    for (const l of this.links) l.push({ path: `/workers/${this.id}/jobs/${encodeURIComponent(name)}`, method: 'DELETE', body: null, what: `job ${name}` });
+  }
+
+  /** Queues schedules for every manager; changes made in the same tick go as one report. */
   reportSchedules(schedules: MirrorSchedule[]): void {
-    if (schedules.length === 0) return;
-    const body = serializeMirrorSchedules(schedules);
-    for (const l of this.links) l.push({ path: `/workers/${this.id}/schedules`, body, what: 'schedules' });
+    for (const s of schedules) this.schedules.set(s.name, s);
+    this.schedulesTimer ??= setImmediate(() => this.sendSchedules());
+  }
+
+  private sendSchedules(): void {
+    if (this.schedulesTimer) clearImmediate(this.schedulesTimer);
+    this.schedulesTimer = undefined;
+    if (this.schedules.size === 0) return;
+    const list = [...this.schedules.values()];
+    this.schedules.clear();
+    for (const l of this.links) l.pushSchedules(`/workers/${this.id}/schedules`, list);
   }
 
   /** Reads this worker's jobs from the first manager (empty when it cannot be reached). */
@@ -182,12 +246,14 @@ export class Reporter {
 
   /** Waits (at most `timeoutMs`) for queued reports to be delivered. */
   async flush(timeoutMs: number): Promise<boolean> {
+    this.sendSchedules();
     const results = await Promise.all(this.links.map((l) => l.flush(timeoutMs)));
     return results.every(Boolean);
   }
 
-  /** Stops delivering. */
+  /** Stops delivering; what is still queued stays in the outbox for the next process. */
   async close(): Promise<void> {
+    this.sendSchedules();
     this.stop.abort();
     await Promise.all(this.links.map((l) => l.done()));
   }

@@ -82,7 +82,9 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
     self: () => ({ id: config.global.name, url, token: '', lastOnline: clock.now(), lastRegister: clock.now() }),
     logger,
     ...(opts.maxBackoffMs ? { maxBackoffMs: opts.maxBackoffMs } : {}),
+    ...(config.global.stateDir ? { stateDir: config.global.stateDir } : {}),
   });
+  if (!config.global.stateDir) logger.warn('no state directory (no log_dir, no state_dir): reports are kept in memory only');
   const scheduler = new Scheduler({
     clock,
     onDue: (name) => void jobs.get(name)?.control('start'),
@@ -162,6 +164,7 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
       jobs.delete(name);
       const replacement = created.get(name);
       if (replacement) replacement.restoreState(keep === 'paused' || keep === 'disabled' ? keep : 'none');
+      if (!replacement) reporter.reportJobRemoved(name);
       logger.info(replacement ? `reloaded job ${name}` : `removed job ${name}`);
     }
     for (const [name, job] of created) {

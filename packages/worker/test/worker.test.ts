@@ -1,76 +1,14 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { existsSync, writeFileSync } from 'node:fs';
-import { createSilentLogger, parseWorkerConfig, type ManagerConfig } from '@tunasync/core';
-import { SqliteJobStore, createManagerApp } from '@tunasync/manager';
-import { createWorker, type Worker } from '@tunasync/worker';
+import { getJson, startManager, makeWorker, until, workerConf, type Cleanups } from './harness.js';
 import { nextEvent, tempDir } from './helpers.js';
 
-const managerConfig: ManagerConfig = {
-  debug: false,
-  server: { addr: '127.0.0.1', port: 0, sslCert: '', sslKey: '', clientCa: '' },
-  files: { dbType: 'sqlite', dbFile: '', caCert: '' },
-  auth: { workerToken: '', workerTokens: {}, adminTokens: [], publicRead: true },
-};
-
-interface RunningManager {
-  base: string;
-  port: number;
-  close(): Promise<void>;
-}
-
-async function startManager(dbFile: string, port = 0): Promise<RunningManager> {
-  const store = new SqliteJobStore(dbFile);
-  const app = createManagerApp({ config: managerConfig, store, logger: createSilentLogger() });
-  const server: Server = createServer(app);
-  await new Promise<void>((r) => server.listen(port, '127.0.0.1', () => r()));
-  const p = (server.address() as AddressInfo).port;
-  return {
-    base: `http://127.0.0.1:${p}`,
-    port: p,
-    close: async () => {
-      server.closeAllConnections();
-      await new Promise<void>((r) => server.close(() => r()));
-      await store.close();
-    },
-  };
-}
-
-async function getJson(url: string, init?: RequestInit): Promise<unknown> {
-  const r = await fetch(url, init);
-  return r.json();
-}
-
-async function until<T>(fn: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error('condition never held');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-let cleanups: (() => Promise<void> | void)[] = [];
+let cleanups: Cleanups = [];
 afterEach(async () => {
   for (const c of cleanups.reverse()) await c();
   cleanups = [];
 });
-
-function workerConf(dir: string, base: string, mirrors: string): ReturnType<typeof parseWorkerConfig>['config'] {
-  const text = `[global]\nname = "w1"\nlog_dir = "${dir}/log/{{.Name}}"\nmirror_dir = "${dir}/data"\nconcurrent = 2\ninterval = 60\n[manager]\napi_base = "${base}"\n[server]\nhostname = "127.0.0.1"\nlisten_addr = "127.0.0.1"\nlisten_port = 0\n${mirrors}`;
-  const file = join(dir, 'worker.conf');
-  writeFileSync(file, text);
-  return parseWorkerConfig(text, file).config;
-}
-
-async function startWorker(dir: string, base: string, mirrors: string): Promise<Worker> {
-  const w = await createWorker({ config: workerConf(dir, base, mirrors), logger: createSilentLogger(), graceMs: 300, maxBackoffMs: 200, registerWaitMs: 3000 });
-  cleanups.push(() => w.halt());
-  return w;
-}
 
 describe('worker with a real manager', () => {
   it('registers, runs a due job, reports its status, size and next schedule', async () => {
@@ -79,7 +17,7 @@ describe('worker with a real manager', () => {
     const m = await startManager(join(t.dir, 'manager.db'));
     cleanups.push(() => m.close());
     writeFileSync(join(t.dir, 'sync.sh'), '#!/bin/sh\necho "size-sum: 42.5M"\n', { mode: 0o755 });
-    const w = await startWorker(t.dir, m.base, `[[mirrors]]\nname = "demo"\nprovider = "command"\nupstream = "https://example.org/"\ncommand = "${t.dir}/sync.sh"\nsize_pattern = "size-sum: ([0-9.]+[KMGTP])"\n`);
+    const w = await makeWorker(cleanups, t.dir, m.base, `[[mirrors]]\nname = "demo"\nprovider = "command"\nupstream = "https://example.org/"\ncommand = "${t.dir}/sync.sh"\nsize_pattern = "size-sum: ([0-9.]+[KMGTP])"\n`);
     const done = nextEvent(w.jobs.get('demo')!, 'run-end');
     await w.start();
     expect((await done).outcome).toBe('success');
@@ -100,7 +38,7 @@ describe('worker with a real manager', () => {
     cleanups.push(t.cleanup);
     const m = await startManager(join(t.dir, 'manager.db'));
     cleanups.push(() => m.close());
-    const w = await startWorker(t.dir, m.base, `[[mirrors]]\nname = "slow"\nprovider = "command"\ncommand = "sleep 60"\n`);
+    const w = await makeWorker(cleanups, t.dir, m.base, `[[mirrors]]\nname = "slow"\nprovider = "command"\ncommand = "sleep 60"\n`);
     const job = w.jobs.get('slow')!;
     const syncing = nextEvent(job, 'status', (e) => e.status === 'syncing');
     await w.start();
@@ -130,7 +68,7 @@ describe('worker with a real manager', () => {
     let m = await startManager(db);
     const port = m.port;
     writeFileSync(join(t.dir, 'sync.sh'), '#!/bin/sh\nsleep 1\n', { mode: 0o755 });
-    const w = await startWorker(t.dir, m.base, `[[mirrors]]\nname = "late"\nprovider = "command"\ncommand = "${t.dir}/sync.sh"\n`);
+    const w = await makeWorker(cleanups, t.dir, m.base, `[[mirrors]]\nname = "late"\nprovider = "command"\ncommand = "${t.dir}/sync.sh"\n`);
     const job = w.jobs.get('late')!;
     const syncing = nextEvent(job, 'status', (e) => e.status === 'syncing');
     await w.start();
@@ -153,13 +91,20 @@ describe('worker with a real manager', () => {
     const m = await startManager(join(t.dir, 'manager.db'));
     cleanups.push(() => m.close());
     const mirror = (n: string, cmd: string): string => `[[mirrors]]\nname = "${n}"\nprovider = "command"\ncommand = "${cmd}"\ninterval = 600\n`;
-    const w = await startWorker(t.dir, m.base, mirror('keep', 'true') + mirror('change', 'true') + mirror('gone', 'true'));
+    const w = await makeWorker(cleanups, t.dir, m.base, mirror('keep', 'true') + mirror('change', 'true') + mirror('gone', 'true'));
     await w.start();
     await w.command({ cmd: 'disable', mirrorId: 'change', args: [], options: {} });
     await w.reload(workerConf(t.dir, m.base, mirror('keep', 'true') + mirror('change', 'echo changed') + mirror('added', 'true')));
     expect([...w.jobs.keys()].sort()).toEqual(['added', 'change', 'keep']);
     expect(w.jobs.get('change')!.mirror.command).toBe('echo changed');
     expect(w.jobs.get('change')!.state).toBe('disabled');
+    // The removed job disappears from the manager too (DELETE /workers/w1/jobs/gone).
+    const names = await until(async () => {
+      const jobs = (await getJson(`${m.base}/workers/w1/jobs`)) as { name: string }[];
+      return jobs.some((j) => j.name === 'gone') || !jobs.some((j) => j.name === 'added') ? undefined : jobs.map((j) => j.name);
+    });
+    expect(names).toEqual(expect.arrayContaining(['added', 'keep']));
+    expect(names).not.toContain('gone');
     writeFileSync(join(t.dir, 'worker.conf'), '[global]\nname = \n');
     await expect(w.reload()).rejects.toThrow(/TOML syntax error/);
     expect([...w.jobs.keys()].sort()).toEqual(['added', 'change', 'keep']);
@@ -177,7 +122,7 @@ describe('worker with a real manager', () => {
       expect((await post(`/workers/w1/jobs/${name}`, { name, worker: 'w1', status, is_master: true, upstream: '', size: '', error_msg: '' })).status).toBe(200);
     }
     const mirror = (n: string): string => `[[mirrors]]\nname = "${n}"\nprovider = "command"\ncommand = "touch ${t.dir}/${n}.ran"\n`;
-    const w = await startWorker(t.dir, m.base, mirror('off') + mirror('held') + mirror('fresh'));
+    const w = await makeWorker(cleanups, t.dir, m.base, mirror('off') + mirror('held') + mirror('fresh'));
     const fresh = nextEvent(w.jobs.get('fresh')!, 'run-end');
     await w.start();
     await fresh;

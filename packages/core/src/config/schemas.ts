@@ -105,6 +105,8 @@ export const workerConfigSchema = {
         name: str,
         log_dir: str,
         mirror_dir: str,
+        /** tunasync-ts extension: where the worker keeps its outbox (default: beside the logs). */
+        state_dir: str,
         concurrent: { type: 'integer', minimum: 1 },
         interval: { type: 'integer', minimum: 1 },
         retry: nonNegative,

@@ -4,7 +4,7 @@
  * and defaults. Every problem names the file, the key path and the reason;
  * unknown keys are warnings.
  */
-import { dirname, isAbsolute, resolve, sep } from 'node:path';
+import { dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import { globSync } from 'tinyglobby';
 import { ConfigError, type ConfigIssue } from '../errors.js';
 import { ajv } from '../validate.js';
@@ -21,6 +21,12 @@ export interface WorkerGlobalConfig {
   /** Log directory template (may hold `{{.Name}}`). */
   logDir: string;
   mirrorDir: string;
+  /**
+   * Where the worker keeps state between runs (its report outbox):
+   * `state_dir`, else `.tunasync-state/<name>` in the log root (the part of
+   * `log_dir` before `{{.Name}}`). Empty when no log directory is known.
+   */
+  stateDir: string;
   /** Jobs running at once (default 10). */
   concurrent: number;
   /** Minutes between runs (default 120). */
@@ -129,6 +135,7 @@ function buildGlobal(doc: TomlTable): WorkerGlobalConfig {
     name: s(g, 'name'),
     logDir: s(g, 'log_dir'),
     mirrorDir: s(g, 'mirror_dir'),
+    stateDir: s(g, 'state_dir'),
     concurrent: n(g, 'concurrent', 10),
     interval: n(g, 'interval', 120),
     retry: n(g, 'retry', 2),
@@ -154,6 +161,17 @@ function includedFiles(pattern: string, configFile: string): string[] {
   const abs = isAbsolute(pattern) ? pattern : resolve(dirname(configFile), pattern);
   const { base, rest } = splitGlob(abs.split(sep).join('/'));
   return globSync(rest, { cwd: base, absolute: true, onlyFiles: true }).sort();
+}
+
+/** `.tunasync-state/<worker name>` under the log root: `[global] log_dir` up to its first `{{`, else the first mirror's log directory's parent. */
+function defaultStateDir(global: WorkerGlobalConfig, mirrors: MirrorConfig[]): string {
+  let root = '';
+  if (global.logDir) {
+    const segments = global.logDir.split('/');
+    const i = segments.findIndex((seg) => seg.includes('{{'));
+    root = i < 0 ? global.logDir : segments.slice(0, i).join('/') || '/';
+  } else if (mirrors[0]?.logDir) root = dirname(mirrors[0].logDir);
+  return root && global.name ? join(root, '.tunasync-state', global.name) : '';
 }
 
 function isHttpUrl(u: string): boolean {
@@ -196,6 +214,7 @@ function build(doc: TomlTable, file: string, readInclude: (f: string) => TomlTab
   }
 
   const mirrors = raws.map((raw) => resolveMirror(raw, global, errors));
+  if (!global.stateDir) global.stateDir = defaultStateDir(global, mirrors);
   const seen = new Map<string, RawMirror>();
   raws.forEach((raw, i) => {
     const name = mirrors[i]!.name;

@@ -1,0 +1,121 @@
+/** The durable outbox: a journal on a real file, reopened as a new process would. */
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { appendFileSync, existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { Outbox, outboxFile } from '@tunasync/worker';
+import { tempDir } from './helpers.js';
+
+let cleanup: () => void = () => {};
+afterEach(() => cleanup());
+
+function journal(): string {
+  const t = tempDir('tunasync-outbox-');
+  cleanup = t.cleanup;
+  return join(t.dir, 'state', 'outbox', 'm.jsonl');
+}
+
+const status = (name: string, s: string) => ({ path: `/workers/w1/jobs/${name}`, body: { name, status: s }, what: `status of ${name}` });
+
+describe('Outbox', () => {
+  it('keeps unacknowledged messages across a reopen, in order', () => {
+    const file = journal();
+    const a = new Outbox(file);
+    a.push(status('x', 'pre-syncing'));
+    a.push(status('x', 'syncing'));
+    a.push(status('x', 'success'));
+    a.ack();
+    a.close();
+    const b = new Outbox(file);
+    expect(b.recovery).toEqual({ replayed: 2, skippedLines: 0 });
+    expect(b.size).toBe(2);
+    expect(b.peek()?.body).toEqual({ name: 'x', status: 'syncing' });
+    b.ack();
+    expect(b.peek()?.body).toEqual({ name: 'x', status: 'success' });
+    // New messages come after the replayed ones, with larger sequence numbers.
+    const c = b.push(status('y', 'syncing'));
+    expect(c.seq).toBeGreaterThan(b.peek()!.seq);
+    b.close();
+    const d = new Outbox(file);
+    expect([...Array(d.size)].map(() => { const m = d.peek()!; d.ack(); return (m.body as { name: string }).name; })).toEqual(['x', 'y']);
+    d.close();
+  });
+
+  it('is on disk as soon as push returns, and empty once drained', () => {
+    const file = journal();
+    const o = new Outbox(file);
+    o.push(status('x', 'syncing'));
+    expect(readFileSync(file, 'utf8')).toContain('"status":"syncing"');
+    o.ack();
+    expect(statSync(file).size).toBe(0);
+    o.close();
+  });
+
+  it('skips a torn last line and reads the rest', () => {
+    const file = journal();
+    const o = new Outbox(file);
+    o.push(status('x', 'syncing'));
+    o.close();
+    appendFileSync(file, '{"seq":9,"path":"/workers/w1/jo');
+    const again = new Outbox(file);
+    expect(again.recovery).toEqual({ replayed: 1, skippedLines: 1 });
+    expect(again.peek()?.path).toBe('/workers/w1/jobs/x');
+    // The journal was rewritten clean: a second reopen skips nothing.
+    again.close();
+    expect(new Outbox(file).recovery).toEqual({ replayed: 1, skippedLines: 0 });
+  });
+
+  it('replaceQueued merges queued messages but never touches the oldest (in flight)', () => {
+    const file = journal();
+    const o = new Outbox(file);
+    o.push({ path: '/s', body: { schedules: ['a1'] }, what: 'schedules' });
+    o.push(status('x', 'syncing'));
+    o.push({ path: '/s', body: { schedules: ['b1'] }, what: 'schedules' });
+    o.replaceQueued(
+      (m) => m.what === 'schedules',
+      (older) => ({ path: '/s', body: { schedules: [...older.flatMap((m) => (m.body as { schedules: string[] }).schedules), 'c1'] }, what: 'schedules' }),
+    );
+    o.close();
+    const r = new Outbox(file);
+    const bodies: unknown[] = [];
+    while (r.size > 0) {
+      bodies.push(r.peek()!.body);
+      r.ack();
+    }
+    expect(bodies).toEqual([{ schedules: ['a1'] }, { name: 'x', status: 'syncing' }, { schedules: ['b1', 'c1'] }]);
+    r.close();
+  });
+
+  it('compacts a journal that acknowledgements dominate', () => {
+    const file = journal();
+    const o = new Outbox(file);
+    o.push(status('keep', 'syncing'));
+    o.push(status('keep', 'success'));
+    const big = 'x'.repeat(2000);
+    for (let i = 0; i < 300; i++) {
+      o.push({ ...status('y', 'syncing'), body: { big } });
+    }
+    // Acknowledge the first, then everything but the last: the journal is rewritten along the way.
+    for (let i = 0; i < 301; i++) o.ack();
+    expect(o.size).toBe(1);
+    // About 600 KB went through the journal; it is rewritten once acknowledgements
+    // pass 256 KB and four times what is pending, so it never holds much more.
+    expect(statSync(file).size).toBeLessThan(300 * 1024);
+    o.close();
+    expect(new Outbox(file).size).toBe(1);
+  });
+
+  it('without a file it is memory only', () => {
+    const o = new Outbox(undefined);
+    o.push(status('x', 'syncing'));
+    expect(o.size).toBe(1);
+    o.close();
+  });
+
+  it('names one journal per manager under the state directory', () => {
+    const a = outboxFile('/var/log/tunasync/.tunasync-state/w1', 'http://127.0.0.1:14242');
+    const b = outboxFile('/var/log/tunasync/.tunasync-state/w1', 'https://mgr.example.org:14242');
+    expect(a).toMatch(/^\/var\/log\/tunasync\/\.tunasync-state\/w1\/outbox\/127\.0\.0\.1_14242-[0-9a-f]{8}\.jsonl$/);
+    expect(b).not.toBe(a);
+    expect(existsSync(a)).toBe(false);
+  });
+});
