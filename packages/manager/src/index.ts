@@ -13,3 +13,4 @@ export { MIGRATIONS, SCHEMA_VERSION, type Migration } from './store/migrations.j
 /** The package's name, as published. */
 export const PACKAGE_NAME = '@tunasync/manager';
 export { startManager, isLoopback, type StartManagerOptions, type RunningManager } from './server.js';
+export { runManagerCli } from './cli-main.js';

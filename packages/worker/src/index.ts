@@ -28,3 +28,4 @@ export { createProvider, checkProviderReference, isBuiltinProvider, type Provide
 export { dryRun, describeJob, type DryRunResult } from './dry-run.js';
 export { workerConfigProblems } from './config-checks.js';
 export { prepareHooks, type HookSet } from './hooks/hook-set.js';
+export { runWorkerCli } from './cli-main.js';

@@ -1,0 +1,68 @@
+/**
+ * The worker's command line: parses flags and runs the worker (or, with
+ * --dry-run, only validates the config and lists its jobs). Used by bin
+ * `tunasync-worker` and by the compatibility bin `tunasync worker`.
+ */
+import { rmSync, writeFileSync } from 'node:fs';
+import yargs from 'yargs';
+import { ConfigError, createLogger, loadWorkerConfig } from '@tunasync/core';
+import { dryRun } from './dry-run.js';
+import { createWorker } from './worker.js';
+
+/** Runs the worker with command-line `args` (without node and script); resolves the exit code once it has stopped. */
+export async function runWorkerCli(args: string[], scriptName = 'tunasync-worker'): Promise<number> {
+  const argv = await yargs(args)
+    .scriptName(scriptName)
+    .usage('$0 -c worker.conf [options]')
+    .option('config', { alias: 'c', type: 'string', default: '/etc/tunasync/worker.conf', describe: 'worker.conf to load' })
+    .option('verbose', { alias: 'v', type: 'boolean', default: false, describe: 'log more' })
+    .option('debug', { type: 'boolean', default: false, describe: 'log everything' })
+    .option('with-systemd', { type: 'boolean', default: false, describe: 'log without timestamps, for journald' })
+    .option('pidfile', { type: 'string', describe: 'write the process id to this file' })
+    .option('dry-run', { type: 'boolean', default: false, describe: 'validate the config, list the jobs, start nothing' })
+    .strict()
+    .version()
+    .help()
+    .parseAsync();
+
+  if (argv['dry-run']) {
+    const r = dryRun(argv.config);
+    for (const l of r.lines) process.stdout.write(`${l}\n`);
+    for (const e of r.errors) process.stderr.write(`${e}\n`);
+    return r.exitCode;
+  }
+  const logger = createLogger({ name: 'worker', verbose: argv.verbose, debug: argv.debug, systemd: argv['with-systemd'] });
+  let loaded;
+  try {
+    loaded = loadWorkerConfig(argv.config);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${scriptName}: ${err.message}\n`);
+      return 1;
+    }
+    throw err;
+  }
+  for (const w of loaded.warnings) logger.warn(w);
+  const worker = await createWorker({ config: loaded.config, logger });
+  if (argv.pidfile) writeFileSync(argv.pidfile, `${process.pid}\n`);
+  await worker.start();
+  const onHup = (): void => {
+    logger.info('SIGHUP: reloading config');
+    worker.reload().catch(() => undefined);
+  };
+  process.on('SIGHUP', onHup);
+  const signal = await new Promise<string>((resolve) => {
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+    process.once('SIGINT', () => resolve('SIGINT'));
+  });
+  process.off('SIGHUP', onHup);
+  // A second signal while halting is ignored; the watchdog below bounds the wait.
+  const ignore = (): void => {};
+  process.on('SIGTERM', ignore).on('SIGINT', ignore);
+  logger.info(`${signal}: stopping jobs`);
+  // Jobs get their grace period; a worker that still hangs is not kept alive by us.
+  setTimeout(() => process.exit(1), 10_000).unref();
+  await worker.halt().catch(() => undefined);
+  if (argv.pidfile) rmSync(argv.pidfile, { force: true });
+  return 0;
+}
