@@ -59,6 +59,13 @@ function liveMembers(pgid: number): number[] | undefined {
 
 /** True while any process of group `pgid` is alive (zombies do not count). */
 export function groupAlive(pgid: number): boolean {
+  // Fast path: a group with no process at all (the common case once the
+  // leader has been reaped) needs no scan of /proc.
+  try {
+    process.kill(-pgid, 0);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ESRCH') return false;
+  }
   const members = liveMembers(pgid);
   if (members !== undefined) return members.length > 0;
   try {

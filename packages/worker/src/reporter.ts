@@ -145,7 +145,7 @@ class ManagerLink {
 
   async done(): Promise<void> {
     await this.loop;
-    this.outbox.close();
+    await this.outbox.close();
   }
 }
 
@@ -178,7 +178,9 @@ export class Reporter {
 
   constructor(private readonly opts: ReporterOptions) {
     this.links = opts.apiBaseList.map((base) => {
-      const outbox = new Outbox(opts.stateDir ? outboxFile(opts.stateDir, base) : undefined);
+      const outbox = new Outbox(opts.stateDir ? outboxFile(opts.stateDir, base) : undefined, (err) =>
+        opts.logger.error(`outbox for ${base}: cannot write the journal: ${errorMessage(err)}`),
+      );
       const { replayed, skippedLines } = outbox.recovery;
       if (replayed > 0) opts.logger.info(`${replayed} report(s) to ${base} kept from before the restart will be sent first`);
       if (skippedLines > 0) opts.logger.warn(`outbox for ${base}: skipped ${skippedLines} unreadable line(s)`);
