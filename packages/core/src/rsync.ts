@@ -110,9 +110,42 @@ export function buildRsyncArgv(m: RsyncMirrorOptions): string[] {
  */
 export function buildTwoStageOptions(m: RsyncMirrorOptions, stage: 1 | 2): string[] {
   if (stage === 2) return buildRsyncOptions(m);
-  const profile = STAGE1_PROFILES[m.stage1Profile];
+  const profile = Object.hasOwn(STAGE1_PROFILES, m.stage1Profile) ? STAGE1_PROFILES[m.stage1Profile] : undefined;
   if (!profile) throw new Error(`unknown stage1_profile ${JSON.stringify(m.stage1Profile)}`);
   return [...RSYNC_SAFE_OPTIONS, ...profile, ...tail(m)];
+}
+
+/** The parts of a mirror's config `rsyncMirrorProblems` checks. */
+export type RsyncCheckedOptions = Pick<MirrorConfig, 'provider' | 'upstream' | 'stage1Profile' | 'rsyncOverride' | 'rsyncOverrideOnly'>;
+
+/** A problem with an rsync mirror's config: the worker.conf key and why. */
+export interface RsyncProblem {
+  /** Key under the mirror (`upstream`, `stage1_profile`, `rsync_override_only`). */
+  key: string;
+  message: string;
+}
+
+/**
+ * What makes an `rsync` or `two-stage-rsync` mirror unusable: an upstream
+ * that does not end in `/` (rsync would then create a subdirectory named
+ * after the module), a missing or unknown `stage1_profile` (two-stage), an
+ * `rsync_override_only` without `rsync_override`. Empty for other providers.
+ * Used by the config loader and by the providers' constructors.
+ */
+export function rsyncMirrorProblems(m: RsyncCheckedOptions): RsyncProblem[] {
+  if (m.provider !== 'rsync' && m.provider !== 'two-stage-rsync') return [];
+  const out: RsyncProblem[] = [];
+  if (!m.upstream) out.push({ key: 'upstream', message: `is required for provider ${m.provider}` });
+  else if (!m.upstream.endsWith('/')) out.push({ key: 'upstream', message: `rsync upstream must end with "/" (got ${JSON.stringify(m.upstream)})` });
+  if (m.provider === 'two-stage-rsync' && !Object.hasOwn(STAGE1_PROFILES, m.stage1Profile)) {
+    const known = Object.keys(STAGE1_PROFILES).map((p) => JSON.stringify(p)).join(', ');
+    const what = m.stage1Profile ? `unknown profile ${JSON.stringify(m.stage1Profile)}` : 'is required for two-stage-rsync';
+    out.push({ key: 'stage1_profile', message: `${what}; known: ${known}` });
+  }
+  if (m.rsyncOverrideOnly && (!m.rsyncOverride || m.rsyncOverride.length === 0)) {
+    out.push({ key: 'rsync_override_only', message: 'needs a non-empty rsync_override' });
+  }
+  return out;
 }
 
 /** Full argv of one stage of `two-stage-rsync`. */

@@ -9,8 +9,10 @@ import {
   extractRsyncSize,
   parseWorkerConfig,
   rsyncExitMessage,
+  rsyncMirrorProblems,
   rsyncProgram,
   rsyncSizeFromLine,
+  type RsyncCheckedOptions,
   type RsyncMirrorOptions,
 } from '@tunasync/core';
 
@@ -139,6 +141,106 @@ rsync_timeout = 300
     const mirror = config.mirrors[0]!;
     expect(buildTwoStageArgv(mirror, 1)).toEqual(['rsync', ...SAFE, ...DEBIAN, '--timeout=300', '-4', UP, '/srv/debian']);
     expect(buildTwoStageArgv(mirror, 2)).toEqual(['rsync', ...DEFAULTS, '--timeout=300', '-4', '--global', '--mirror', UP, '/srv/debian']);
+  });
+});
+
+describe('argv for every combination of the rsync options', () => {
+  // Every value each option can take that changes the command line.
+  const axes = {
+    command: ['', '/opt/rsync/bin/rsync'],
+    override: ['none', 'override', 'override-only'] as const,
+    timeout: [
+      { rsyncTimeout: 0, rsyncNoTimeout: false },
+      { rsyncTimeout: 30, rsyncNoTimeout: false },
+      { rsyncTimeout: 0, rsyncNoTimeout: true },
+      { rsyncTimeout: 30, rsyncNoTimeout: true },
+    ],
+    ip: [
+      { useIPv4: false, useIPv6: false },
+      { useIPv4: true, useIPv6: false },
+      { useIPv4: false, useIPv6: true },
+      { useIPv4: true, useIPv6: true },
+    ],
+    excludeFile: ['', '/etc/tunasync/exclude.txt'],
+    rsyncGlobalOptions: [[], ['--g1', '--bwlimit=100']],
+    rsyncOptions: [[], ['--m1']],
+  };
+  const combos: RsyncMirrorOptions[] = [];
+  for (const command of axes.command)
+    for (const override of axes.override)
+      for (const timeout of axes.timeout)
+        for (const ip of axes.ip)
+          for (const excludeFile of axes.excludeFile)
+            for (const rsyncGlobalOptions of axes.rsyncGlobalOptions)
+              for (const rsyncOptions of axes.rsyncOptions)
+                combos.push(
+                  m({
+                    command,
+                    ...timeout,
+                    ...ip,
+                    excludeFile,
+                    rsyncGlobalOptions,
+                    rsyncOptions,
+                    rsyncOverride: override === 'none' ? undefined : ['-rtl', '--delete'],
+                    rsyncOverrideOnly: override === 'override-only',
+                  }),
+                );
+
+  // The spec (wire-protocol.md), spelled out independently of the builder.
+  const program = (o: RsyncMirrorOptions): string => o.command || 'rsync';
+  const tailOf = (o: RsyncMirrorOptions): string[] => [
+    ...(o.rsyncNoTimeout ? [] : [`--timeout=${o.rsyncTimeout || 120}`]),
+    ...(o.useIPv6 ? ['-6'] : o.useIPv4 ? ['-4'] : []),
+    ...(o.excludeFile ? ['--exclude-from', o.excludeFile] : []),
+  ];
+  const rsyncSpec = (o: RsyncMirrorOptions): string[] =>
+    o.rsyncOverrideOnly
+      ? [program(o), ...o.rsyncOverride!, UP, DIR]
+      : [program(o), ...(o.rsyncOverride ?? DEFAULTS), ...tailOf(o), ...o.rsyncGlobalOptions, ...o.rsyncOptions, UP, DIR];
+
+  it('covers every combination', () => {
+    expect(combos).toHaveLength(2 * 3 * 4 * 4 * 2 * 2 * 2);
+  });
+
+  it('rsync: defaults or override, timeout, -6/-4, --exclude-from, global then mirror options; override_only alone', () => {
+    for (const o of combos) expect({ o, argv: buildRsyncArgv(o) }).toEqual({ o, argv: rsyncSpec(o) });
+  });
+
+  it.each(['debian', 'debian-oldstyle'])('two-stage with %s: stage 1 safe options + profile + timeout, -6/-4, --exclude-from; stage 2 as rsync', (profile) => {
+    const excludes = profile === 'debian' ? DEBIAN : DEBIAN_OLDSTYLE;
+    for (const base of combos) {
+      const o = { ...base, stage1Profile: profile };
+      expect({ o, argv: buildTwoStageArgv(o, 1) }).toEqual({ o, argv: [program(o), ...SAFE, ...excludes, ...tailOf(o), UP, DIR] });
+      expect({ o, argv: buildTwoStageArgv(o, 2) }).toEqual({ o, argv: rsyncSpec(o) });
+    }
+  });
+
+  it('never puts a password or user on the command line', () => {
+    const withCredentials = { ...base, username: 'alice', password: 'hunter2' } as RsyncMirrorOptions;
+    for (const argv of [buildRsyncArgv(withCredentials), buildTwoStageArgv({ ...withCredentials, stage1Profile: 'debian' }, 1)]) {
+      expect(argv.join(' ')).not.toMatch(/hunter2|alice/);
+    }
+  });
+});
+
+describe('rsyncMirrorProblems', () => {
+  const ok: RsyncCheckedOptions = { provider: 'rsync', upstream: UP, stage1Profile: '', rsyncOverride: undefined, rsyncOverrideOnly: false };
+  it.each<[string, Partial<RsyncCheckedOptions>, [string, string][]]>([
+    ['a good rsync mirror', {}, []],
+    ['a good two-stage mirror', { provider: 'two-stage-rsync', stage1Profile: 'debian-oldstyle' }, []],
+    ['a command mirror (not checked)', { provider: 'command', upstream: 'https://x' }, []],
+    ['an upstream without the trailing /', { upstream: 'rsync://h/m' }, [['upstream', 'rsync upstream must end with "/" (got "rsync://h/m")']]],
+    ['no upstream', { upstream: '' }, [['upstream', 'is required for provider rsync']]],
+    ['two-stage without a profile', { provider: 'two-stage-rsync' }, [['stage1_profile', 'is required for two-stage-rsync; known: "debian", "debian-oldstyle"']]],
+    ['two-stage with an unknown profile', { provider: 'two-stage-rsync', stage1Profile: 'toString' }, [['stage1_profile', 'unknown profile "toString"; known: "debian", "debian-oldstyle"']]],
+    ['override_only without override', { rsyncOverrideOnly: true }, [['rsync_override_only', 'needs a non-empty rsync_override']]],
+    ['override_only with an empty override', { rsyncOverrideOnly: true, rsyncOverride: [] }, [['rsync_override_only', 'needs a non-empty rsync_override']]],
+  ])('%s', (_what, over, problems) => {
+    expect(rsyncMirrorProblems({ ...ok, ...over }).map((p) => [p.key, p.message])).toEqual(problems);
+  });
+
+  it('stage-1 options refuse a profile name inherited from Object.prototype', () => {
+    expect(() => buildTwoStageArgv(m({ stage1Profile: 'constructor' }), 1)).toThrow('unknown stage1_profile "constructor"');
   });
 });
 

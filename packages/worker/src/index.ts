@@ -15,6 +15,7 @@ export type {
 export { ConcurrencySlots, type Release } from './slots.js';
 export { runInProcessGroup, terminateGroup, groupAlive, type GroupExit, type ProcessGroupOptions } from './process-group.js';
 export { splitShellWords } from './shell-words.js';
+export { forEachLogLine, lastLineWhere } from './log-scan.js';
 export { CommandProvider } from './providers/command-provider.js';
 export { LogRotationHook, runLogFile, KEPT_LOGS } from './hooks/log-rotation.js';
 export { ExecHook, type ExecOn } from './hooks/exec-hook.js';

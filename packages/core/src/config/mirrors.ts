@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import type { ConfigIssue } from '../errors.js';
 import { parseSize } from '../size.js';
-import { STAGE1_PROFILES } from '../rsync.js';
+import { rsyncMirrorProblems } from '../rsync.js';
 import type { MirrorConfig, WorkerGlobalConfig } from './worker-config.js';
 
 /** A raw `[[mirrors]]` table and where it was written. */
@@ -89,22 +89,12 @@ export function resolveMirror(raw: RawMirror, global: WorkerGlobalConfig, issues
   const provider = text(f.provider) || 'rsync';
   const isRsync = provider === 'rsync' || provider === 'two-stage-rsync';
   const upstream = text(f.upstream);
-  if (isRsync) {
-    if (!upstream) issue('upstream', `is required for provider ${provider}`);
-    else if (!upstream.endsWith('/')) issue('upstream', `rsync upstream must end with "/" (got ${JSON.stringify(upstream)})`);
-  }
   const command = text(f.command);
   if (provider === 'command' && !command) issue('command', 'is required for provider command');
   const stage1Profile = text(f.stage1_profile);
-  if (provider === 'two-stage-rsync' && !(stage1Profile in STAGE1_PROFILES)) {
-    const known = Object.keys(STAGE1_PROFILES).map((p) => JSON.stringify(p)).join(', ');
-    issue('stage1_profile', `${stage1Profile ? `unknown profile ${JSON.stringify(stage1Profile)}` : 'is required for two-stage-rsync'}; known: ${known}`);
-  }
   const rsyncOverride = Array.isArray(f.rsync_override) ? strings(f.rsync_override) : undefined;
   const rsyncOverrideOnly = f.rsync_override_only === true;
-  if (rsyncOverrideOnly && (!rsyncOverride || rsyncOverride.length === 0)) {
-    issue('rsync_override_only', 'needs a non-empty rsync_override');
-  }
+  for (const p of rsyncMirrorProblems({ provider, upstream, stage1Profile, rsyncOverride, rsyncOverrideOnly })) issue(p.key, p.message);
   const useIPv4 = f.use_ipv4 === true;
   const useIPv6 = f.use_ipv6 === true;
   if (useIPv4 && useIPv6) issue('use_ipv6', 'use_ipv4 and use_ipv6 cannot both be true');

@@ -1,23 +1,27 @@
 /**
- * The `rsync` and `two-stage-rsync` providers: the command lines come from
+ * The `rsync` and `two-stage-rsync` providers. The command lines come from
  * core (`buildRsyncArgv`, `buildTwoStageArgv`); `username` / `password`
  * travel as USER / RSYNC_PASSWORD in the environment, never on the command
- * line; a failing exit code's meaning is appended to the log; the size is the
- * last `Total file size` line of the log, read line by line after the run.
+ * line; rsync's output goes straight to the run's log (RunContext.exec); a
+ * non-zero exit code's meaning is appended to the log; the size is the last
+ * `Total file size` line of the log, found by reading the log backwards.
  */
 import { appendFile } from 'node:fs/promises';
 import {
+  ConfigError,
   buildRsyncArgv,
   buildTwoStageArgv,
   rsyncExitMessage,
+  rsyncMirrorProblems,
   rsyncSizeFromLine,
   type MirrorConfig,
   type Provider,
   type ProviderRunResult,
   type RunContext,
 } from '@tunasync/core';
-import { forEachLogLine } from '../log-scan.js';
+import { lastLineWhere } from '../log-scan.js';
 
+/** USER and RSYNC_PASSWORD for rsync's daemon authentication (only those set). */
 function credentials(m: MirrorConfig): Record<string, string> {
   const env: Record<string, string> = {};
   if (m.username) env.USER = m.username;
@@ -25,56 +29,74 @@ function credentials(m: MirrorConfig): Record<string, string> {
   return env;
 }
 
-async function runStage(ctx: RunContext, argv: string[], env: Record<string, string>): Promise<void> {
+/** Throws a ConfigError naming the mirror's file and keys when it cannot be synced by provider `kind`. */
+function assertUsable(m: MirrorConfig, kind: string): void {
+  const problems = rsyncMirrorProblems({ ...m, provider: kind });
+  if (problems.length === 0) return;
+  throw new ConfigError(problems.map((p) => ({ file: m.source.file, path: `${m.source.path}.${p.key}`, message: p.message })));
+}
+
+/**
+ * Runs one rsync command; rejects when it fails. Any non-zero exit code gets
+ * its meaning appended to the log (as tunasync does), also one that the
+ * mirror's success exit codes accept.
+ */
+async function runRsync(ctx: RunContext, argv: string[], env: Record<string, string>): Promise<void> {
   const r = await ctx.exec(argv, { env });
   if (ctx.signal.aborted) throw new Error(String((ctx.signal.reason as Error | undefined)?.message ?? 'aborted'));
+  if (r.exitCode !== null && r.exitCode !== 0) await appendFile(ctx.logFile, `${rsyncExitMessage(r.exitCode)}\n`);
   if (r.success) return;
-  if (r.exitCode !== null) {
-    const msg = rsyncExitMessage(r.exitCode);
-    await appendFile(ctx.logFile, `${msg}\n`);
-    throw new Error(msg);
-  }
+  if (r.exitCode !== null) throw new Error(rsyncExitMessage(r.exitCode));
   throw new Error(`rsync killed by ${r.signal}`);
 }
 
+/** The size of the run: the last `Total file size` line of its log. */
 async function sizeFromLog(file: string): Promise<ProviderRunResult> {
-  let size: string | undefined;
-  await forEachLogLine(file, (line) => {
-    size = rsyncSizeFromLine(line) ?? size;
-  });
+  const size = await lastLineWhere(file, rsyncSizeFromLine);
   return size ? { size } : {};
 }
 
 /** Mirrors an rsync upstream in one pass. */
 export class RsyncProvider implements Provider {
-  /** Always `rsync`. */
-  readonly kind: string = 'rsync';
+  /** The provider name this class implements, checked against at construction. */
+  static readonly providerKind: string = 'rsync';
+  /** `rsync` (or `two-stage-rsync` in the subclass). */
+  readonly kind: string;
   /** The mirror's name. */
   readonly name: string;
   /** The rsync URL. */
   readonly upstream: string;
 
+  /** Throws a ConfigError when the mirror cannot be synced (upstream not ending in `/`, unknown stage-1 profile, …). */
   constructor(protected readonly mirror: MirrorConfig) {
+    this.kind = (new.target as typeof RsyncProvider).providerKind;
+    assertUsable(mirror, this.kind);
     this.name = mirror.name;
     this.upstream = mirror.upstream;
   }
 
   /** Runs rsync once. */
   async run(ctx: RunContext): Promise<ProviderRunResult> {
-    await runStage(ctx, buildRsyncArgv(this.mirror), credentials(this.mirror));
+    await runRsync(ctx, buildRsyncArgv(this.mirror), credentials(this.mirror));
     return sizeFromLog(ctx.logFile);
   }
 }
 
-/** Mirrors an rsync upstream in two passes: the pool first, then the indexes and deletions. */
+/**
+ * Mirrors an rsync upstream in two passes, both into the same log: stage 1
+ * fetches the pool without the index files (the `stage1_profile` excludes)
+ * and deletes nothing; stage 2 fetches everything and deletes. Clients never
+ * see an index naming a file that is not there yet.
+ */
 export class TwoStageRsyncProvider extends RsyncProvider {
-  override readonly kind = 'two-stage-rsync';
+  /** `two-stage-rsync`. */
+  static override readonly providerKind: string = 'two-stage-rsync';
 
-  /** Runs stage 1 then stage 2; either failing fails the run. */
+  /** Runs stage 1 then stage 2; either failing fails the run (stage 2 does not run after a failed stage 1). */
   override async run(ctx: RunContext): Promise<ProviderRunResult> {
     const env = credentials(this.mirror);
-    await runStage(ctx, buildTwoStageArgv(this.mirror, 1), env);
-    await runStage(ctx, buildTwoStageArgv(this.mirror, 2), env);
+    await runRsync(ctx, buildTwoStageArgv(this.mirror, 1), env);
+    await runRsync(ctx, buildTwoStageArgv(this.mirror, 2), env);
     return sizeFromLog(ctx.logFile);
   }
 }
