@@ -57,6 +57,8 @@ export class WorkerCgroups {
     readonly version: CgroupVersion,
     /** Absolute directory of the group the job groups are made in. */
     readonly base: string,
+    /** The hierarchy's root directory. */
+    private readonly hierarchy: string,
     /** True in implicit mode (the worker sits in `<base>/__worker`). */
     readonly implicit: boolean,
     /** Groups made for the base in manual mode, outermost first. */
@@ -94,7 +96,7 @@ export class WorkerCgroups {
       }
       base = posix.join(hier, own);
     }
-    const cg = new WorkerCgroups(version, base, !opts.group, created, fs, opts.logger);
+    const cg = new WorkerCgroups(version, base, hier, !opts.group, created, fs, opts.logger);
     try {
       const probe = posix.join(base, PROBE);
       try {
@@ -255,24 +257,31 @@ export class WorkerCgroups {
     }
   }
 
-  /** v2: lets job groups have memory limits (the memory controller in the base's subtree_control). */
+  /**
+   * v2: lets job groups have memory limits: the memory controller enabled in
+   * `cgroup.subtree_control` at every level from the root down to the base
+   * (as containerd does for tunasync), where it is not already.
+   */
   private async enableMemory(needed: boolean): Promise<void> {
-    const available = (await this.fs.read(posix.join(this.base, 'cgroup.controllers')).catch(() => '')).split(/\s+/);
-    if (!available.includes('memory')) {
-      if (needed) {
-        throw new Error(`the memory controller is not available in ${this.base} (cgroup.controllers: "${available.join(' ').trim()}"); delegate it to the worker's group`);
+    const levels = [this.hierarchy];
+    for (const part of posix.relative(this.hierarchy, this.base).split('/').filter(Boolean)) levels.push(posix.join(levels.at(-1)!, part));
+    for (const dir of levels) {
+      const subtree = posix.join(dir, 'cgroup.subtree_control');
+      const words = async (file: string): Promise<string[]> => (await this.fs.read(file).catch(() => '')).split(/\s+/).filter(Boolean);
+      if ((await words(subtree)).includes('memory')) continue;
+      const available = await words(posix.join(dir, 'cgroup.controllers'));
+      if (!available.includes('memory')) {
+        if (!needed) return;
+        throw new Error(`the memory controller is not available in ${dir} (cgroup.controllers: "${available.join(' ')}"); delegate it to the worker's group`);
       }
-      return;
-    }
-    const subtree = posix.join(this.base, 'cgroup.subtree_control');
-    const enabled = (await this.fs.read(subtree).catch(() => '')).split(/\s+/);
-    if (enabled.includes('memory')) return;
-    try {
-      await this.fs.write(subtree, '+memory');
-      this.memoryEnabled = true;
-    } catch (err) {
-      if (needed) throw new Error(`cannot enable the memory controller in ${subtree}: ${message(err)}`);
-      this.logger.warn(`cannot enable the memory controller in ${subtree}: ${message(err)}`);
+      try {
+        await this.fs.write(subtree, '+memory');
+        if (dir === this.base) this.memoryEnabled = true;
+      } catch (err) {
+        if (needed) throw new Error(`cannot enable the memory controller in ${subtree}: ${message(err)}`);
+        this.logger.warn(`cannot enable the memory controller in ${subtree}: ${message(err)}`);
+        return;
+      }
     }
   }
 }
