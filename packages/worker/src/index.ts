@@ -1,7 +1,7 @@
 /**
  * @tunasync/worker: the mirror job daemon. So far: the job engine (MirrorJob
  * over core's state machine), process groups, the concurrency limit, the
- * providers and hooks, the scheduler, the control server, the reporter.
+ * providers and hooks (log rotation, exec, cgroup, docker, zfs, btrfs), the scheduler, the control server, the reporter.
  */
 export { MirrorJob } from './mirror-job.js';
 export type {
@@ -28,5 +28,23 @@ export { RsyncProvider, TwoStageRsyncProvider } from './providers/rsync-provider
 export { createProvider, checkProviderReference, isBuiltinProvider, type ProviderFactory } from './providers/registry.js';
 export { dryRun, describeJob, type DryRunResult } from './dry-run.js';
 export { workerConfigProblems } from './config-checks.js';
-export { prepareHooks, type HookSet } from './hooks/hook-set.js';
 export { runWorkerCli } from './cli-main.js';
+export { prepareHooks, type HookSet, type HookSetOptions } from './hooks/hook-set.js';
+export {
+  detectCgroupVersion,
+  hierarchyRoot,
+  ownCgroupPath,
+  memoryLimitFile,
+  memoryLimitValue,
+  parseOomKills,
+  kernelCgroupFs,
+  DEFAULT_CGROUP_ROOT,
+  type CgroupFs,
+  type CgroupVersion,
+} from './hooks/cgroup-fs.js';
+export { WorkerCgroups, WORKER_SUBGROUP, type CgroupSetupOptions } from './hooks/cgroup-tree.js';
+export { CgroupHook, ENTER_CGROUP } from './hooks/cgroup.js';
+export { DockerHook, dockerRunArgv, dockerContainerName, type DockerSettings, type DockerRunContext } from './hooks/docker.js';
+export { ZfsHook, zfsFixCommands } from './hooks/zfs.js';
+export { BtrfsSnapshotHook, btrfsSnapshotPath } from './hooks/btrfs.js';
+export { runTool, type ToolResult, type ToolOptions } from './hooks/run-tool.js';

@@ -1,11 +1,25 @@
 /**
  * Which hooks wrap each mirror's runs. `prepareHooks` runs once per worker
  * (start-up checks and set-up of worker-wide resources, such as cgroups);
- * `hooksFor` builds the list for one mirror, in the order they run.
+ * `hooksFor` builds the list for one mirror, in the order they run:
+ * log rotation, zfs, btrfs snapshot, docker or cgroup, exec_on_success,
+ * exec_on_failure (post-stage hooks run in reverse).
+ *
+ * As in tunasync, a mirror runs in Docker when `[docker]` is enabled and it
+ * has a `docker_image`; otherwise in its own cgroup when `[cgroup]` is
+ * enabled. A `memory_limit` with neither is ignored, with one warning at
+ * start. The `[cgroup]`, `[docker]`, `[zfs]` and `[btrfs_snapshot]` sections
+ * are read at start; a reload applies only mirror changes.
  */
-import type { Hook, Logger, MirrorConfig, WorkerConfig } from '@tunasync/core';
+import { ConfigError, type ConfigIssue, type Hook, type Logger, type MirrorConfig, type WorkerConfig } from '@tunasync/core';
+import { BtrfsSnapshotHook, btrfsSnapshotPath } from './btrfs.js';
+import type { CgroupFs } from './cgroup-fs.js';
+import { CgroupHook } from './cgroup.js';
+import { WORKER_SUBGROUP, WorkerCgroups } from './cgroup-tree.js';
+import { DockerHook } from './docker.js';
 import { ExecHook } from './exec-hook.js';
 import { LogRotationHook } from './log-rotation.js';
+import { ZfsHook } from './zfs.js';
 
 /** The worker-wide hook set. */
 export interface HookSet {
@@ -15,12 +29,93 @@ export interface HookSet {
   close(): Promise<void>;
 }
 
+/** Where the hooks find the system (defaults: the real one); tests point them elsewhere. */
+export interface HookSetOptions {
+  /** Where cgroup filesystems are mounted (default /sys/fs/cgroup). */
+  cgroupRoot?: string;
+  /** The worker's `/proc/<pid>/cgroup` (default /proc/self/cgroup). */
+  selfCgroupFile?: string;
+  /** Cgroup file access (default: the kernel's). */
+  cgroupFs?: CgroupFs;
+  /** How long to wait after a Docker try for its container to be gone (default 10 s). */
+  dockerRemoveWaitMs?: number;
+  /** Interval of those checks (default 1 s). */
+  dockerPollMs?: number;
+}
+
+const names = (ms: MirrorConfig[]): string => ms.map((m) => m.name).join(', ');
+
+/** Start-up warnings about settings that are ignored (tunasync ignores them silently). */
+function ignoredSettings(config: WorkerConfig, inDocker: (m: MirrorConfig) => boolean): string[] {
+  const out: string[] = [];
+  const unlimited = config.mirrors.filter((m) => m.memoryLimit && !inDocker(m) && !config.cgroup.enable);
+  if (unlimited.length > 0) {
+    out.push(`memory_limit ignored for ${names(unlimited)}: neither [cgroup] nor [docker] with a docker_image applies to ${unlimited.length > 1 ? 'them' : 'it'}`);
+  }
+  const noDocker = config.mirrors.filter((m) => m.dockerImage && !config.docker.enable);
+  if (noDocker.length > 0) out.push(`docker_image ignored for ${names(noDocker)}: [docker] enable is false`);
+  return out;
+}
+
 /** Checks and prepares what the configured hooks need; throws (ConfigError) when they cannot work. */
-export async function prepareHooks(config: WorkerConfig, logger: Logger): Promise<HookSet> {
-  void config;
-  void logger;
+export async function prepareHooks(config: WorkerConfig, logger: Logger, options: HookSetOptions = {}): Promise<HookSet> {
+  const inDocker = (m: MirrorConfig): boolean => config.docker.enable && m.dockerImage !== '';
+  const issues: ConfigIssue[] = [];
+  if (config.btrfsSnapshot.enable && !config.btrfsSnapshot.snapshotPath) {
+    for (const m of config.mirrors.filter((x) => !x.snapshotPath)) {
+      issues.push({ file: m.source.file, path: `${m.source.path}.snapshot_path`, message: 'is needed: [btrfs_snapshot] is enabled and has no snapshot_path' });
+    }
+  }
+  if (config.cgroup.enable && !config.cgroup.group) {
+    for (const m of config.mirrors.filter((x) => x.name === WORKER_SUBGROUP && !inDocker(x))) {
+      issues.push({ file: m.source.file, path: `${m.source.path}.name`, message: `${WORKER_SUBGROUP} is the worker's own cgroup; rename the mirror` });
+    }
+  }
+  if (issues.length > 0) throw new ConfigError(issues);
+  for (const w of ignoredSettings(config, inDocker)) logger.warn(w);
+
+  let cgroups: WorkerCgroups | undefined;
+  if (config.cgroup.enable) {
+    try {
+      cgroups = await WorkerCgroups.setup({
+        group: config.cgroup.group,
+        logger,
+        needMemory: config.mirrors.some((m) => m.memoryLimit && !inDocker(m)),
+        ...(options.cgroupRoot ? { root: options.cgroupRoot } : {}),
+        ...(options.selfCgroupFile ? { selfCgroupFile: options.selfCgroupFile } : {}),
+        ...(options.cgroupFs ? { fs: options.cgroupFs } : {}),
+      });
+    } catch (err) {
+      const path = config.cgroup.group ? 'cgroup.group' : 'cgroup.enable';
+      throw new ConfigError([{ file: config.file, path, message: `cgroups are enabled but cannot be used: ${(err as Error).message}` }]);
+    }
+  }
+  const docker = {
+    volumes: config.docker.volumes,
+    options: config.docker.options,
+    ...(options.dockerRemoveWaitMs !== undefined ? { removeWaitMs: options.dockerRemoveWaitMs } : {}),
+    ...(options.dockerPollMs !== undefined ? { pollMs: options.dockerPollMs } : {}),
+  };
+
   return {
-    hooksFor: (m) => [new LogRotationHook(), new ExecHook('success', m.execOnSuccess), new ExecHook('failure', m.execOnFailure)],
-    close: async () => {},
+    hooksFor: (m) => {
+      const hooks: Hook[] = [new LogRotationHook()];
+      if (config.zfs.enable) hooks.push(new ZfsHook(config.zfs.zpool));
+      if (config.btrfsSnapshot.enable) {
+        const path = btrfsSnapshotPath(config.btrfsSnapshot.snapshotPath, m);
+        if (!path) throw new Error(`mirror ${m.name}: snapshot_path is needed, [btrfs_snapshot] has none`);
+        hooks.push(new BtrfsSnapshotHook(path));
+      }
+      if (inDocker(m)) hooks.push(new DockerHook(m, docker));
+      else if (cgroups) {
+        if (cgroups.implicit && m.name === WORKER_SUBGROUP) throw new Error(`mirror ${m.name}: the name is the worker's own cgroup`);
+        hooks.push(new CgroupHook(cgroups, m));
+      }
+      hooks.push(new ExecHook('success', m.execOnSuccess), new ExecHook('failure', m.execOnFailure));
+      return hooks;
+    },
+    close: async () => {
+      await cgroups?.close();
+    },
   };
 }
