@@ -10,7 +10,7 @@ import forge from 'node-forge';
 import { NotFoundError, ValidationError, errorMessage } from '@tunasync/core';
 import { caExtensions } from './extensions.js';
 import { generateRsaKeyPair } from './keys.js';
-import { KEY_MODE, PUBLIC_MODE, refuseToOverwrite, writeFileReplacing } from './pem-files.js';
+import { KEY_MODE, PUBLIC_MODE, refuseToOverwrite, unixPem, writeFileReplacing } from './pem-files.js';
 import { certificateSerialHex, randomSerial, serialFileHex } from './serial.js';
 import { checkDays, checkKeySize, subjectAttributes, type SubjectFields } from './subject.js';
 
@@ -89,7 +89,7 @@ export async function createCa(options: CreateCaOptions): Promise<CreatedCa> {
 
   mkdirSync(resolve(options.outDir), { recursive: true });
   writeFileReplacing(paths.keyFile, keys.privateKeyPem, KEY_MODE);
-  writeFileReplacing(paths.certFile, forge.pki.certificateToPem(cert), PUBLIC_MODE);
+  writeFileReplacing(paths.certFile, unixPem(forge.pki.certificateToPem(cert)), PUBLIC_MODE);
   return { ...paths, serial: serialFileHex(serial), notBefore, notAfter };
 }
 
@@ -115,7 +115,7 @@ function parseCaKey(pem: string, file: string): KeyObject {
   } catch (err) {
     throw new ValidationError(`${file}: not a readable unencrypted private key: ${errorMessage(err)}`);
   }
-  if (key.asymmetricKeyType !== 'rsa') throw new ValidationError(`${file}: a ${String(key.asymmetricKeyType)} key; only RSA CA keys are supported`);
+  if (key.asymmetricKeyType !== 'rsa') throw new ValidationError(`${file}: a key of type ${String(key.asymmetricKeyType)}; only RSA CA keys are supported`);
   return key;
 }
 

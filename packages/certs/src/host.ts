@@ -10,7 +10,7 @@ import { ValidationError } from '@tunasync/core';
 import { loadCa, validity, type LoadedCa } from './ca.js';
 import { hostExtensions } from './extensions.js';
 import { generateRsaKeyPair } from './keys.js';
-import { KEY_MODE, PUBLIC_MODE, refuseToOverwrite, writeFileReplacing } from './pem-files.js';
+import { KEY_MODE, PUBLIC_MODE, refuseToOverwrite, unixPem, writeFileReplacing } from './pem-files.js';
 import { certificateSerialHex, serialFileHex, takeNextSerial } from './serial.js';
 import {
   checkDnsName,
@@ -109,13 +109,13 @@ export async function createHostCertificate(options: CreateHostOptions): Promise
   const ca = loadCa(options.caDir);
   refuseToOverwrite([files.keyFile, files.csrFile, files.certFile], options.force ?? false);
 
+  const serial = takeNextSerial(ca.serialFile);
   const keys = await generateRsaKeyPair(bits);
   const csr = buildCsr(subject, hostExtensions(dns, ip), keys);
-  const serial = takeNextSerial(ca.serialFile);
   const cert = signCsr(ca, csr, serial, window);
 
   writeFileReplacing(files.keyFile, keys.privateKeyPem, KEY_MODE);
-  writeFileReplacing(files.csrFile, forge.pki.certificationRequestToPem(csr), PUBLIC_MODE);
-  writeFileReplacing(files.certFile, forge.pki.certificateToPem(cert), PUBLIC_MODE);
+  writeFileReplacing(files.csrFile, unixPem(forge.pki.certificationRequestToPem(csr)), PUBLIC_MODE);
+  writeFileReplacing(files.certFile, unixPem(forge.pki.certificateToPem(cert)), PUBLIC_MODE);
   return { ...files, serial: serialFileHex(serial), dns, ip, ...window };
 }

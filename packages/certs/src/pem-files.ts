@@ -14,6 +14,11 @@ export const KEY_MODE = 0o600;
 /** Mode of certificates, requests and the serial file. */
 export const PUBLIC_MODE = 0o644;
 
+/** PEM text with Unix line ends (node-forge writes CRLF; openssl and Node write LF). */
+export function unixPem(pem: string): string {
+  return pem.replace(/\r\n/g, '\n');
+}
+
 /** Throws FileExistsError listing those of `files` that exist, unless `force`. */
 export function refuseToOverwrite(files: string[], force: boolean): void {
   if (force) return;
