@@ -68,7 +68,7 @@ async function get<T>(client: Got, base: string, path: string): Promise<T> {
 /** POSTs a command to a manager's /cmd; resolves with the answer whatever its status. */
 async function postCmd(client: Got, base: string, cmd: Record<string, unknown>): Promise<{ status: number; body: Record<string, string> }> {
   const r = await client.post(`${base}/cmd`, { json: { args: [], options: {}, ...cmd }, throwHttpErrors: false });
-  return { status: r.statusCode, body: r.body as Record<string, string> };
+  return { status: r.statusCode, body: r.body as unknown as Record<string, string> };
 }
 
 describe('manager and worker over HTTPS with tunasync-certs certificates', () => {
