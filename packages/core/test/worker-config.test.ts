@@ -24,6 +24,8 @@ api_base = "http://ignored.example:14242"
 api_base_list = ["http://m1.example:14242/", "https://m2.example"]
 ca_cert = "/etc/tunasync/ca.pem"
 token = "worker-token"
+client_cert = "/etc/tunasync/worker-client.crt"
+client_key = "/etc/tunasync/worker-client.key"
 
 [server]
 hostname = "worker.example"
@@ -190,7 +192,13 @@ describe('worker.conf with every option', () => {
       rsyncSuccessExitCodes: [24, 25],
     });
     // api_base_list wins over api_base; trailing slashes are dropped.
-    expect(config.manager).toEqual({ apiBaseList: ['http://m1.example:14242', 'https://m2.example'], caCert: '/etc/tunasync/ca.pem', token: 'worker-token' });
+    expect(config.manager).toEqual({
+      apiBaseList: ['http://m1.example:14242', 'https://m2.example'],
+      caCert: '/etc/tunasync/ca.pem',
+      token: 'worker-token',
+      clientCert: '/etc/tunasync/worker-client.crt',
+      clientKey: '/etc/tunasync/worker-client.key',
+    });
     expect(config.server).toEqual({ hostname: 'worker.example', listenAddr: '0.0.0.0', listenPort: 6001, sslCert: '/etc/tunasync/worker.crt', sslKey: '/etc/tunasync/worker.key' });
     expect(config.cgroup).toEqual({ enable: true, basePath: '/sys/fs/cgroup', group: 'tunasync', subsystem: 'memory' });
     expect(config.docker).toEqual({ enable: true, volumes: ['/etc/ssl:/etc/ssl:ro'], options: ['--cpus=1'] });
@@ -305,7 +313,7 @@ upstream = "rsync://x.example/one/"
     const { config, warnings } = parseWorkerConfig(minimal());
     expect(warnings).toEqual([]);
     expect(config.global).toMatchObject({ concurrent: 10, interval: 120, retry: 2, timeout: 0, rsyncOptions: [], execOnSuccess: [], successExitCodes: [] });
-    expect(config.manager).toEqual({ apiBaseList: [DEFAULT_API_BASE], caCert: '', token: '' });
+    expect(config.manager).toEqual({ apiBaseList: [DEFAULT_API_BASE], caCert: '', token: '', clientCert: '', clientKey: '' });
     expect(DEFAULT_API_BASE).toBe('http://127.0.0.1:14242');
     expect(config.server).toEqual({ hostname: 'localhost', listenAddr: '127.0.0.1', listenPort: 6000, sslCert: '', sslKey: '' });
     expect(config.cgroup).toEqual({ enable: false, basePath: '/sys/fs/cgroup', group: '', subsystem: 'cpu' });
@@ -330,6 +338,19 @@ upstream = "rsync://x.example/one/"
   it('uses api_base when there is no api_base_list', () => {
     const { config } = parseWorkerConfig(minimal('[manager]\napi_base = "https://manager.example:14242/"'));
     expect(config.manager.apiBaseList).toEqual(['https://manager.example:14242']);
+  });
+
+  it('takes a client certificate for the managers only with its key ([manager] client_cert, client_key)', () => {
+    const both = parseWorkerConfig(minimal('[manager]\nclient_cert = "/pki/w.crt"\nclient_key = "/pki/w.key"'));
+    expect(both.warnings).toEqual([]);
+    expect(both.config.manager).toMatchObject({ clientCert: '/pki/w.crt', clientKey: '/pki/w.key' });
+    expect(() => parseWorkerConfig(minimal('[manager]\nclient_cert = "/pki/w.crt"'), '/etc/w.conf')).toThrow(
+      '/etc/w.conf: manager.client_key: is required when client_cert is set (a client certificate needs its key)',
+    );
+    expect(() => parseWorkerConfig(minimal('[manager]\nclient_key = "/pki/w.key"'), '/etc/w.conf')).toThrow(
+      '/etc/w.conf: manager.client_cert: is required when client_key is set (a client certificate needs its key)',
+    );
+    expect(() => parseWorkerConfig(minimal('[manager]\nclient_cert = 1\nclient_key = "/k"'), '/etc/w.conf')).toThrow(/manager\.client_cert: must be string/);
   });
 
   it('finds include_mirrors relative to the config file, and absolute globs', () => {
@@ -365,7 +386,7 @@ describe("TUNA's real worker config", () => {
     expect(config.mirrors).toHaveLength(88);
     expect(new Set(config.mirrors.map((m) => m.name)).size).toBe(88);
     expect(config.global).toMatchObject({ name: 'mirror_worker', concurrent: 10, interval: 120 });
-    expect(config.manager).toEqual({ apiBaseList: ['http://localhost:12345'], caCert: '', token: 'some_token' });
+    expect(config.manager).toEqual({ apiBaseList: ['http://localhost:12345'], caCert: '', token: 'some_token', clientCert: '', clientKey: '' });
     for (const m of config.mirrors) {
       expect(m.logDir).toBe(join('/srv/tunasync/log/tunasync', m.name));
       expect(m.logDir).not.toContain('{{');

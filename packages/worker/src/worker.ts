@@ -75,7 +75,7 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
   let url = '';
   const hookSet = await prepareHooks(config, logger);
 
-  const http = createHttpClient({ caFile: config.manager.caCert || undefined, token: config.manager.token, timeoutMs: 5000 });
+  const http = createHttpClient({ caFile: config.manager.caCert || undefined, clientCertFile: config.manager.clientCert || undefined, clientKeyFile: config.manager.clientKey || undefined, token: config.manager.token, timeoutMs: 5000 });
   const reporter = new Reporter({
     apiBaseList: config.manager.apiBaseList,
     http,

@@ -121,7 +121,7 @@ export const workerConfigSchema = {
     manager: {
       type: 'object',
       additionalProperties: false,
-      properties: { api_base: str, api_base_list: strList, ca_cert: str, token: str },
+      properties: { api_base: str, api_base_list: strList, ca_cert: str, token: str, client_cert: str, client_key: str },
     },
     server: {
       type: 'object',

@@ -105,9 +105,14 @@ export interface WorkerConfig {
   manager: {
     /** Every manager to report to: `api_base_list`, else `[api_base]`. */
     apiBaseList: string[];
+    /** CA file that signed the managers' certificates (`ca_cert`); empty: the system CAs. */
     caCert: string;
     /** Bearer token sent to the managers. */
     token: string;
+    /** Client certificate (PEM) presented to managers that require one (`client_cert`, tunasync-ts extension); empty: none. */
+    clientCert: string;
+    /** Its private key (PEM, `client_key`); set together with `clientCert`. */
+    clientKey: string;
   };
   server: { hostname: string; listenAddr: string; listenPort: number; sslCert: string; sslKey: string };
   cgroup: { enable: boolean; basePath: string; group: string; subsystem: string };
@@ -235,6 +240,13 @@ function build(doc: TomlTable, file: string, readInclude: (f: string) => TomlTab
     }
   });
 
+  const clientCert = s(m, 'client_cert');
+  const clientKey = s(m, 'client_key');
+  if (Boolean(clientCert) !== Boolean(clientKey)) {
+    const [missing, given] = clientCert ? ['client_key', 'client_cert'] : ['client_cert', 'client_key'];
+    errors.push({ file, path: `manager.${missing}`, message: `is required when ${given} is set (a client certificate needs its key)` });
+  }
+
   if (errors.length > 0) throw new ConfigError(errors);
   const srv = table(doc, 'server');
   const cg = table(doc, 'cgroup');
@@ -244,7 +256,7 @@ function build(doc: TomlTable, file: string, readInclude: (f: string) => TomlTab
   const config: WorkerConfig = {
     file,
     global,
-    manager: { apiBaseList: apiBaseList.map((u) => u.replace(/\/+$/, '')), caCert: s(m, 'ca_cert'), token: s(m, 'token') },
+    manager: { apiBaseList: apiBaseList.map((u) => u.replace(/\/+$/, '')), caCert: s(m, 'ca_cert'), token: s(m, 'token'), clientCert, clientKey },
     server: {
       hostname: s(srv, 'hostname', 'localhost'),
       listenAddr: s(srv, 'listen_addr', '127.0.0.1'),
