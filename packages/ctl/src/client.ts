@@ -87,7 +87,11 @@ function rootCause(err: unknown): { code: string; message: string } {
   let e: unknown = err;
   while (e instanceof Error && e.cause instanceof Error) e = e.cause;
   const code = (e as { code?: unknown }).code ?? (err as { code?: unknown }).code;
-  return { code: typeof code === 'string' ? code : '', message: errorMessage(e) };
+  let message = errorMessage(e);
+  // OpenSSL's text ("write EPROTO 80…:error:0A00010B:SSL routines:ssl3_get_record:wrong version number:…") → its reason.
+  const ssl = /error:[0-9A-Fa-f]+:SSL routines:[^:]*:([^:]+)/.exec(message);
+  if (ssl) message = ssl[1]!;
+  return { code: typeof code === 'string' ? code : '', message: message.replace(/\s+/g, ' ').replace(/[\s:]+$/, '').trim() };
 }
 
 /** Turns a transport failure into a ManagerRequestError naming what was tried. */
@@ -102,7 +106,9 @@ function transportError(err: unknown, url: string, baseUrl: string): ManagerRequ
       ? ' (is --ca-cert / ca_cert the CA that signed the manager\'s certificate?)'
       : /ALTNAME|HOSTNAME/.test(code)
         ? ' (the certificate does not name this host: use -m with a name or IP it was issued for)'
-        : https ? ' (does the manager speak https on this port?)' : '';
+        : /certificate required|(bad|unknown) certificate|unknown ca/i.test(message)
+          ? ' (the manager wants a client certificate it trusts: --client-cert and --client-key)'
+          : https ? ' (does the manager speak https on this port?)' : '';
     return new ManagerRequestError('tls', `TLS with the manager at ${baseUrl} failed: ${message}${hint}`, { url, cause: err });
   }
   if (code === 'ECONNRESET' && https) {

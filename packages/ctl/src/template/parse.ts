@@ -134,7 +134,7 @@ function scan(src: string): (string | RawAction)[] {
       } else if (c === '"' || c === '`') quote = c;
       else if (src.startsWith('}}', k)) break;
     }
-    if (k >= src.length) fail('unclosed action');
+    if (k >= src.length) fail(quote ? 'unterminated quoted string' : 'unclosed action');
     let body = src.slice(j, k);
     trimNext = /\s-$/.test(body);
     if (trimNext) body = body.slice(0, -1);
