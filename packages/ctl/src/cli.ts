@@ -134,7 +134,7 @@ await yargs(args)
     if (err) process.exit(reportError(err, io, args.includes('--debug')));
     const command = args.find((a) => !a.startsWith('-'));
     const known = ['list', 'workers', 'rm-worker', 'set-size', 'flush', 'start', 'stop', 'disable', 'restart', 'ping', 'reload'];
-    io.err(`tunasynctl: ${message} (see tunasynctl ${command && known.includes(command) ? `${command} ` : ''}--help)\n`);
+    io.err(`tunasynctl: ${message.replace(/\s*\n\s*/g, ' ')} (see tunasynctl ${command && known.includes(command) ? `${command} ` : ''}--help)\n`);
     process.exit(EXIT_FAILURE);
   })
   .parseAsync();
