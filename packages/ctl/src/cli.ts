@@ -15,9 +15,9 @@ import { processIO } from './io.js';
 import { EXIT_FAILURE, reportError, withManager, type CommonFlags } from './run.js';
 
 const io = processIO();
-const args = hideBin(process.argv);
+let args: string[];
 try {
-  selectCompletionShell(args, process.env);
+  args = selectCompletionShell(hideBin(process.argv), process.env);
 } catch (err) {
   process.exit(reportError(err, io));
 }
