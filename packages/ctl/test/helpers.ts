@@ -6,7 +6,7 @@
  * reported the way a worker reports them, and openssl-made certificates.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -44,10 +44,12 @@ export interface CtlEnv {
   vars?: Record<string, string>;
 }
 
-/** A fresh environment: empty HOME, no system ctl.conf, TZ=UTC. */
+/** A fresh environment under `dir`: an empty HOME and a system ctl.conf path that does not exist (yet). */
 export function cleanEnv(dir: string): CtlEnv {
-  const home = mkdtempSync(join(dir, 'home-'));
-  return { home, systemConf: join(dir, 'no-such-system-ctl.conf') };
+  const base = mkdtempSync(join(dir, 'env-'));
+  const home = join(base, 'home');
+  mkdirSync(home);
+  return { home, systemConf: join(base, 'etc-tunasync-ctl.conf') };
 }
 
 /** Runs `tunasynctl args…`; never rejects on a non-zero exit. */
