@@ -23,6 +23,10 @@ beforeAll(async () => {
   await reportJob(m, 'w1', 'ubuntu', 'failed', { error_msg: 'rsync exited with 23', next_schedule: iso(3.5 * 3600_000 + 30_000) });
   await reportJob(m, 'w2', 'arch', 'syncing', { size: '80G' });
   await reportJob(m, 'w2', 'old', 'disabled');
+  // A removed worker's job stays in /jobs (as in tunasync).
+  await registerWorker(m, 'w3');
+  await reportJob(m, 'w3', 'orphan', 'paused');
+  expect((await m.call('DELETE', '/workers/w3')).status).toBe(200);
 });
 afterAll(async () => {
   await m.close();
@@ -39,7 +43,7 @@ describe('list as JSON', () => {
     expect(r.stdout.startsWith('[\n  {\n    "name": "debian",\n    "is_master": true,')).toBe(true);
     expect(r.stdout.endsWith(']\n')).toBe(true);
     const jobs = JSON.parse(r.stdout) as Record<string, unknown>[];
-    expect(jobs.map((j) => j.name)).toEqual(['debian', 'ubuntu', 'arch', 'old']);
+    expect(jobs.map((j) => j.name)).toEqual(['debian', 'ubuntu', 'arch', 'old', 'orphan']);
     const debian = jobs[0]!;
     expect(Object.keys(debian)).toEqual([
       'name', 'is_master', 'status', 'last_update', 'last_update_ts', 'last_started', 'last_started_ts',
@@ -61,7 +65,8 @@ describe('list as JSON', () => {
   it('-s keeps the statuses named (comma-separated, spaces allowed), with --all or workers', async () => {
     expect(names((await list('-a', '-s', 'success,failed')).stdout)).toEqual(['debian', 'ubuntu']);
     expect(names((await list('w2', '--status', 'disabled, syncing')).stdout)).toEqual(['arch', 'old']);
-    const none = await list('-a', '-s', 'paused');
+    expect(names((await list('-a', '-s', 'paused')).stdout)).toEqual(['orphan']);
+    const none = await list('-a', '-s', 'pre-syncing');
     expect(none).toMatchObject({ code: 0, stdout: '[]\n' });
   });
 
@@ -77,14 +82,14 @@ describe('list as JSON', () => {
     expect(await list('w1', 'nosuch')).toMatchObject({ code: 1, stdout: '', stderr: 'tunasynctl: invalid workerID nosuch\n' });
     const both = await list('-a', 'w1');
     expect(both.code).toBe(0);
-    expect(names(both.stdout)).toHaveLength(4);
+    expect(names(both.stdout)).toHaveLength(5);
     expect(both.stderr).toBe('tunasynctl: warning: --all lists every worker; ignoring w1\n');
   });
 });
 
 describe('list --format', () => {
   it('prints one line per job from a Go template', async () => {
-    expect((await list('-a', '-f', '{{.Name}} {{.Status}} {{.Size}}')).stdout).toBe('debian success 1.5T\nubuntu failed unknown\narch syncing 80G\nold disabled unknown\n');
+    expect((await list('-a', '-f', '{{.Name}} {{.Status}} {{.Size}}')).stdout).toBe('debian success 1.5T\nubuntu failed unknown\narch syncing 80G\nold disabled unknown\norphan paused unknown\n');
     const r = await list('w1', '--format', '{{.Worker}}:{{.Name}}:{{.ErrorMsg}}:{{.IsMaster}}');
     expect(r.stdout).toBe('w1:debian::true\nw1:ubuntu:rsync exited with 23:true\n');
   });
@@ -129,6 +134,7 @@ describe('list --output table', () => {
       ['ubuntu', 'w1', 'failed', 'never', 'in 30m', 'unknown', 'rsync://upstream.example/ubuntu/'],
       ['arch', 'w2', 'syncing', 'never', '-', '80G', 'rsync://upstream.example/arch/'],
       ['old', 'w2', 'disabled', 'never', '-', 'unknown', 'rsync://upstream.example/old/'],
+      ['orphan', '-', 'paused', 'never', '-', 'unknown', 'rsync://upstream.example/orphan/'],
     ]);
     const col = (name: string): number => lines[0]!.indexOf(name);
     for (const l of lines.slice(1)) expect(l[col('STATUS') - 1]).toBe(' ');

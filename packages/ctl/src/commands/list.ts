@@ -69,10 +69,24 @@ async function jobsOfWorkers(client: ManagerClient, workers: string[]): Promise<
   return lists.flat();
 }
 
-/** Every job with its worker (for the table with `--all`: GET /jobs does not say which worker runs a job). */
+/**
+ * Every job with its worker, for the table with `--all`: GET /jobs does not
+ * say which worker runs a job, so the registered workers' jobs are read
+ * too. Jobs in /jobs that no registered worker has (a removed worker's:
+ * rm-worker leaves its jobs, as tunasync does) follow with no worker.
+ */
 async function jobsOfAllWorkers(client: ManagerClient): Promise<MirrorStatus[]> {
-  const workers = await client.listWorkers();
-  return jobsOfWorkers(client, workers.map((w) => w.id));
+  const [workers, web] = await Promise.all([client.listWorkers(), client.listJobs()]);
+  const known = await jobsOfWorkers(client, workers.map((w) => w.id));
+  const unmatched = new Map<string, number>();
+  for (const j of known) unmatched.set(j.name, (unmatched.get(j.name) ?? 0) + 1);
+  const orphans: MirrorStatus[] = [];
+  for (const j of web) {
+    const n = unmatched.get(j.name) ?? 0;
+    if (n > 0) unmatched.set(j.name, n - 1);
+    else orphans.push({ ...j, worker: '', errorMsg: '' });
+  }
+  return [...known, ...orphans];
 }
 
 /** Runs `list`. */
