@@ -28,8 +28,9 @@ export interface ManagerClientOptions {
   baseUrl: string;
   /** PEM file of the CA that signed the manager's certificate. */
   caCert?: string;
-  /** Client certificate and key (PEM files), for a manager that asks for one. */
+  /** Client certificate (PEM file), for a manager that asks for one. */
   clientCert?: string;
+  /** Key of `clientCert` (PEM file). */
   clientKey?: string;
   /** Sent as `Authorization: Bearer …` when non-empty. */
   token?: string;
@@ -41,10 +42,13 @@ export interface ManagerClientOptions {
 
 /** A command for `POST /cmd`. */
 export interface CommandRequest {
+  /** The verb. */
   cmd: CommandVerb;
+  /** The worker the manager forwards it to. */
   workerId: string;
   /** The job; empty for `reload`. */
   mirrorId?: string;
+  /** Extra arguments for the worker (tunasync's `args`). */
   args?: string[];
   /** `{ force: true }` on `start` runs past the worker's concurrency limit. */
   options?: Record<string, boolean>;

@@ -22,8 +22,9 @@ export interface ConnectionFlags {
   port?: number;
   /** `--ca-cert FILE`: the manager's CA; https is used when set. */
   caCert?: string;
-  /** `--client-cert FILE` and `--client-key FILE`, for a manager that checks client certificates. */
+  /** `--client-cert FILE`, for a manager that checks client certificates. */
   clientCert?: string;
+  /** `--client-key FILE`, the key of `clientCert`. */
   clientKey?: string;
   /** `--token TOKEN`. */
   token?: string;
@@ -33,9 +34,12 @@ export interface ConnectionFlags {
 export interface ConnectionSettings {
   /** `http(s)://addr:port`. */
   baseUrl: string;
+  /** The manager's CA file; empty for http. */
   caCert: string;
+  /** Client certificate and key files; empty when none. */
   clientCert: string;
   clientKey: string;
+  /** Bearer token; empty when none. */
   token: string;
   /** Where the token came from, for `-v`. */
   tokenSource: 'flag' | 'environment' | 'ctl.conf' | 'none';
