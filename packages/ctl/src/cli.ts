@@ -1,0 +1,140 @@
+#!/usr/bin/env node
+/**
+ * bin `tunasynctl`: tunasync's command line (same commands, flags, output
+ * and exit status), plus tokens, `--output table` and shell completion.
+ * This file only declares the flags; the work is in the library functions.
+ */
+import { readFileSync } from 'node:fs';
+import yargs, { type Argv } from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { listCommand, type OutputMode } from './commands/list.js';
+import { flushCommand, jobCommand, reloadCommand, setSizeCommand, type JobVerb } from './commands/jobs.js';
+import { removeWorkerCommand, workersCommand } from './commands/workers.js';
+import { selectCompletionShell } from './completion.js';
+import { processIO } from './io.js';
+import { EXIT_FAILURE, reportError, withManager, type CommonFlags } from './run.js';
+
+const io = processIO();
+let args: string[];
+try {
+  args = selectCompletionShell(hideBin(process.argv), process.env);
+} catch (err) {
+  process.exit(reportError(err, io));
+}
+const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+
+const str = (v: unknown): string | undefined => (v === undefined ? undefined : String(v));
+
+/** The connection and logging flags, as the library wants them. */
+function common(argv: Record<string, unknown>): CommonFlags {
+  const flags: CommonFlags = { verbose: argv.verbose === true, debug: argv.debug === true };
+  const set = <K extends keyof CommonFlags>(key: K, value: CommonFlags[K] | undefined): void => {
+    if (value !== undefined) flags[key] = value;
+  };
+  set('config', str(argv.config));
+  set('manager', str(argv.manager));
+  set('port', argv.port === undefined ? undefined : Number(argv.port));
+  set('caCert', str(argv['ca-cert']));
+  set('clientCert', str(argv['client-cert']));
+  set('clientKey', str(argv['client-key']));
+  set('token', str(argv.token));
+  return flags;
+}
+
+const worker = { alias: 'w', type: 'string', describe: 'the worker (its id)', demandOption: 'give the worker with -w WORKER' } as const;
+const output = { alias: 'o', choices: ['json', 'table'], describe: 'json (default, for scripts) or table (aligned columns)' } as const;
+
+async function run(argv: Record<string, unknown>, action: Parameters<typeof withManager>[2]): Promise<void> {
+  process.exitCode = await withManager(common(argv), io, action);
+}
+
+function jobVerb(verb: JobVerb, describe: string) {
+  return {
+    command: `${verb} <mirror> [args]`,
+    describe,
+    builder: (y: Argv) =>
+      y
+        .positional('mirror', { type: 'string', describe: 'the job' })
+        .positional('args', { type: 'string', describe: 'comma-separated arguments passed along (as tunasync)' })
+        .options({ worker, ...(verb === 'start' ? { force: { alias: 'f', type: 'boolean', describe: 'run past the worker\'s concurrency limit' } } : {}) }),
+    handler: (argv: Record<string, unknown>) =>
+      run(argv, (client) =>
+        jobCommand(client, verb, { worker: String(argv.worker), mirror: String(argv.mirror), ...(argv.args !== undefined ? { args: String(argv.args) } : {}), force: argv.force === true }, io),
+      ),
+  };
+}
+
+await yargs(args)
+  .scriptName('tunasynctl')
+  .usage('$0 <command> [options]\n\nControl client for the tunasync(-ts) manager.')
+  .options({
+    config: { alias: 'c', type: 'string', describe: 'read FILE after /etc/tunasync/ctl.conf and ~/.config/tunasync/ctl.conf' },
+    manager: { alias: 'm', type: 'string', describe: 'manager address (default localhost)' },
+    port: { alias: 'p', type: 'number', describe: 'manager port (default 14242)' },
+    'ca-cert': { type: 'string', describe: 'trust this CA (PEM); https is used when set' },
+    'client-cert': { type: 'string', describe: 'client certificate (PEM) for a manager that asks for one' },
+    'client-key': { type: 'string', describe: 'key of --client-cert (PEM)' },
+    token: { type: 'string', describe: 'bearer token (default: $TUNASYNC_TOKEN, then token in ctl.conf)' },
+    verbose: { alias: 'v', type: 'boolean', describe: 'say which config files and address are used' },
+    debug: { type: 'boolean', describe: 'trace requests; stack traces on errors' },
+  })
+  .command(
+    'list [workers..]',
+    'List jobs of workers',
+    (y) =>
+      y.positional('workers', { type: 'string', array: true, describe: 'worker ids' }).options({
+        all: { alias: 'a', type: 'boolean', describe: 'list all jobs of all workers' },
+        status: { alias: 's', type: 'string', describe: 'keep only these statuses (comma-separated)' },
+        format: { alias: 'f', type: 'string', describe: 'Go template per job, e.g. "{{.Name}} {{.Status}}"' },
+        output,
+      }),
+    (argv) =>
+      run(argv, (client) =>
+        listCommand(client, {
+          all: argv.all === true,
+          workers: (argv.workers ?? []).map(String),
+          ...(argv.status !== undefined ? { status: argv.status } : {}),
+          ...(argv.format !== undefined ? { format: argv.format } : {}),
+          output: (argv.output ?? 'json') as OutputMode,
+        }, io),
+      ),
+  )
+  .command(
+    'workers',
+    'List workers',
+    (y) => y.options({ format: { alias: 'f', type: 'string', describe: 'Go template per worker, e.g. "{{.ID}} {{.URL}}"' }, output }),
+    (argv) =>
+      run(argv, (client) =>
+        workersCommand(client, { ...(argv.format !== undefined ? { format: argv.format } : {}), output: (argv.output ?? 'json') as OutputMode }, io),
+      ),
+  )
+  .command('rm-worker', 'Remove a worker', (y) => y.options({ worker }), (argv) => run(argv, (client) => removeWorkerCommand(client, argv.worker, io)))
+  .command(
+    'set-size <mirror> <size>',
+    'Set a mirror\'s size',
+    (y) => y.positional('mirror', { type: 'string' }).positional('size', { type: 'string', describe: 'e.g. 23.4G' }).options({ worker }),
+    (argv) => run(argv, (client) => setSizeCommand(client, { worker: argv.worker, mirror: String(argv.mirror), size: String(argv.size) }, io)),
+  )
+  .command('flush', 'Flush disabled jobs', {}, (argv) => run(argv, (client) => flushCommand(client, io)))
+  .command(jobVerb('start', 'Start a job'))
+  .command(jobVerb('stop', 'Stop a job'))
+  .command(jobVerb('disable', 'Disable a job'))
+  .command(jobVerb('restart', 'Restart a job'))
+  .command(jobVerb('ping', 'Check that a job is alive'))
+  .command('reload', 'Tell a worker to reload its configuration', (y) => y.options({ worker }), (argv) => run(argv, (client) => reloadCommand(client, argv.worker, io)))
+  .completion('completion', 'Print a completion script: completion [bash|zsh]')
+  .demandCommand(1, 'name a command')
+  .recommendCommands()
+  .strict()
+  .help()
+  .alias('help', 'h')
+  .version(pkg.version)
+  .wrap(Math.min(100, process.stdout.columns || 100))
+  .fail((message, err) => {
+    if (err) process.exit(reportError(err, io, args.includes('--debug')));
+    const command = args.find((a) => !a.startsWith('-'));
+    const known = ['list', 'workers', 'rm-worker', 'set-size', 'flush', 'start', 'stop', 'disable', 'restart', 'ping', 'reload'];
+    io.err(`tunasynctl: ${message.replace(/\s*\n\s*/g, ' ')} (see tunasynctl ${command && known.includes(command) ? `${command} ` : ''}--help)\n`);
+    process.exit(EXIT_FAILURE);
+  })
+  .parseAsync();

@@ -1,0 +1,256 @@
+/**
+ * A small typed client for the manager's API (wire-protocol.md, "Manager
+ * routes"): what tunasynctl does, for anyone's script to reuse. Answers are
+ * parsed with core's wire parsers; every failure is a ManagerRequestError
+ * with a one-line message (the address tried, the TLS problem, "token
+ * missing or wrong", or the manager's own `error` text).
+ */
+import { readFileSync } from 'node:fs';
+import {
+  COMMAND_VERBS,
+  ValidationError,
+  createHttpClient,
+  errorMessage,
+  parseMirrorStatus,
+  parseWebMirrorStatus,
+  parseWorkerStatus,
+  serializeClientCmd,
+  type CommandVerb,
+  type MirrorStatus,
+  type WebMirrorStatus,
+  type WorkerStatus,
+} from '@tunasync/core';
+import { ManagerRequestError, UsageError } from './errors.js';
+
+/** Options of createManagerClient. */
+export interface ManagerClientOptions {
+  /** The manager's base URL, e.g. `http://localhost:14242` (https when it has a certificate). */
+  baseUrl: string;
+  /** PEM file of the CA that signed the manager's certificate. */
+  caCert?: string;
+  /** Client certificate (PEM file), for a manager that asks for one. */
+  clientCert?: string;
+  /** Key of `clientCert` (PEM file). */
+  clientKey?: string;
+  /** Sent as `Authorization: Bearer …` when non-empty. */
+  token?: string;
+  /** Whole-request timeout in ms (default 10 000). */
+  timeoutMs?: number;
+  /** Called with one line per request and answer (for `--debug`). */
+  trace?: (line: string) => void;
+}
+
+/** A command for `POST /cmd`. */
+export interface CommandRequest {
+  /** The verb. */
+  cmd: CommandVerb;
+  /** The worker the manager forwards it to. */
+  workerId: string;
+  /** The job; empty for `reload`. */
+  mirrorId?: string;
+  /** Extra arguments for the worker (tunasync's `args`). */
+  args?: string[];
+  /** `{ force: true }` on `start` runs past the worker's concurrency limit. */
+  options?: Record<string, boolean>;
+}
+
+/** The manager's API, typed. */
+export interface ManagerClient {
+  /** The base URL requests go to. */
+  readonly baseUrl: string;
+  /** `GET /ping`. */
+  ping(): Promise<void>;
+  /** `GET /jobs`: every job of every worker, as a status page sees it. */
+  listJobs(): Promise<WebMirrorStatus[]>;
+  /** `GET /workers/:id/jobs`: one worker's jobs. */
+  listWorkerJobs(workerId: string): Promise<MirrorStatus[]>;
+  /** `GET /workers` (tokens come back redacted). */
+  listWorkers(): Promise<WorkerStatus[]>;
+  /** `DELETE /workers/:id`. */
+  deleteWorker(workerId: string): Promise<void>;
+  /** `POST /workers/:id/jobs/:job/size`; returns the job as stored. */
+  setSize(workerId: string, mirror: string, size: string): Promise<MirrorStatus>;
+  /** `DELETE /jobs/disabled`. */
+  flushDisabled(): Promise<void>;
+  /** `POST /cmd`; returns the manager's message. */
+  sendCommand(request: CommandRequest): Promise<string>;
+}
+
+const TLS_CODES = /^(ERR_TLS_|ERR_SSL_|EPROTO$|CERT_|DEPTH_ZERO|SELF_SIGNED|UNABLE_TO_|ERR_OSSL_|HOSTNAME_MISMATCH)/;
+const NETWORK_WORDS: Record<string, string> = {
+  ECONNREFUSED: 'connection refused',
+  ENOTFOUND: 'host not found',
+  EAI_AGAIN: 'host name lookup failed',
+  ECONNRESET: 'connection reset',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+  EPIPE: 'connection closed',
+};
+
+function rootCause(err: unknown): { code: string; message: string } {
+  let e: unknown = err;
+  while (e instanceof Error && e.cause instanceof Error) e = e.cause;
+  const code = (e as { code?: unknown }).code ?? (err as { code?: unknown }).code;
+  let message = errorMessage(e);
+  // OpenSSL's text ("write EPROTO 80…:error:0A00010B:SSL routines:ssl3_get_record:wrong version number:…") → its reason.
+  const ssl = /error:[0-9A-Fa-f]+:SSL routines:[^:]*:([^:]+)/.exec(message);
+  if (ssl) message = ssl[1]!;
+  return { code: typeof code === 'string' ? code : '', message: message.replace(/\s+/g, ' ').replace(/[\s:]+$/, '').trim() };
+}
+
+/** Turns a transport failure into a ManagerRequestError naming what was tried. */
+function transportError(err: unknown, url: string, baseUrl: string): ManagerRequestError {
+  const { code, message } = rootCause(err);
+  const https = baseUrl.startsWith('https:');
+  if (code === 'ETIMEDOUT' || (err as { name?: string }).name === 'TimeoutError') {
+    return new ManagerRequestError('timeout', `the manager at ${baseUrl} did not answer in time`, { url, cause: err });
+  }
+  if (TLS_CODES.test(code)) {
+    const hint = /SELF_SIGNED|UNABLE_TO_|DEPTH_ZERO|CERT_UNTRUSTED/.test(code)
+      ? ' (is --ca-cert / ca_cert the CA that signed the manager\'s certificate?)'
+      : /ALTNAME|HOSTNAME/.test(code)
+        ? ' (the certificate does not name this host: use -m with a name or IP it was issued for)'
+        : /certificate required|(bad|unknown) certificate|unknown ca/i.test(message)
+          ? ' (the manager wants a client certificate it trusts: --client-cert and --client-key)'
+          : https ? ' (does the manager speak https on this port?)' : '';
+    return new ManagerRequestError('tls', `TLS with the manager at ${baseUrl} failed: ${message}${hint}`, { url, cause: err });
+  }
+  if (code === 'ECONNRESET' && https) {
+    return new ManagerRequestError('tls', `TLS with the manager at ${baseUrl} failed: connection reset during the handshake (does the manager speak https on this port? does it want a client certificate?)`, { url, cause: err });
+  }
+  const what = NETWORK_WORDS[code] ?? message;
+  const hint = code === 'ECONNRESET' && !https ? ' (if the manager uses https, give --ca-cert)' : '';
+  return new ManagerRequestError('unreachable', `cannot reach the manager at ${baseUrl}: ${what}${hint}`, { url, cause: err });
+}
+
+function managerMessage(body: string): string | undefined {
+  try {
+    const parsed = JSON.parse(body) as unknown;
+    if (parsed && typeof parsed === 'object') {
+      const o = parsed as Record<string, unknown>;
+      for (const key of ['error', 'message', 'msg']) if (typeof o[key] === 'string' && o[key] !== '') return o[key];
+    }
+  } catch {
+    // not JSON: fall through
+  }
+  return undefined;
+}
+
+function jsonBody(text: string, url: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new ManagerRequestError('bad-answer', `the manager's answer to ${url} is not JSON: ${text.slice(0, 80)}`, { url });
+  }
+}
+
+function list<T>(body: unknown, url: string, parse: (x: unknown) => T): T[] {
+  if (body === null) return []; // tunasync's manager answers null for an empty list
+  if (!Array.isArray(body)) throw new ManagerRequestError('bad-answer', `the manager's answer to ${url} is not a list`, { url });
+  try {
+    return body.map(parse);
+  } catch (err) {
+    throw new ManagerRequestError('bad-answer', `the manager's answer to ${url} is malformed: ${errorMessage(err)}`, { url, cause: err });
+  }
+}
+
+const seg = (s: string): string => encodeURIComponent(s);
+
+/** Fails early, naming the option, when a PEM file cannot be read. */
+function checkReadable(file: string | undefined, what: string): void {
+  if (!file) return;
+  try {
+    readFileSync(file);
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : errorMessage(err);
+    throw new ValidationError(`cannot read the ${what} ${file}: ${why}`, what);
+  }
+}
+
+/** Creates a client for the manager at `options.baseUrl`. */
+export function createManagerClient(options: ManagerClientOptions): ManagerClient {
+  const baseUrl = options.baseUrl.replace(/\/+$/, '');
+  checkReadable(options.caCert, 'CA certificate');
+  checkReadable(options.clientCert, 'client certificate');
+  checkReadable(options.clientKey, 'client key');
+  const http = createHttpClient({
+    ...(options.caCert ? { caFile: options.caCert } : {}),
+    ...(options.clientCert ? { clientCertFile: options.clientCert } : {}),
+    ...(options.clientKey ? { clientKeyFile: options.clientKey } : {}),
+    ...(options.token ? { token: options.token } : {}),
+    timeoutMs: options.timeoutMs ?? 10_000,
+    retries: 0,
+  });
+  const trace = options.trace ?? (() => undefined);
+
+  async function request(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<unknown> {
+    const url = `${baseUrl}${path}`;
+    trace(`${method} ${url}`);
+    let res;
+    try {
+      res = await http(url, {
+        method,
+        ...(body !== undefined ? { json: body } : {}),
+        responseType: 'text',
+        throwHttpErrors: false,
+      });
+    } catch (err) {
+      trace(`${method} ${url} failed: ${errorMessage(err)}`);
+      throw transportError(err, url, baseUrl);
+    }
+    const text = res.body;
+    trace(`${method} ${url} -> ${res.statusCode} ${text.length > 200 ? `${text.slice(0, 200)}…` : text}`);
+    const status = res.statusCode;
+    if (status >= 200 && status < 300) return jsonBody(text, url);
+    const said = managerMessage(text);
+    if (status === 401) {
+      const detail = options.token ? 'the manager does not know this token' : 'no token was given (--token, TUNASYNC_TOKEN or token in ctl.conf)';
+      throw new ManagerRequestError('unauthorized', `token missing or wrong: ${detail}${said ? ` (manager: ${said})` : ''}`, { url, status });
+    }
+    const message = said ?? `${method} ${path} answered HTTP ${status}${text.trim() ? `: ${text.trim().slice(0, 120)}` : ''}`;
+    throw new ManagerRequestError('rejected', message, { url, status });
+  }
+
+  return {
+    baseUrl,
+    async ping() {
+      await request('GET', '/ping');
+    },
+    async listJobs() {
+      return list(await request('GET', '/jobs'), `${baseUrl}/jobs`, parseWebMirrorStatus);
+    },
+    async listWorkerJobs(workerId) {
+      const path = `/workers/${seg(workerId)}/jobs`;
+      return list(await request('GET', path), baseUrl + path, parseMirrorStatus);
+    },
+    async listWorkers() {
+      return list(await request('GET', '/workers'), `${baseUrl}/workers`, parseWorkerStatus);
+    },
+    async deleteWorker(workerId) {
+      const path = `/workers/${seg(workerId)}`;
+      const said = managerMessage(JSON.stringify(await request('DELETE', path)));
+      if (said !== 'deleted') throw new ManagerRequestError('bad-answer', `the manager did not confirm removing worker ${workerId}${said ? `: ${said}` : ''}`, { url: baseUrl + path });
+    },
+    async setSize(workerId, mirror, size) {
+      const path = `/workers/${seg(workerId)}/jobs/${seg(mirror)}/size`;
+      const body = await request('POST', path, { name: mirror, size });
+      try {
+        return parseMirrorStatus(body);
+      } catch (err) {
+        throw new ManagerRequestError('bad-answer', `the manager's answer to ${baseUrl + path} is malformed: ${errorMessage(err)}`, { url: baseUrl + path, cause: err });
+      }
+    },
+    async flushDisabled() {
+      await request('DELETE', '/jobs/disabled');
+    },
+    async sendCommand(r) {
+      if (!(COMMAND_VERBS as readonly string[]).includes(r.cmd)) {
+        throw new UsageError(`unknown command ${JSON.stringify(r.cmd)} (known: ${COMMAND_VERBS.join(', ')})`);
+      }
+      const body = serializeClientCmd({ cmd: r.cmd, workerId: r.workerId, mirrorId: r.mirrorId ?? '', args: r.args ?? [], options: r.options ?? {} });
+      const answer = await request('POST', '/cmd', body);
+      return managerMessage(JSON.stringify(answer)) ?? '';
+    },
+  };
+}

@@ -1,0 +1,35 @@
+/**
+ * The worker commands: `workers` (list them), `rm-worker -w W`.
+ */
+import { serializeWorkerStatus } from '@tunasync/core';
+import type { ManagerClient } from '../client.js';
+import { UsageError } from '../errors.js';
+import { compileFormat, workerStatusValue } from '../format-template.js';
+import type { CtlIO } from '../io.js';
+import { workersTable } from '../table.js';
+import type { OutputMode } from './list.js';
+
+/** Options of the workers command. */
+export interface WorkersOptions {
+  /** `-f/--format`: a Go template over WorkerStatus (`{{.ID}} {{.URL}}`), one line per worker. */
+  format?: string;
+  /** `-o/--output` (default json). */
+  output?: OutputMode;
+}
+
+/** Runs `workers`: indented JSON (tunasync's output), a template per worker, or a table. */
+export async function workersCommand(client: ManagerClient, opts: WorkersOptions, io: CtlIO): Promise<void> {
+  if (opts.format !== undefined && opts.output === 'table') throw new UsageError('use --format or --output table, not both');
+  const template = opts.format ? compileFormat(opts.format, 'WorkerStatus') : undefined;
+  const workers = await client.listWorkers();
+  if (template) for (const w of workers) io.out(`${template.render(workerStatusValue(w))}\n`);
+  else if (opts.output === 'table') io.out(workersTable(workers, { now: io.now(), color: io.color }));
+  else io.out(`${JSON.stringify(workers.map((w) => serializeWorkerStatus(w)), null, 2)}\n`);
+}
+
+/** Runs `rm-worker -w W`: removes the worker and its jobs from the manager. */
+export async function removeWorkerCommand(client: ManagerClient, worker: string, io: CtlIO): Promise<void> {
+  if (!worker) throw new UsageError('rm-worker needs the worker: -w WORKER');
+  await client.deleteWorker(worker);
+  io.out('Successfully removed the worker\n');
+}
