@@ -190,6 +190,7 @@ describe('worker.conf with every option', () => {
       execOnFailure: ['/bin/global-failure'],
       successExitCodes: [10, 20],
       rsyncSuccessExitCodes: [24, 25],
+      stateDir: '/var/log/tunasync/.tunasync-state/test_worker',
     });
     // api_base_list wins over api_base; trailing slashes are dropped.
     expect(config.manager).toEqual({
@@ -333,6 +334,17 @@ upstream = "rsync://x.example/one/"
       rsyncNoTimeout: false,
       env: {},
     });
+  });
+
+  it('keeps worker state in [global] state_dir, else under the log root (the part of log_dir before {{.Name}})', () => {
+    expect(parseWorkerConfig(minimal()).config.global.stateDir).toBe('/log/.tunasync-state/w');
+    expect(parseWorkerConfig(minimal('state_dir = "/var/lib/tunasync"')).config.global.stateDir).toBe('/var/lib/tunasync');
+    const plain = parseWorkerConfig(minimal().replace('log_dir = "/log/{{.Name}}"', 'log_dir = "/srv/log"')).config;
+    expect(plain.global.stateDir).toBe('/srv/log/.tunasync-state/w');
+    const perMirror = parseWorkerConfig(minimal().replace('log_dir = "/log/{{.Name}}"', '') + 'log_dir = "/var/log/one"\n').config;
+    expect(perMirror.global.stateDir).toBe('/var/log/.tunasync-state/w');
+    const bad = () => parseWorkerConfig(minimal('state_dir = 3'));
+    expect(bad).toThrow(/global\.state_dir: must be string/);
   });
 
   it('uses api_base when there is no api_base_list', () => {
