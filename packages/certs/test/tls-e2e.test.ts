@@ -7,19 +7,27 @@
  * `[server] client_ca` takes a worker presenting `[manager] client_cert`
  * and refuses one without.
  *
- * Adding a step to the HTTPS system (e.g. `tunasynctl --ca-cert`): add an
- * `it` to the first describe. `sys.manager.url` is the manager's https URL,
+ * `tunasynctl --ca-cert` (the built bin) lists and starts jobs through the
+ * HTTPS manager and refuses a certificate from another CA.
+ *
+ * Adding a step to the HTTPS system: add an `it` to the first describe. `sys.manager.url` is the manager's https URL,
  * `sys.pki` holds every PEM file (caCert, managerCert, workerCert/Key,
  * otherCaCert, impostorCert/Key), `sys.worker` is the registered worker
  * (`worker1`, job `tls-job`) and `sys.runs()` counts the job's finished runs.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { execFile } from 'node:child_process';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import type { Got } from 'got';
 import { createHttpClient, createSilentLogger } from '@tunasync/core';
 import type { RunningManager } from '@tunasync/manager';
 import type { Worker } from '@tunasync/worker';
 import { tempDir } from './helpers.js';
 import { captureLogger, createTlsWorker, makePki, startHttpsManager, trueMirror, until, type Pki } from './tls-system.js';
+
+const ctlBin = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'ctl', 'dist', 'cli.js');
 
 interface System {
   dir: string;
@@ -103,6 +111,45 @@ describe('manager and worker over HTTPS with tunasync-certs certificates', () =>
     const [after] = await get<Job[]>(sys.client, sys.manager.url, '/workers/worker1/jobs');
     expect(after).toMatchObject({ name: 'tls-job', status: 'success' });
     expect(new Date(after!.last_update).getTime()).toBeGreaterThan(new Date(first!.last_update).getTime());
+  });
+});
+
+/** Runs the built `tunasynctl` with an empty HOME and no system ctl.conf; never rejects on a non-zero exit. */
+async function tunasynctl(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: sys.dir, TUNASYNCTL_SYSTEM_CONF: join(sys.dir, 'no-ctl.conf') };
+  try {
+    const r = await promisify(execFile)(process.execPath, [ctlBin, ...args], { env, timeout: 20_000 });
+    return { code: 0, stdout: r.stdout, stderr: r.stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+describe('tunasynctl --ca-cert against the HTTPS manager', () => {
+  const at = (): string[] => ['-m', '127.0.0.1', '-p', new URL(sys.manager.url).port];
+
+  it('lists the jobs and starts one through the manager, over HTTPS', async () => {
+    const list = await tunasynctl(['list', '--all', ...at(), '--ca-cert', sys.pki.caCert]);
+    expect(list.stderr).toBe('');
+    expect(list.code).toBe(0);
+    expect((JSON.parse(list.stdout) as { name: string }[]).map((j) => j.name)).toEqual(['tls-job']);
+    const before = sys.runs();
+    const start = await tunasynctl(['start', '-w', 'worker1', 'tls-job', ...at(), '--ca-cert', sys.pki.caCert]);
+    expect(start.code).toBe(0);
+    expect(start.stdout.trim()).toBe('Successfully send the command');
+    await until('the run started by tunasynctl ended', () => (sys.runs() > before ? true : undefined));
+  });
+
+  it('refuses a manager certificate that the given CA did not sign, and plain http against https', async () => {
+    const other = await tunasynctl(['list', '--all', ...at(), '--ca-cert', sys.pki.otherCaCert]);
+    expect(other.code).toBe(1);
+    expect(other.stdout).toBe('');
+    expect(other.stderr.trim().split('\n')).toHaveLength(1);
+    expect(other.stderr).toMatch(/^tunasynctl: TLS with the manager at https:\/\/127\.0\.0\.1:\d+ failed: /);
+    const plain = await tunasynctl(['list', '--all', ...at()]);
+    expect(plain.code).toBe(1);
+    expect(plain.stderr).toMatch(/^tunasynctl: .*127\.0\.0\.1:\d+/);
   });
 });
 
