@@ -347,6 +347,11 @@ upstream = "rsync://x.example/one/"
     expect(bad).toThrow(/global\.state_dir: must be string/);
   });
 
+  it('wants [server] ssl_cert and ssl_key together', () => {
+    expect(() => parseWorkerConfig(minimal('[server]\nssl_cert = "/pki/w.crt"'))).toThrow(/server\.ssl_key: is required when ssl_cert is set/);
+    expect(() => parseWorkerConfig(minimal('[server]\nssl_key = "/pki/w.key"'))).toThrow(/server\.ssl_cert: is required when ssl_key is set/);
+  });
+
   it('uses api_base when there is no api_base_list', () => {
     const { config } = parseWorkerConfig(minimal('[manager]\napi_base = "https://manager.example:14242/"'));
     expect(config.manager.apiBaseList).toEqual(['https://manager.example:14242']);

@@ -11,6 +11,7 @@ import {
   ConfigError,
   createHttpClient,
   emptyMirrorStatus,
+  errorMessage,
   loadWorkerConfig,
   parseMirrorStatus,
   systemClock,
@@ -62,6 +63,16 @@ export interface Worker {
   halt(): Promise<void>;
 }
 
+/** Reads a `[server]` PEM file; a ConfigError naming the key when it cannot be read. */
+function readPem(config: WorkerConfig, key: string, file: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (err) {
+    const why = (err as NodeJS.ErrnoException).code ?? errorMessage(err);
+    throw new ConfigError([{ file: config.file, path: `server.${key}`, message: `cannot read ${file} (${why})` }]);
+  }
+}
+
 const comparable = (m: MirrorConfig): string => JSON.stringify({ ...m, source: undefined });
 
 /** Builds a worker from a loaded config; nothing runs until `start()`. */
@@ -73,6 +84,8 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
   const jobs = new Map<string, MirrorJob>();
   let server: Server | undefined;
   let url = '';
+  const problems = workerConfigProblems(config.mirrors);
+  if (problems.length > 0) throw new ConfigError(problems);
   const hookSet = await prepareHooks(config, logger);
 
   const http = createHttpClient({ caFile: config.manager.caCert || undefined, clientCertFile: config.manager.clientCert || undefined, clientKeyFile: config.manager.clientKey || undefined, token: config.manager.token, timeoutMs: 5000 });
@@ -122,9 +135,13 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
     return job;
   }
 
-  const problems = workerConfigProblems(config.mirrors);
-  if (problems.length > 0) throw new ConfigError(problems);
-  for (const m of config.mirrors) jobs.set(m.name, await makeJob(m));
+  try {
+    for (const m of config.mirrors) jobs.set(m.name, await makeJob(m));
+  } catch (err) {
+    // Undo what prepareHooks set up (cgroups) before refusing to start.
+    await hookSet.close();
+    throw err;
+  }
 
   async function command(cmd: WorkerCmd): Promise<void> {
     const job = jobs.get(cmd.mirrorId);
@@ -180,14 +197,21 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
 
   async function start(): Promise<void> {
     const app = createControlApp({ hasJob: (n) => jobs.has(n), jobCommand: command, reload: () => reload() }, config.manager.token, logger);
-    const tls = config.server.sslCert && config.server.sslKey;
-    server = tls
-      ? createHttpsServer({ cert: readFileSync(config.server.sslCert), key: readFileSync(config.server.sslKey) }, app)
-      : createHttpServer(app);
-    await new Promise<void>((resolve, reject) => {
-      server!.once('error', reject);
-      server!.listen(config.server.listenPort, config.server.listenAddr, () => resolve());
-    });
+    const tls = config.server.sslCert !== '';
+    try {
+      server = tls
+        ? createHttpsServer({ cert: readPem(config, 'ssl_cert', config.server.sslCert), key: readPem(config, 'ssl_key', config.server.sslKey) }, app)
+        : createHttpServer(app);
+      await new Promise<void>((resolve, reject) => {
+        server!.once('error', reject);
+        server!.listen(config.server.listenPort, config.server.listenAddr, () => resolve());
+      });
+    } catch (err) {
+      // Refusing to start: undo what prepareHooks set up.
+      server = undefined;
+      await hookSet.close();
+      throw err;
+    }
     const port = (server.address() as AddressInfo).port;
     url = `${tls ? 'https' : 'http'}://${config.server.hostname}:${port}/`;
     logger.info(`control server on ${config.server.listenAddr}:${port}, registering as ${url}`);

@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { join } from 'node:path';
 import { existsSync, writeFileSync } from 'node:fs';
+import { createSilentLogger } from '@tunasync/core';
+import { createWorker } from '@tunasync/worker';
 import { getJson, startManager, makeWorker, until, workerConf, type Cleanups } from './harness.js';
 import { nextEvent, tempDir } from './helpers.js';
 
@@ -108,6 +110,16 @@ describe('worker with a real manager', () => {
     writeFileSync(join(t.dir, 'worker.conf'), '[global]\nname = \n');
     await expect(w.reload()).rejects.toThrow(/TOML syntax error/);
     expect([...w.jobs.keys()].sort()).toEqual(['added', 'change', 'keep']);
+  });
+
+  it('refuses to start when [server] ssl_cert cannot be read, naming the key', async () => {
+    const t = tempDir();
+    cleanups.push(t.cleanup);
+    const conf = workerConf(t.dir, 'http://127.0.0.1:9', `[[mirrors]]\nname = "a"\nprovider = "command"\ncommand = "true"\n`);
+    conf.server.sslCert = join(t.dir, 'missing.crt');
+    conf.server.sslKey = join(t.dir, 'missing.key');
+    const w = await createWorker({ config: conf, logger: createSilentLogger() });
+    await expect(w.start()).rejects.toThrow(`${conf.file}: server.ssl_cert: cannot read ${join(t.dir, 'missing.crt')} (ENOENT)`);
   });
 
   it('restores disabled and paused jobs from the manager at start-up and does not run them', async () => {

@@ -247,8 +247,10 @@ function build(doc: TomlTable, file: string, readInclude: (f: string) => TomlTab
     errors.push({ file, path: `manager.${missing}`, message: `is required when ${given} is set (a client certificate needs its key)` });
   }
 
-  if (errors.length > 0) throw new ConfigError(errors);
   const srv = table(doc, 'server');
+  if (s(srv, 'ssl_cert') !== '' && s(srv, 'ssl_key') === '') errors.push({ file, path: 'server.ssl_key', message: 'is required when ssl_cert is set' });
+  if (s(srv, 'ssl_key') !== '' && s(srv, 'ssl_cert') === '') errors.push({ file, path: 'server.ssl_cert', message: 'is required when ssl_key is set' });
+  if (errors.length > 0) throw new ConfigError(errors);
   const cg = table(doc, 'cgroup');
   const dk = table(doc, 'docker');
   const zfs = table(doc, 'zfs');
