@@ -17,6 +17,10 @@ const run = (cmd, args) => execFileSync(cmd, args, { cwd: root, stdio: 'inherit'
 
 if (!existsSync(join(root, 'node_modules', '.package-lock.json'))) run('npm', ['install', '--no-audit', '--no-fund']);
 run(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-b']);
+// npm links a workspace's bins only if their files exist, and on a fresh clone they are
+// built after `npm install`: link them now (no install scripts run), so `npx tunasynctl` works.
+const bins = ['tunasync-manager', 'tunasync-worker', 'tunasync', 'tunasynctl', 'tunasync-certs'];
+if (bins.some((b) => !existsSync(join(root, 'node_modules', '.bin', b)))) run('npm', ['rebuild', '--ignore-scripts']);
 
 const port = Number(process.env.TUNASYNC_DEMO_PORT || 14242);
 if (!Number.isInteger(port) || port < 1 || port > 65535) {
