@@ -25,6 +25,7 @@ interface Manifest {
   files: string[];
   bin?: Record<string, string>;
   dependencies?: Record<string, string>;
+  scripts?: Record<string, string>;
 }
 
 const BINS: Record<string, Record<string, string>> = {
@@ -58,6 +59,8 @@ describe('package manifests', () => {
     expect(pkg.exports['.']).toEqual({ types: './dist/index.d.ts', import: './dist/index.js' });
     expect(pkg.files).toEqual(expect.arrayContaining(['dist', 'README.md']));
     expect(pkg.files).toContain('!dist/**/*.tsbuildinfo');
+    // `npm pack` / `npm publish` build first, so a tarball never lacks its dist.
+    expect(pkg.scripts?.prepack).toBe('tsc -b');
     // Sibling packages are pinned to the one fixed version (lerna publishes them together).
     for (const [dep, range] of Object.entries(pkg.dependencies ?? {})) if (dep.startsWith('@tunasync/')) expect(range).toBe(version);
     const readme = readFileSync(join(pkgDir, 'README.md'), 'utf8');
