@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { execFile, spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -112,6 +112,24 @@ describe('examples/systemd', () => {
     expect(await getJson(`${url}/workers`)).toEqual([]);
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
+  });
+});
+
+describe('examples/tls/README.md', () => {
+  it('its tunasync-certs commands make every file its config snippets name', async () => {
+    const t = tempDir();
+    cleanups.push(t.cleanup);
+    const text = readFileSync(join(examples, 'tls', 'README.md'), 'utf8').replaceAll('/etc/tunasync/pki', `${t.dir}/pki`);
+    const commands = text.replaceAll('\\\n', ' ').split('\n').filter((l) => l.startsWith('tunasync-certs '));
+    expect(commands).toHaveLength(3);
+    for (const c of commands) {
+      const r = await node(join(repo, 'packages', 'certs', 'dist', 'cli.js'), c.split(/\s+/).slice(1));
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+    }
+    const named = [...text.matchAll(/```toml\n([\s\S]*?)```/g)].flatMap((m) => [...m[1]!.matchAll(/"([^"]*\/pki\/[^"]*)"/g)].map((x) => x[1]!));
+    expect(new Set(named)).toEqual(new Set(['rootCA.crt', 'hosts/manager.crt', 'hosts/manager.key', 'hosts/worker1.crt', 'hosts/worker1.key'].map((f) => `${t.dir}/pki/${f}`)));
+    for (const f of named) expect(existsSync(f)).toBe(true);
   });
 });
 
