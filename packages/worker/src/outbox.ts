@@ -61,6 +61,9 @@ export interface OutboxRecovery {
 
 const REWRITE_MIN_BYTES = 256 * 1024;
 
+/** The size of a message's journal line. */
+const recordSize = (m: OutboxMessage): number => Buffer.byteLength(JSON.stringify(m)) + 1;
+
 /** The queue of reports for one manager. */
 export class Outbox {
   private readonly pending: OutboxMessage[] = [];
@@ -70,6 +73,10 @@ export class Outbox {
   /** Records not yet written. */
   private lines: string[] = [];
   private commitScheduled = false;
+  /** Bytes the pending messages take in a journal (kept as they come and go). */
+  private pendingSize = 0;
+  /** A write failed: the journal may be torn, so the next commit rewrites it. */
+  private dirty = false;
   private commits: Promise<void> = Promise.resolve();
   /** What open() found in the journal. */
   readonly recovery: OutboxRecovery = { replayed: 0, skippedLines: 0 };
@@ -105,6 +112,7 @@ export class Outbox {
       if (typeof rec.seq === 'number') this.seq = Math.max(this.seq, rec.seq);
     }
     this.pending.push(...[...live.values()].sort((a, b) => a.seq - b.seq));
+    for (const m of this.pending) this.pendingSize += recordSize(m);
     this.recovery.replayed = this.pending.length;
     this.fd = openSync(file, 'a');
     // Start from a clean journal holding exactly what is pending.
@@ -126,6 +134,7 @@ export class Outbox {
     const m: OutboxMessage = { ...message, seq: ++this.seq };
     this.append(m);
     this.pending.push(m);
+    this.pendingSize += recordSize(m);
     return m;
   }
 
@@ -164,7 +173,9 @@ export class Outbox {
 
   private remove(index: number): void {
     const [m] = this.pending.splice(index, 1);
-    if (m) this.append({ ack: m.seq });
+    if (!m) return;
+    this.pendingSize -= recordSize(m);
+    this.append({ ack: m.seq });
   }
 
   private append(record: object): void {
@@ -178,14 +189,19 @@ export class Outbox {
   private commitNow(): void {
     if (!this.commitScheduled && this.lines.length === 0) return;
     this.commitScheduled = false;
-    this.commits = this.commits.then(() => this.commit()).catch((err: unknown) => this.onError(err));
+    this.commits = this.commits
+      .then(() => this.commit())
+      .catch((err: unknown) => {
+        this.dirty = true;
+        this.onError(err);
+      });
   }
 
   /** What the journal should become now: nothing, the pending messages only, or itself plus the new lines. */
   private plan(): 'truncate' | 'rewrite' | 'append' | 'none' {
     if (this.fd === undefined) return 'none';
-    if (this.pending.length === 0) return this.bytes > 0 || this.lines.length > 0 ? 'truncate' : 'none';
-    if (this.bytes > REWRITE_MIN_BYTES && this.bytes > 4 * this.pendingBytes()) return 'rewrite';
+    if (this.pending.length === 0) return this.bytes > 0 || this.lines.length > 0 || this.dirty ? 'truncate' : 'none';
+    if (this.dirty || (this.bytes > REWRITE_MIN_BYTES && this.bytes > 4 * this.pendingSize)) return 'rewrite';
     return this.lines.length > 0 ? 'append' : 'none';
   }
 
@@ -199,6 +215,7 @@ export class Outbox {
     if (plan === 'truncate') {
       await ftruncateAsync(fd, 0);
       this.bytes = 0;
+      this.dirty = false;
     } else {
       const data = Buffer.from(text);
       await writeAll(fd, data);
@@ -216,14 +233,9 @@ export class Outbox {
     if (plan === 'truncate') {
       ftruncateSync(this.fd, 0);
       this.bytes = 0;
+      this.dirty = false;
     } else this.bytes += writeSync(this.fd, text);
     fdatasyncSync(this.fd);
-  }
-
-  private pendingBytes(): number {
-    let n = 0;
-    for (const m of this.pending) n += JSON.stringify(m).length + 1;
-    return n;
   }
 
   /** Replaces the journal by one holding only the pending messages (synchronous: rare, and small by then). */
@@ -240,9 +252,12 @@ export class Outbox {
       closeSync(fd);
     }
     renameSync(tmp, this.file);
-    closeSync(this.fd);
+    const old = this.fd;
+    this.fd = undefined;
+    closeSync(old);
     this.fd = openSync(this.file, 'a');
     this.bytes = bytes;
+    this.dirty = false;
     const d = openSync(dirname(this.file), 'r');
     try {
       fsyncSync(d);

@@ -24,6 +24,10 @@ import { Outbox, type OutboxMessage } from './outbox.js';
 /** Resolves after `ms`, or at once when `signal` aborts (removing its listener either way). */
 const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
   new Promise((resolve) => {
+    if (signal.aborted) {
+      resolve();
+      return;
+    }
     const done = (): void => {
       clearTimeout(t);
       signal.removeEventListener('abort', done);
@@ -84,8 +88,9 @@ class ManagerLink {
 
   private async send(m: Pick<OutboxMessage, 'path' | 'body' | 'method'>): Promise<void> {
     const url = `${this.base}${m.path}`;
-    if (m.method === 'DELETE') await this.http.delete(url, { retry: { limit: 0 } });
-    else await this.http.post(url, { json: m.body, retry: { limit: 0 } });
+    // The stop signal cancels a request in flight, so close() never waits for a slow manager.
+    if (m.method === 'DELETE') await this.http.delete(url, { retry: { limit: 0 }, signal: this.signal });
+    else await this.http.post(url, { json: m.body, retry: { limit: 0 }, signal: this.signal });
   }
 
   private async run(): Promise<void> {
@@ -98,9 +103,14 @@ class ManagerLink {
           this.registered = true;
           this.logger.info(`registered with manager ${this.base}`);
         }
+        if (this.signal.aborted) break;
         const next = this.outbox.peek();
         if (!next) {
           await new Promise<void>((resolve) => {
+            if (this.signal.aborted) {
+              resolve();
+              return;
+            }
             const done = (): void => {
               this.signal.removeEventListener('abort', done);
               resolve();
@@ -115,21 +125,39 @@ class ManagerLink {
         this.outbox.ack();
         backoff = 250;
       } catch (err) {
+        if (this.signal.aborted) break;
         const body = (err as { response?: { statusCode?: number; body?: { error?: string } } }).response;
-        if (body?.statusCode === 400 && /invalid workerID/.test(String(body.body?.error))) {
+        const status = body?.statusCode;
+        if (status === 400 && /invalid workerID/.test(String(body?.body?.error)) && this.registered) {
+          // Registered, yet unknown: the manager lost its database, or a report
+          // kept from before a rename names another id (dropped: it is not ours).
+          const head = this.outbox.peek();
+          if (head && !head.path.startsWith(`/workers/${encodeURIComponent(this.self().id)}/`)) {
+            this.outbox.ack();
+            this.logger.warn(`manager ${this.base}: dropped ${head.what}, reported under another worker id (${head.path})`);
+            continue;
+          }
           this.registered = false;
+          // Back off like any other failure, so two managers behind one address cannot make us spin.
+          this.logger.warn(`manager ${this.base} does not know this worker; registering again in ${backoff} ms`);
+          await sleep(backoff, this.signal);
+          backoff = Math.min(backoff * 2, this.maxBackoffMs);
           continue;
         }
-        if (body?.statusCode !== undefined && body.statusCode >= 400 && body.statusCode < 500 && this.registered) {
-          // The manager refused this message for good (bad request, auth): drop it, say why.
+        // Refused for good: a bad request or a missing route/job. Auth failures
+        // (401/403), 408 and 429 may pass (a token being rolled out, a proxy), so they are retried.
+        const final = status === 400 || status === 404 || status === 405 || status === 409 || status === 413 || status === 422;
+        if (final && this.registered) {
+          // The manager refused this message for good: drop it, say why.
           const dropped = this.outbox.peek();
           this.outbox.ack();
-          const why = `${body.statusCode} ${String(body.body?.error ?? '')}`;
-          if (dropped?.method === 'DELETE' && body.statusCode === 404) this.logger.info(`manager ${this.base} has no ${dropped.what} to delete (${why})`);
+          const why = `${status} ${String(body?.body?.error ?? '')}`;
+          if (dropped?.method === 'DELETE' && status === 404) this.logger.info(`manager ${this.base} has no ${dropped.what} to delete (${why})`);
           else this.logger.error(`manager ${this.base} refused ${dropped?.what}: ${why}`);
           continue;
         }
-        this.logger.warn(`manager ${this.base} unreachable (${errorMessage(err)}); retrying in ${backoff} ms`);
+        const what = status !== undefined ? `answered ${status} ${String(body?.body?.error ?? '')}`.trim() : `unreachable (${errorMessage(err)})`;
+        this.logger.warn(`manager ${this.base} ${what}; retrying in ${backoff} ms`);
         await sleep(backoff, this.signal);
         backoff = Math.min(backoff * 2, this.maxBackoffMs);
       }
@@ -177,7 +205,8 @@ export class Reporter {
   private schedulesTimer: NodeJS.Immediate | undefined;
 
   constructor(private readonly opts: ReporterOptions) {
-    this.links = opts.apiBaseList.map((base) => {
+    // The same manager twice would mean two journals on one file.
+    this.links = [...new Set(opts.apiBaseList.map((b) => b.replace(/\/+$/, '')))].map((base) => {
       const outbox = new Outbox(opts.stateDir ? outboxFile(opts.stateDir, base) : undefined, (err) =>
         opts.logger.error(`outbox for ${base}: cannot write the journal: ${errorMessage(err)}`),
       );

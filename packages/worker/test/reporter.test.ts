@@ -1,0 +1,109 @@
+/**
+ * The reporter's answers to what sits between it and a manager: a proxy
+ * answering 429 or a token not yet rolled out (401) delays reports but loses
+ * none; a report kept under another worker id is dropped, not looped on.
+ * The "proxy" is a small HTTP server in front of a real manager.
+ */
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { createServer, request, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { createHttpClient, createSilentLogger, emptyMirrorStatus } from '@tunasync/core';
+import { Reporter } from '@tunasync/worker';
+import { getJson, startManager, type Cleanups } from './harness.js';
+import { tempDir } from './helpers.js';
+
+let cleanups: Cleanups = [];
+afterEach(async () => {
+  for (const c of cleanups.reverse()) await c();
+  cleanups = [];
+});
+
+/** Forwards to `target`, except that `refuse(method, path)` may answer a status of its own. */
+async function proxy(target: string, refuse: (method: string, path: string) => number | undefined): Promise<string> {
+  const server: Server = createServer((req, res) => {
+    const status = refuse(req.method ?? '', req.url ?? '');
+    if (status !== undefined) {
+      res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ error: `refused with ${status}` }));
+      return;
+    }
+    const up = request(`${target}${req.url}`, { method: req.method, headers: req.headers }, (r) => {
+      res.writeHead(r.statusCode ?? 502, r.headers);
+      r.pipe(res);
+    });
+    req.pipe(up);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  cleanups.push(() => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+function reporterFor(base: string, stateDir: string, id = 'w1'): Reporter {
+  const r = new Reporter({
+    apiBaseList: [base],
+    http: createHttpClient({ timeoutMs: 2000 }),
+    self: () => ({ id, url: 'http://127.0.0.1:1/', token: '', lastOnline: new Date(), lastRegister: new Date() }),
+    logger: createSilentLogger(),
+    maxBackoffMs: 100,
+    stateDir,
+  });
+  cleanups.push(() => r.close());
+  return r;
+}
+
+const statusOf = (name: string, status: 'syncing' | 'success') => ({ ...emptyMirrorStatus(name, 'w1'), status });
+
+describe('Reporter', () => {
+  it('retries reports a proxy answers 429 or 401 for, and delivers every one in order', async () => {
+    const t = tempDir();
+    cleanups.push(t.cleanup);
+    const m = await startManager(join(t.dir, 'manager.db'));
+    cleanups.push(() => m.close());
+    let refusals = 0;
+    const base = await proxy(m.base, (method, path) => {
+      if (method === 'POST' && path.startsWith('/workers/w1/jobs/') && refusals < 6) return refusals++ % 2 === 0 ? 429 : 401;
+      return undefined;
+    });
+    const r = reporterFor(base, join(t.dir, 'state'));
+    r.start();
+    for (const n of ['a', 'b', 'c']) {
+      r.reportStatus(statusOf(n, 'syncing'));
+      r.reportStatus(statusOf(n, 'success'));
+    }
+    expect(await r.flush(10_000)).toBe(true);
+    expect(refusals).toBe(6);
+    const jobs = (await getJson(`${m.base}/workers/w1/jobs`)) as { name: string; status: string }[];
+    expect(jobs.map((j) => `${j.name}:${j.status}`)).toEqual(['a:success', 'b:success', 'c:success']);
+  });
+
+  it('drops a kept report that names another worker id instead of re-registering for ever', async () => {
+    const t = tempDir();
+    cleanups.push(t.cleanup);
+    const m = await startManager(join(t.dir, 'manager.db'));
+    cleanups.push(() => m.close());
+    const state = join(t.dir, 'state');
+    // A worker once named "old" kept a report it could not deliver…
+    const before = reporterFor('http://127.0.0.1:9', state, 'old');
+    before.reportStatus({ ...statusOf('a', 'success'), worker: 'old' });
+    await before.close();
+    // …and now runs as "w1": the old report is dropped, the new one delivered.
+    const r = reporterFor(m.base, state, 'w1');
+    r.start();
+    r.reportStatus(statusOf('b', 'success'));
+    expect(await r.flush(10_000)).toBe(true);
+    const jobs = (await getJson(`${m.base}/workers/w1/jobs`)) as { name: string }[];
+    expect(jobs.map((j) => j.name)).toEqual(['b']);
+  });
+
+  it('close() returns promptly while a manager is unreachable', async () => {
+    const t = tempDir();
+    cleanups.push(t.cleanup);
+    const r = reporterFor('http://127.0.0.1:9', join(t.dir, 'state'));
+    r.start();
+    r.reportStatus(statusOf('a', 'syncing'));
+    await new Promise((res) => setTimeout(res, 300));
+    const started = Date.now();
+    await r.close();
+    expect(Date.now() - started).toBeLessThan(1000);
+  });
+});
