@@ -5,12 +5,15 @@ import { rsyncSizeFromLine } from '@tunasync/core';
 import { lastLineWhere } from '@tunasync/worker';
 import { tempDir } from './helpers.js';
 
-let cleanup: () => void = () => {};
-afterEach(() => cleanup());
+let cleanups: (() => void)[] = [];
+afterEach(() => {
+  for (const c of cleanups) c();
+  cleanups = [];
+});
 
 function file(content: string | Buffer): string {
   const t = tempDir('tunasync-logscan-');
-  cleanup = t.cleanup;
+  cleanups.push(t.cleanup);
   const f = join(t.dir, 'run.log');
   writeFileSync(f, content);
   return f;
@@ -21,7 +24,7 @@ const stats = (size: string): string => `Number of files: 3\nTotal file size: ${
 describe('lastLineWhere', () => {
   it('gives undefined for a missing or empty file and for no match', async () => {
     const t = tempDir('tunasync-logscan-');
-    cleanup = t.cleanup;
+    cleanups.push(t.cleanup);
     expect(await lastLineWhere(join(t.dir, 'nope.log'), rsyncSizeFromLine)).toBeUndefined();
     writeFileSync(join(t.dir, 'empty.log'), '');
     expect(await lastLineWhere(join(t.dir, 'empty.log'), rsyncSizeFromLine)).toBeUndefined();
