@@ -12,7 +12,7 @@ import { caExtensions } from './extensions.js';
 import { generateRsaKeyPair } from './keys.js';
 import { KEY_MODE, PUBLIC_MODE, refuseToOverwrite, unixPem, writeFileReplacing } from './pem-files.js';
 import { certificateSerialHex, randomSerial, serialFileHex } from './serial.js';
-import { checkDays, checkKeySize, subjectAttributes, type SubjectFields } from './subject.js';
+import { checkDays, checkKeySize, subjectAttributes, type KeyAndCertificateOptions } from './subject.js';
 
 /** The CA's file names inside its directory, as tunasync's docs name them. */
 export const CA_FILES = Object.freeze({ key: 'rootCA.key', cert: 'rootCA.crt', serial: 'rootCA.srl' });
@@ -35,19 +35,9 @@ export function caPaths(dir: string): CaPaths {
 }
 
 /** Options of createCa. */
-export interface CreateCaOptions extends SubjectFields {
-  /** Directory to write `rootCA.key` and `rootCA.crt` into (created if missing). */
-  outDir: string;
+export interface CreateCaOptions extends KeyAndCertificateOptions {
   /** Subject common name (default `tunasync root CA`). */
   commonName?: string;
-  /** Validity in days (default 365). */
-  days?: number;
-  /** RSA key size in bits (default 2048). */
-  keySize?: number;
-  /** Replace existing CA files instead of refusing. */
-  force?: boolean;
-  /** Start of validity (default now). */
-  now?: Date;
 }
 
 /** What createCa wrote. */

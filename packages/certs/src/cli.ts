@@ -8,7 +8,7 @@ import { hideBin } from 'yargs/helpers';
 import { errorMessage } from '@tunasync/core';
 import { DEFAULT_CA_COMMON_NAME, createCa } from './ca.js';
 import { createHostCertificate } from './host.js';
-import { DEFAULT_SUBJECT } from './subject.js';
+import { DEFAULT_SUBJECT, type KeyAndCertificateOptions } from './subject.js';
 
 const subjectOptions = {
   country: { type: 'string', default: DEFAULT_SUBJECT.country, describe: 'subject countryName (two letters; "" to leave out)' },
@@ -19,6 +19,11 @@ const subjectOptions = {
   'key-size': { type: 'number', default: 2048, describe: 'RSA key size in bits' },
   force: { type: 'boolean', default: false, describe: 'replace existing files' },
 } as const;
+
+/** The flags both commands share, as createCa / createHostCertificate options. */
+function commonArgs(a: { days: number; 'key-size': number; force: boolean; country: string; state: string; locality: string; 'org-unit': string }): Omit<KeyAndCertificateOptions, 'outDir'> {
+  return { days: a.days, keySize: a['key-size'], force: a.force, country: a.country, state: a.state, locality: a.locality, orgUnit: a['org-unit'] };
+}
 
 async function run(action: () => Promise<string[]>): Promise<void> {
   try {
@@ -46,13 +51,7 @@ await yargs(hideBin(process.argv))
         const ca = await createCa({
           outDir: a.out,
           commonName: a.cn,
-          days: a.days,
-          keySize: a['key-size'],
-          force: a.force,
-          country: a.country,
-          state: a.state,
-          locality: a.locality,
-          orgUnit: a['org-unit'],
+          ...commonArgs(a),
         });
         return [`wrote ${ca.keyFile} (mode 0600)`, `wrote ${ca.certFile} (serial ${ca.serial}, valid until ${ca.notAfter.toISOString()})`];
       }),
@@ -79,13 +78,7 @@ await yargs(hideBin(process.argv))
           ip: a.ip,
           outDir: a.out,
           ...(a.cn !== undefined ? { commonName: a.cn } : {}),
-          days: a.days,
-          keySize: a['key-size'],
-          force: a.force,
-          country: a.country,
-          state: a.state,
-          locality: a.locality,
-          orgUnit: a['org-unit'],
+          ...commonArgs(a),
         });
         const sans = [...host.dns.map((d) => `DNS:${d}`), ...host.ip.map((i) => `IP:${i}`)].join(', ');
         return [

@@ -18,11 +18,11 @@ import {
   checkIpAddress,
   checkKeySize,
   subjectAttributes,
-  type SubjectFields,
+  type KeyAndCertificateOptions,
 } from './subject.js';
 
 /** Options of createHostCertificate. */
-export interface CreateHostOptions extends SubjectFields {
+export interface CreateHostOptions extends KeyAndCertificateOptions {
   /** Directory holding `rootCA.key` and `rootCA.crt` (and `rootCA.srl`, created on first use). */
   caDir: string;
   /** Base name of the files written: `NAME.key`, `NAME.csr`, `NAME.crt`. */
@@ -31,18 +31,8 @@ export interface CreateHostOptions extends SubjectFields {
   dns?: readonly string[];
   /** IPv4/IPv6 addresses for subjectAltName. */
   ip?: readonly string[];
-  /** Directory to write into (created if missing). */
-  outDir: string;
   /** Subject common name (default: the first DNS name, else the first IP address). */
   commonName?: string;
-  /** Validity in days (default 365). */
-  days?: number;
-  /** RSA key size in bits (default 2048). */
-  keySize?: number;
-  /** Replace existing files instead of refusing. */
-  force?: boolean;
-  /** Start of validity (default now). */
-  now?: Date;
 }
 
 /** What createHostCertificate wrote. */

@@ -12,6 +12,6 @@ export type { CaPaths, CreateCaOptions, CreatedCa } from './ca.js';
 export { createHostCertificate } from './host.js';
 export type { CreateHostOptions, HostCertificate } from './host.js';
 export { DEFAULT_SUBJECT } from './subject.js';
-export type { SubjectFields } from './subject.js';
+export type { KeyAndCertificateOptions, SubjectFields } from './subject.js';
 export { readSerialFile } from './serial.js';
 export { FileExistsError } from './errors.js';

@@ -19,6 +19,20 @@ export interface SubjectFields {
 }
 
 /** The subject defaults of tunasync's documented `req.cnf`. */
+/** What making a key and certificate takes besides its subject (shared by createCa and createHostCertificate). */
+export interface KeyAndCertificateOptions extends SubjectFields {
+  /** Directory to write into (created if missing). */
+  outDir: string;
+  /** Validity in days (default 365). */
+  days?: number;
+  /** RSA key size in bits (default 2048). */
+  keySize?: number;
+  /** Replace existing files instead of refusing. */
+  force?: boolean;
+  /** Start of validity (default now). */
+  now?: Date;
+}
+
 export const DEFAULT_SUBJECT: Readonly<Required<SubjectFields>> = Object.freeze({
   country: 'CN',
   state: 'BJ',

@@ -1,12 +1,10 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
-import { tempDir } from './helpers.js';
+import { runScript, tempDir, type ScriptResult } from './helpers.js';
 
-const run = promisify(execFile);
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, '..', '..', '..');
 const bin = join(repo, 'packages', 'worker', 'dist', 'cli.js');
@@ -15,15 +13,7 @@ const fixture = resolve(repo, '..', 'shared', 'fixtures', 'tuna-workers.conf');
 let cleanup: () => void = () => {};
 afterEach(() => cleanup());
 
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const r = await run(process.execPath, [bin, ...args]);
-    return { code: 0, stdout: r.stdout, stderr: r.stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const cli = (args: string[]): Promise<ScriptResult> => runScript(bin, args);
 
 describe('tunasync-worker --dry-run', () => {
   it("loads TUNA's published worker.conf unchanged and lists its 88 jobs", async () => {

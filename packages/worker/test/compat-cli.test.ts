@@ -1,15 +1,12 @@
 /** bin `tunasync` (tunasync's own command line): `worker` and `manager` subcommands, spawned as a user would. */
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { until } from './harness.js';
-import { tempDir } from './helpers.js';
+import { freePort, runScript, tempDir, type ScriptResult } from './helpers.js';
 
-const run = promisify(execFile);
 const here = dirname(fileURLToPath(import.meta.url));
 const bin = resolve(here, '..', 'dist', 'compat-cli.js');
 const fixture = resolve(here, '..', '..', '..', '..', 'shared', 'fixtures', 'tuna-workers.conf');
@@ -17,15 +14,7 @@ const fixture = resolve(here, '..', '..', '..', '..', 'shared', 'fixtures', 'tun
 let cleanup: () => void = () => {};
 afterEach(() => cleanup());
 
-async function tunasync(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const r = await run(process.execPath, [bin, ...args]);
-    return { code: 0, stdout: r.stdout, stderr: r.stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const tunasync = (args: string[]): Promise<ScriptResult> => runScript(bin, args);
 
 describe('tunasync (compatibility bin)', () => {
   it('worker -c FILE --dry-run lists the jobs; Go-only --prof-path is accepted and ignored', async () => {
@@ -41,10 +30,7 @@ describe('tunasync (compatibility bin)', () => {
   it('manager with the Go flags starts a real manager that stops on SIGTERM', async () => {
     const t = tempDir();
     cleanup = t.cleanup;
-    const probe = createServer();
-    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', () => r()));
-    const port = (probe.address() as { port: number }).port;
-    await new Promise<void>((r) => probe.close(() => r()));
+    const port = await freePort();
     const db = join(t.dir, 'manager.db');
     const child = spawn(process.execPath, [bin, 'manager', '--addr', '127.0.0.1', '--port', String(port), '--db-file', db, '--status-file', '/tmp/x', '--pidfile', join(t.dir, 'pid')], {
       stdio: ['ignore', 'ignore', 'pipe'],

@@ -6,13 +6,13 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { execFile, spawn } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
-import { createServer, connect } from 'node:net';
+import { connect } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { loadWorkerConfig } from '@tunasync/core';
 import { getJson, until } from './harness.js';
-import { pidAlive, tempDir } from './helpers.js';
+import { freePort, pidAlive, tempDir } from './helpers.js';
 import { snapshot } from './trees.js';
 
 const run = promisify(execFile);
@@ -23,15 +23,6 @@ afterAll(() => {
   for (const pid of pids) if (pidAlive(pid)) process.kill(pid, 'SIGKILL');
   t.cleanup();
 });
-
-/** A port nobody listens on right now. */
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const { port } = s.address() as { port: number };
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 /** True when something accepts connections on 127.0.0.1:port. */
 function listening(port: number): Promise<boolean> {

@@ -5,11 +5,11 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { buildRsyncArgv, createSilentLogger } from '@tunasync/core';
 import { createWorker, dockerContainerName } from '@tunasync/worker';
-import { nextEvent, pidAlive, runOnce, tempDir } from './helpers.js';
+import { freePort, nextEvent, pidAlive, runOnce, tempDir } from './helpers.js';
 import { captureLogger, hookConfig, hookedJobs, installStubs, startTestManager, stubCalls, until } from './hook-helpers.js';
 
 let cleanups: (() => Promise<void> | void)[] = [];
@@ -27,14 +27,6 @@ function setup(): { dir: string; bin: string; path: string } {
 const uidGid = `${process.getuid!()}:${process.getgid!()}`;
 const latestLog = (logDir: string): string => join(logDir, readlinkSync(join(logDir, 'latest')));
 const psArgv = (name: string): string[] => ['ps', '-a', '--filter', `name=^${name}$`, '--format', '{{.Status}}'];
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
 
 /** A real rsync daemon on 127.0.0.1 serving `src` as module `pub`, user `mirror` / password `s3cret`. */
 async function rsyncDaemon(dir: string, src: string): Promise<string> {

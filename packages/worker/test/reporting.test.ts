@@ -6,13 +6,12 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { MirrorStatus } from '@tunasync/core';
 import { SqliteJobStore } from '@tunasync/manager';
 import { getJson, makeWorker, startManager, until, type Cleanups } from './harness.js';
-import { nextEvent, tempDir } from './helpers.js';
+import { freePort, nextEvent, tempDir } from './helpers.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const bin = resolve(here, '..', 'dist', 'cli.js');
@@ -22,15 +21,6 @@ afterEach(async () => {
   for (const c of cleanups.reverse()) await c();
   cleanups = [];
 });
-
-/** A port nothing listens on (yet). */
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
 
 /** A SQLite store that records every status it is asked to store, in order. */
 class RecordingStore extends SqliteJobStore {

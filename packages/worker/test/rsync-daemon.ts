@@ -6,7 +6,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { freePort } from './helpers.js';
 import { join } from 'node:path';
 
 /** One `[module]` of rsyncd.conf. */
@@ -36,18 +36,6 @@ export interface RsyncDaemon {
 
 /** True when the tests run as root (the daemon may then switch users per module). */
 export const isRoot = process.getuid?.() === 0;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 function writeConfig(dir: string, modules: Record<string, RsyncModule>, logFile: string): string {
   const lines = ['use chroot = no', `log file = ${logFile}`, `pid file = ${join(dir, 'rsyncd.pid')}`];
