@@ -20,7 +20,8 @@ import { promisify } from 'node:util';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const rootPkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
-const dirs = rootPkg.workspaces.map((w) => w.replace(/^packages\//, ''));
+// The private testkit is never published: only the five public packages are checked.
+const dirs = rootPkg.workspaces.map((w) => w.replace(/^packages\//, '')).filter((d) => !JSON.parse(readFileSync(join(root, 'packages', d, 'package.json'), 'utf8')).private);
 const keep = process.argv.includes('--keep');
 const work = mkdtempSync(join(tmpdir(), 'tunasync-check-packages-'));
 const execFileP = promisify(execFile);

@@ -70,9 +70,11 @@ export function parseRfc3339(text: unknown, field = 'time'): Date {
   return new Date(utcMs(y!, mo!, d!, h!, mi!, s!, ms) - offsetMin * 60_000);
 }
 
-function pad(n: number, width = 2): string {
+/** `n` without its sign, zero-padded to `width` digits (times' fields: `07`, `0001`). */
+export function padNumber(n: number, width = 2): string {
   return String(Math.abs(n)).padStart(width, '0');
 }
+const pad = padNumber;
 
 /**
  * Formats a time as RFC 3339 in UTC, with fractional seconds only when

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { emptyMirrorStatus } from '@tunasync/core';
 import { MIGRATIONS, SCHEMA_VERSION, SqliteJobStore, StoreOpenError, detectDbFile, openStore } from '@tunasync/manager';
-import { describeJobStore } from './store-conformance.js';
+import { describeJobStore } from '@tunasync/testkit';
 
 const dir = mkdtempSync(join(tmpdir(), 'tunasync-store-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
