@@ -10,6 +10,21 @@ import type { MirrorSchedule, MirrorStatus, WorkerStatus } from './wire.js';
 
 /** Persistence for workers and their jobs' statuses. */
 export interface JobStore {
+  /**
+   * Opens the store (files, connections, migrations). Called once, before any
+   * other method; a constructor does no I/O. Rejects with a message fit for
+   * an operator when the store cannot be used (missing, corrupt, unreachable).
+   */
+  init(): Promise<void>;
+  /** Touches the store with a cheap read; rejects when it cannot answer (`GET /healthz`). */
+  healthCheck(): Promise<void>;
+  /**
+   * Optional capability: a value that changes whenever any worker or status
+   * may have changed, so `GET /jobs` can reuse its last answer while it
+   * stays equal. A store without it is read on every request.
+   */
+  generation?(): string | Promise<string>;
+
   /** Every registered worker, ordered by id. */
   listWorkers(): Promise<WorkerStatus[]>;
   /** One worker, or undefined when not registered. */
