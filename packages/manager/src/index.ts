@@ -4,7 +4,6 @@
  */
 export { createManagerApp, MAX_BODY_BYTES, DEFAULT_COMMAND_TIMEOUT_MS, type ManagerAppOptions } from './app.js';
 export { Authenticator, tokensEqual, bearerToken, type Principal } from './auth.js';
-export type { ChangeAwareStore } from './routes.js';
 export { applyStatusReport, applySizeUpdate, isUnknownSize } from './rules.js';
 export { SqliteJobStore, type SqliteJobStoreOptions } from './store/sqlite-store.js';
 export { openStore, detectDbFile, StoreOpenError, type DbFileKind, type OpenStoreOptions } from './store/open-store.js';

@@ -23,19 +23,6 @@ import type { Authenticator } from './auth.js';
 import { forwardCommand, type CommandContext } from './command.js';
 import { applySizeUpdate, applyStatusReport } from './rules.js';
 
-/**
- * A store that can say whether its data may have changed since an earlier
- * call (SqliteJobStore can); `GET /jobs` then reuses its last answer.
- */
-export interface ChangeAwareStore {
-  /** Equal results mean nothing changed in between. */
-  generation(): string | Promise<string>;
-}
-
-function isChangeAware(store: JobStore): store is JobStore & ChangeAwareStore {
-  return typeof (store as Partial<ChangeAwareStore>).generation === 'function';
-}
-
 /** What the route handlers share. */
 export interface RouteContext {
   store: JobStore;
@@ -91,7 +78,7 @@ export function mountRoutes(router: Router, ctx: RouteContext): void {
 
   router.get('/jobs', async (req: Request, res: Response) => {
     auth.requireRead(req);
-    const generation = isChangeAware(store) ? await store.generation() : undefined;
+    const generation = store.generation ? await store.generation() : undefined;
     if (generation === undefined || jobsCache?.generation !== generation) {
       const all = await store.listAllMirrorStatus();
       const body = JSON.stringify(all.map((s) => serializeWebMirrorStatus(s, ctx.timeZone)));

@@ -186,6 +186,17 @@ export class SqliteJobStore implements JobStore {
     if (this.closed) throw new Error(`store ${this.file} is closed`);
   }
 
+  /** Opens the store (today the constructor still opens the file; see issue 13). */
+  async init(): Promise<void> {
+    this.check();
+  }
+
+  /** A cheap read proving the database answers. */
+  async healthCheck(): Promise<void> {
+    this.check();
+    this.db.prepare('SELECT count(*) FROM sqlite_master').get();
+  }
+
   /**
    * A token that changes whenever the data may have changed: after this
    * store's own commits and after another connection's (`PRAGMA
