@@ -29,11 +29,31 @@ function logEveryLevel(logger: Logger): void {
   logger.error('e');
   logger.warn('w');
   logger.info('i');
-  (logger as unknown as { verbose(m: string): void }).verbose('v');
+  logger.verbose('v');
   logger.debug('d');
 }
 
 const levelsOf = (lines: string[]): string[] => lines.map((l) => /\[(\w+)\]/.exec(l)?.[1] ?? '?');
+
+describe('log lines cannot be forged', () => {
+  it('indents a newline from a value, so no line of its own starts with a timestamp', async () => {
+    const { logger, lines } = capture();
+    logger.info('Job [x\n2026-11-30 07:00:00 [info] [manager] FORGED] @<w1> success', { job: 'a\n2026-11-30 07:00:00 [warn] B' });
+    const out = await lines();
+    expect(out.length).toBeGreaterThan(1);
+    expect(out.filter((l) => /^\d{4}-\d\d-\d\d /.test(l))).toHaveLength(1);
+    expect(out.slice(1).every((l) => l.startsWith('    '))).toBe(true);
+  });
+
+  it('shows ESC, CR, BEL and C1 controls as \\xNN', async () => {
+    const { logger, lines } = capture({ systemd: true });
+    logger.warn('upstream \u001b]0;t\u0007\u001b[2K\r\u009b end', { url: 'http://x/\u001b[31m' });
+    const [line] = await lines();
+    expect(line).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/);
+    expect(line).toContain('\\x1b]0;t\\x07\\x1b[2K\\x0d\\x9b end');
+    expect(line).toContain('url=http://x/\\x1b[31m');
+  });
+});
 
 describe('createLogger', () => {
   it('logs info and above by default', async () => {
