@@ -13,6 +13,7 @@ import { removeWorkerCommand, workersCommand } from './commands/workers.js';
 import { selectCompletionShell } from './completion.js';
 import { processIO } from './io.js';
 import { EXIT_FAILURE, reportError, withManager, type CommonFlags } from './run.js';
+import { escapeTerminalText } from './terminal-text.js';
 
 const io = processIO();
 let args: string[];
@@ -134,7 +135,7 @@ await yargs(args)
     if (err) process.exit(reportError(err, io, args.includes('--debug')));
     const command = args.find((a) => !a.startsWith('-'));
     const known = ['list', 'workers', 'rm-worker', 'set-size', 'flush', 'start', 'stop', 'disable', 'restart', 'ping', 'reload'];
-    io.err(`tunasynctl: ${message.replace(/\s*\n\s*/g, ' ')} (see tunasynctl ${command && known.includes(command) ? `${command} ` : ''}--help)\n`);
+    io.err(`tunasynctl: ${escapeTerminalText(message.replace(/\s*\n\s*/g, ' '))} (see tunasynctl ${command && known.includes(command) ? `${command} ` : ''}--help)\n`);
     process.exit(EXIT_FAILURE);
   })
   .parseAsync();

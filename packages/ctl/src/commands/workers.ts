@@ -7,6 +7,7 @@ import { UsageError } from '../errors.js';
 import { compileFormat, workerStatusValue } from '../format-template.js';
 import type { CtlIO } from '../io.js';
 import { workersTable } from '../table.js';
+import { escapeStringFields } from '../terminal-text.js';
 import type { OutputMode } from './list.js';
 
 /** Options of the workers command. */
@@ -22,7 +23,7 @@ export async function workersCommand(client: ManagerClient, opts: WorkersOptions
   if (opts.format !== undefined && opts.output === 'table') throw new UsageError('use --format or --output table, not both');
   const template = opts.format ? compileFormat(opts.format, 'WorkerStatus') : undefined;
   const workers = await client.listWorkers();
-  if (template) for (const w of workers) io.out(`${template.render(workerStatusValue(w))}\n`);
+  if (template) for (const w of workers) io.out(`${template.render(workerStatusValue(escapeStringFields(w)))}\n`);
   else if (opts.output === 'table') io.out(workersTable(workers, { now: io.now(), color: io.color }));
   else io.out(`${JSON.stringify(workers.map((w) => serializeWorkerStatus(w)), null, 2)}\n`);
 }
