@@ -45,6 +45,16 @@ function common(argv: Record<string, unknown>): CommonFlags {
 const worker = { alias: 'w', type: 'string', describe: 'the worker (its id)', demandOption: 'give the worker with -w WORKER' } as const;
 const output = { alias: 'o', choices: ['json', 'table'], describe: 'json (default, for scripts) or table (aligned columns)' } as const;
 
+/** What `rm-worker` does to the jobs (manager DELETE /workers/:id keeps them, as tunasync's does). */
+const RM_WORKER_NOTE = [
+  'Removes the worker\'s registration. Its jobs are not removed: they stay in list --all',
+  '(as in tunasync), and list WORKER no longer finds them; flush removes the disabled ones.',
+  'To take the jobs off the manager too, first delete them from the worker\'s config and run',
+  'reload -w WORKER (a tunasync-ts worker then deletes them from the manager), or disable',
+  'them and flush. A tunasync-ts worker that is still running registers again at its next',
+  'report: stop it first.',
+].join('\n');
+
 async function run(argv: Record<string, unknown>, action: Parameters<typeof withManager>[2]): Promise<void> {
   process.exitCode = await withManager(common(argv), io, action);
 }
@@ -109,7 +119,12 @@ await yargs(args)
         workersCommand(client, { ...(argv.format !== undefined ? { format: argv.format } : {}), output: (argv.output ?? 'json') as OutputMode }, io),
       ),
   )
-  .command('rm-worker', 'Remove a worker', (y) => y.options({ worker }), (argv) => run(argv, (client) => removeWorkerCommand(client, argv.worker, io)))
+  .command(
+    'rm-worker',
+    'Remove a worker from the manager (its jobs stay listed)',
+    (y) => y.options({ worker }).epilogue(RM_WORKER_NOTE),
+    (argv) => run(argv, (client) => removeWorkerCommand(client, argv.worker, io)),
+  )
   .command(
     'set-size <mirror> <size>',
     'Set a mirror\'s size',

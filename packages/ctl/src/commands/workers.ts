@@ -28,7 +28,11 @@ export async function workersCommand(client: ManagerClient, opts: WorkersOptions
   else io.out(`${JSON.stringify(workers.map((w) => serializeWorkerStatus(w)), null, 2)}\n`);
 }
 
-/** Runs `rm-worker -w W`: removes the worker and its jobs from the manager. */
+/**
+ * Runs `rm-worker -w W`: removes the worker's registration from the manager.
+ * Its jobs stay listed in `GET /jobs` (as in tunasync) until `flush` removes
+ * the disabled ones or the worker deletes them on reload.
+ */
 export async function removeWorkerCommand(client: ManagerClient, worker: string, io: CtlIO): Promise<void> {
   if (!worker) throw new UsageError('rm-worker needs the worker: -w WORKER');
   await client.deleteWorker(worker);
