@@ -13,6 +13,7 @@ import { removeWorkerCommand, workersCommand } from './commands/workers.js';
 import { selectCompletionShell } from './completion.js';
 import { processIO } from './io.js';
 import { EXIT_FAILURE, reportError, withManager, type CommonFlags } from './run.js';
+import { escapeTerminalText } from './terminal-text.js';
 
 const io = processIO();
 let args: string[];
@@ -43,6 +44,16 @@ function common(argv: Record<string, unknown>): CommonFlags {
 
 const worker = { alias: 'w', type: 'string', describe: 'the worker (its id)', demandOption: 'give the worker with -w WORKER' } as const;
 const output = { alias: 'o', choices: ['json', 'table'], describe: 'json (default, for scripts) or table (aligned columns)' } as const;
+
+/** What `rm-worker` does to the jobs (manager DELETE /workers/:id keeps them, as tunasync's does). */
+const RM_WORKER_NOTE = [
+  'Removes the worker\'s registration. Its jobs are not removed: they stay in list --all',
+  '(as in tunasync), and list WORKER no longer finds them; flush removes the disabled ones.',
+  'To take the jobs off the manager too, first delete them from the worker\'s config and run',
+  'reload -w WORKER (a tunasync-ts worker then deletes them from the manager), or disable',
+  'them and flush. A tunasync-ts worker that is still running registers again at its next',
+  'report: stop it first.',
+].join('\n');
 
 async function run(argv: Record<string, unknown>, action: Parameters<typeof withManager>[2]): Promise<void> {
   process.exitCode = await withManager(common(argv), io, action);
@@ -108,7 +119,12 @@ await yargs(args)
         workersCommand(client, { ...(argv.format !== undefined ? { format: argv.format } : {}), output: (argv.output ?? 'json') as OutputMode }, io),
       ),
   )
-  .command('rm-worker', 'Remove a worker', (y) => y.options({ worker }), (argv) => run(argv, (client) => removeWorkerCommand(client, argv.worker, io)))
+  .command(
+    'rm-worker',
+    'Remove a worker from the manager (its jobs stay listed)',
+    (y) => y.options({ worker }).epilogue(RM_WORKER_NOTE),
+    (argv) => run(argv, (client) => removeWorkerCommand(client, argv.worker, io)),
+  )
   .command(
     'set-size <mirror> <size>',
     'Set a mirror\'s size',
@@ -134,7 +150,7 @@ await yargs(args)
     if (err) process.exit(reportError(err, io, args.includes('--debug')));
     const command = args.find((a) => !a.startsWith('-'));
     const known = ['list', 'workers', 'rm-worker', 'set-size', 'flush', 'start', 'stop', 'disable', 'restart', 'ping', 'reload'];
-    io.err(`tunasynctl: ${message.replace(/\s*\n\s*/g, ' ')} (see tunasynctl ${command && known.includes(command) ? `${command} ` : ''}--help)\n`);
+    io.err(`tunasynctl: ${escapeTerminalText(message.replace(/\s*\n\s*/g, ' '))} (see tunasynctl ${command && known.includes(command) ? `${command} ` : ''}--help)\n`);
     process.exit(EXIT_FAILURE);
   })
   .parseAsync();

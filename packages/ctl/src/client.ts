@@ -21,6 +21,7 @@ import {
   type WorkerStatus,
 } from '@tunasync/core';
 import { ManagerRequestError, UsageError } from './errors.js';
+import { escapeTerminalText } from './terminal-text.js';
 
 /** Options of createManagerClient. */
 export interface ManagerClientOptions {
@@ -123,24 +124,38 @@ function transportError(err: unknown, url: string, baseUrl: string): ManagerRequ
   return new ManagerRequestError('unreachable', `cannot reach the manager at ${baseUrl}: ${what}${hint}`, { url, cause: err });
 }
 
-function managerMessage(body: string): string | undefined {
+/** The object a JSON body holds, or undefined. */
+function bodyObject(body: string): Record<string, unknown> | undefined {
   try {
     const parsed = JSON.parse(body) as unknown;
-    if (parsed && typeof parsed === 'object') {
-      const o = parsed as Record<string, unknown>;
-      for (const key of ['error', 'message', 'msg']) if (typeof o[key] === 'string' && o[key] !== '') return o[key];
-    }
+    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed as Record<string, unknown>;
   } catch {
     // not JSON: fall through
   }
   return undefined;
 }
 
+/** The manager's message in a body (`error`, `message` or `msg`), as it sent it. */
+function managerMessage(body: string): string | undefined {
+  const o = bodyObject(body);
+  if (o) for (const key of ['error', 'message', 'msg']) if (typeof o[key] === 'string' && o[key] !== '') return o[key];
+  return undefined;
+}
+
+/** The stable `code` a tunasync-ts manager puts next to `error` (tunasync's sends none). */
+function managerCode(body: string): string | undefined {
+  const code = bodyObject(body)?.code;
+  return typeof code === 'string' && /^[A-Za-z0-9_.-]{1,100}$/.test(code) ? code : undefined;
+}
+
+/** A manager's text for a message a person reads: control characters escaped, one line. */
+const shown = (text: string): string => escapeTerminalText(text);
+
 function jsonBody(text: string, url: string): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch {
-    throw new ManagerRequestError('bad-answer', `the manager's answer to ${url} is not JSON: ${text.slice(0, 80)}`, { url });
+    throw new ManagerRequestError('bad-answer', `the manager's answer to ${url} is not JSON: ${shown(text.slice(0, 80))}`, { url });
   }
 }
 
@@ -150,7 +165,7 @@ function list<T>(body: unknown, url: string, parse: (x: unknown) => T): T[] {
   try {
     return body.map(parse);
   } catch (err) {
-    throw new ManagerRequestError('bad-answer', `the manager's answer to ${url} is malformed: ${errorMessage(err)}`, { url, cause: err });
+    throw new ManagerRequestError('bad-answer', `the manager's answer to ${url} is malformed: ${shown(errorMessage(err))}`, { url, cause: err });
   }
 }
 
@@ -200,16 +215,19 @@ export function createManagerClient(options: ManagerClientOptions): ManagerClien
       throw transportError(err, url, baseUrl);
     }
     const text = res.body;
-    trace(`${method} ${url} -> ${res.statusCode} ${text.length > 200 ? `${text.slice(0, 200)}…` : text}`);
+    trace(`${method} ${url} -> ${res.statusCode} ${shown(text.length > 200 ? `${text.slice(0, 200)}…` : text)}`);
     const status = res.statusCode;
     if (status >= 200 && status < 300) return jsonBody(text, url);
-    const said = managerMessage(text);
+    const raw = managerMessage(text);
+    const said = raw === undefined ? undefined : shown(raw);
+    const code = managerCode(text);
+    const details = { url, status, ...(code ? { managerCode: code } : {}) };
     if (status === 401) {
       const detail = options.token ? 'the manager does not know this token' : 'no token was given (--token, TUNASYNC_TOKEN or token in ctl.conf)';
-      throw new ManagerRequestError('unauthorized', `token missing or wrong: ${detail}${said ? ` (manager: ${said})` : ''}`, { url, status });
+      throw new ManagerRequestError('unauthorized', `token missing or wrong: ${detail}${said ? ` (manager: ${said})` : ''}`, details);
     }
-    const message = said ?? `${method} ${path} answered HTTP ${status}${text.trim() ? `: ${text.trim().slice(0, 120)}` : ''}`;
-    throw new ManagerRequestError('rejected', message, { url, status });
+    const message = said ?? `${method} ${path} answered HTTP ${status}${text.trim() ? `: ${shown(text.trim().slice(0, 120))}` : ''}`;
+    throw new ManagerRequestError('rejected', message, details);
   }
 
   return {
@@ -230,7 +248,7 @@ export function createManagerClient(options: ManagerClientOptions): ManagerClien
     async deleteWorker(workerId) {
       const path = `/workers/${seg(workerId)}`;
       const said = managerMessage(JSON.stringify(await request('DELETE', path)));
-      if (said !== 'deleted') throw new ManagerRequestError('bad-answer', `the manager did not confirm removing worker ${workerId}${said ? `: ${said}` : ''}`, { url: baseUrl + path });
+      if (said !== 'deleted') throw new ManagerRequestError('bad-answer', `the manager did not confirm removing worker ${shown(workerId)}${said ? `: ${shown(said)}` : ''}`, { url: baseUrl + path });
     },
     async setSize(workerId, mirror, size) {
       const path = `/workers/${seg(workerId)}/jobs/${seg(mirror)}/size`;
@@ -238,7 +256,7 @@ export function createManagerClient(options: ManagerClientOptions): ManagerClien
       try {
         return parseMirrorStatus(body);
       } catch (err) {
-        throw new ManagerRequestError('bad-answer', `the manager's answer to ${baseUrl + path} is malformed: ${errorMessage(err)}`, { url: baseUrl + path, cause: err });
+        throw new ManagerRequestError('bad-answer', `the manager's answer to ${baseUrl + path} is malformed: ${shown(errorMessage(err))}`, { url: baseUrl + path, cause: err });
       }
     },
     async flushDisabled() {

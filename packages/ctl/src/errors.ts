@@ -45,12 +45,18 @@ export class ManagerRequestError extends TunasyncError {
   readonly status: number | undefined;
   /** The URL that was requested. */
   readonly url: string;
+  /**
+   * The stable `code` of the manager's error body (`invalid_worker_id`, …):
+   * a tunasync-ts manager sends one next to `error`, tunasync's does not.
+   */
+  readonly managerCode: string | undefined;
 
-  constructor(kind: ManagerErrorKind, message: string, details: { url: string; status?: number; cause?: unknown }) {
+  constructor(kind: ManagerErrorKind, message: string, details: { url: string; status?: number; managerCode?: string; cause?: unknown }) {
     super(codeFor(kind, details.status), details.status ?? 502, message, details.cause === undefined ? undefined : { cause: details.cause });
     this.kind = kind;
     this.status = details.status;
     this.url = details.url;
+    this.managerCode = details.managerCode;
   }
 }
 

@@ -4,7 +4,7 @@
  * `time.Time.String()` (`2006-01-02 15:04:05.999999999 -0700 MST`), and
  * `{{.LastUpdate.Format "2006-01-02"}}` takes Go's reference-time layouts.
  */
-import { isZeroTime } from '@tunasync/core';
+import { isZeroTime, padNumber } from '@tunasync/core';
 
 /** Go's `time.Time.String()` layout. */
 export const GO_STRING_LAYOUT = '2006-01-02 15:04:05.999999999 -0700 MST';
@@ -20,14 +20,10 @@ export interface GoZone {
   name: string;
 }
 
-function pad(n: number, width = 2): string {
-  return String(Math.abs(n)).padStart(width, '0');
-}
-
 function numericOffset(offsetMinutes: number, colon = false): string {
   const sign = offsetMinutes < 0 ? '-' : '+';
   const a = Math.abs(offsetMinutes);
-  return `${sign}${pad(Math.trunc(a / 60))}${colon ? ':' : ''}${pad(a % 60)}`;
+  return `${sign}${padNumber(Math.trunc(a / 60))}${colon ? ':' : ''}${padNumber(a % 60)}`;
 }
 
 /**
@@ -92,7 +88,7 @@ export function formatGoTime(d: Date, layout: string, zone: GoZone = zoneFor(d))
     const frac = FRACTION.exec(rest);
     if (frac) {
       const digits = frac[1]!.length;
-      let f = pad(ms, 3).padEnd(9, '0').slice(0, digits);
+      let f = padNumber(ms, 3).padEnd(9, '0').slice(0, digits);
       if (frac[1]![0] === '9') f = f.replace(/0+$/, '');
       out += f === '' ? '' : rest[0]! + f;
       i += frac[0].length;
@@ -111,21 +107,21 @@ export function formatGoTime(d: Date, layout: string, zone: GoZone = zoneFor(d))
       case 'Monday': out += DAYS[w.getUTCDay()]; break;
       case 'Mon': out += DAYS[w.getUTCDay()]!.slice(0, 3); break;
       case 'MST': out += zone.name; break;
-      case '2006': out += pad(Y, 4); break;
-      case '06': out += pad(Y % 100); break;
-      case '01': out += pad(M + 1); break;
+      case '2006': out += padNumber(Y, 4); break;
+      case '06': out += padNumber(Y % 100); break;
+      case '01': out += padNumber(M + 1); break;
       case '1': out += String(M + 1); break;
-      case '02': out += pad(D); break;
+      case '02': out += padNumber(D); break;
       case '2': out += String(D); break;
       case '_2': out += String(D).padStart(2, ' '); break;
-      case '002': out += pad(dayOfYear(Y, M, D), 3); break;
+      case '002': out += padNumber(dayOfYear(Y, M, D), 3); break;
       case '__2': out += String(dayOfYear(Y, M, D)).padStart(3, ' '); break;
-      case '15': out += pad(h); break;
-      case '03': out += pad(h % 12 === 0 ? 12 : h % 12); break;
+      case '15': out += padNumber(h); break;
+      case '03': out += padNumber(h % 12 === 0 ? 12 : h % 12); break;
       case '3': out += String(h % 12 === 0 ? 12 : h % 12); break;
-      case '04': out += pad(m); break;
+      case '04': out += padNumber(m); break;
       case '4': out += String(m); break;
-      case '05': out += pad(s); break;
+      case '05': out += padNumber(s); break;
       case '5': out += String(s); break;
       case 'PM': out += h >= 12 ? 'PM' : 'AM'; break;
       case 'pm': out += h >= 12 ? 'pm' : 'am'; break;

@@ -25,6 +25,7 @@ export { TemplateStruct, TemplateTime, type TemplateValue } from './template/val
 export { formatGoTime, goTimeString, localZone, zoneFor, UTC_ZONE, GO_STRING_LAYOUT, type GoZone } from './go-time.js';
 export { relativeTime, renderTable, jobsTable, workersTable, JOB_COLUMNS, WORKER_COLUMNS, type TableOptions } from './table.js';
 export { selectCompletionShell, COMPLETION_SHELLS } from './completion.js';
+export { escapeTerminalText, escapeTerminalLines, escapeStringFields } from './terminal-text.js';
 
 /** The package's name, as published. */
 export const PACKAGE_NAME = '@tunasync/ctl';

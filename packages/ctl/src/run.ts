@@ -7,6 +7,7 @@ import { errorMessage, isTunasyncError } from '@tunasync/core';
 import { createManagerClient, type ManagerClient } from './client.js';
 import type { CtlIO } from './io.js';
 import { resolveConnection, type ConnectionFlags } from './settings.js';
+import { escapeTerminalLines, escapeTerminalText } from './terminal-text.js';
 
 /** The flags every command takes. */
 export interface CommonFlags extends ConnectionFlags {
@@ -37,8 +38,9 @@ function stackOf(err: unknown): string {
 export function reportError(err: unknown, io: CtlIO, debug = false): number {
   const message = errorMessage(err).trim() || (isTunasyncError(err) ? err.code : 'unknown error');
   // ConfigError lists several problems on several lines; everything else is one line.
-  io.err(`tunasynctl: ${message}\n`);
-  if (debug) io.err(`${stackOf(err)}\n`);
+  // Messages may quote the manager: no control character reaches the terminal.
+  io.err(`tunasynctl: ${escapeTerminalLines(message)}\n`);
+  if (debug) io.err(`${escapeTerminalLines(stackOf(err))}\n`);
   return EXIT_FAILURE;
 }
 
@@ -54,7 +56,7 @@ export async function withManager(
 ): Promise<number> {
   try {
     const settings = resolveConnection(flags, env);
-    for (const w of settings.warnings) io.err(`tunasynctl: warning: ${w}\n`);
+    for (const w of settings.warnings) io.err(`tunasynctl: warning: ${escapeTerminalLines(w)}\n`);
     if (flags.verbose || flags.debug) {
       for (const f of settings.files) io.err(`Loading config: ${f}\n`);
       io.err(`Use manager address: ${settings.baseUrl}\n`);
@@ -65,7 +67,7 @@ export async function withManager(
       ...(settings.caCert ? { caCert: settings.caCert } : {}),
       ...(settings.clientCert ? { clientCert: settings.clientCert, clientKey: settings.clientKey } : {}),
       ...(settings.token ? { token: settings.token } : {}),
-      ...(flags.debug ? { trace: (line: string) => io.err(`debug: ${line}\n`) } : {}),
+      ...(flags.debug ? { trace: (line: string) => io.err(`debug: ${escapeTerminalText(line)}\n`) } : {}),
     });
     await action(client);
     return 0;

@@ -4,6 +4,7 @@
  * when the output is a terminal.
  */
 import { isZeroTime, type MirrorStatus, type SyncStatus, type WorkerStatus } from '@tunasync/core';
+import { escapeStringFields } from './terminal-text.js';
 
 const ANSI = { reset: '\x1b[0m', red: '\x1b[31m', green: '\x1b[32m', yellow: '\x1b[33m', cyan: '\x1b[36m', dim: '\x1b[2m', bold: '\x1b[1m' };
 
@@ -78,9 +79,9 @@ function paint(text: string, colour: string, on: boolean): string {
 /** The `list --output table` columns of one job. */
 export const JOB_COLUMNS = ['NAME', 'WORKER', 'STATUS', 'LAST UPDATE', 'NEXT RUN', 'SIZE', 'UPSTREAM'];
 
-/** Renders jobs as the `list --output table` table. */
+/** Renders jobs as the `list --output table` table (control characters in values shown escaped). */
 export function jobsTable(jobs: MirrorStatus[], opts: TableOptions): string {
-  const rows = jobs.map((j) => [
+  const rows = jobs.map(escapeStringFields).map((j) => [
     j.name,
     j.worker || '-',
     paint(j.status, STATUS_COLOURS[j.status], opts.color),
@@ -95,10 +96,10 @@ export function jobsTable(jobs: MirrorStatus[], opts: TableOptions): string {
 /** The `workers --output table` columns. */
 export const WORKER_COLUMNS = ['ID', 'URL', 'LAST ONLINE', 'LAST REGISTER'];
 
-/** Renders workers as the `workers --output table` table. */
+/** Renders workers as the `workers --output table` table (control characters in values shown escaped). */
 export function workersTable(workers: WorkerStatus[], opts: TableOptions): string {
   const stale = (d: Date): boolean => opts.now.getTime() - d.getTime() > 10 * 60_000;
-  const rows = workers.map((w) => [
+  const rows = workers.map(escapeStringFields).map((w) => [
     w.id,
     w.url,
     paint(relativeTime(w.lastOnline, opts.now), stale(w.lastOnline) ? ANSI.yellow : '', opts.color),

@@ -8,7 +8,7 @@ import { appendFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createSilentLogger, loadWorkerConfig } from '@tunasync/core';
 import { createWorker, type Worker } from '@tunasync/worker';
-import { cleanEnv, ctl, registerWorker, startTestManager, tempDir, until, type CtlEnv, type TestManager } from './helpers.js';
+import { cleanEnv, ctl, registerWorker, reportJob, startTestManager, tempDir, until, type CtlEnv, type TestManager } from './helpers.js';
 
 const t = tempDir();
 let m: TestManager;
@@ -139,5 +139,30 @@ describe('rm-worker', () => {
     expect((JSON.parse(workers.stdout) as { id: string }[]).map((x) => x.id)).not.toContain('retired');
     expect(await tunasynctl('rm-worker', '-w', 'retired')).toEqual({ code: 1, stdout: '', stderr: 'tunasynctl: invalid workerID retired\n' });
     expect((await tunasynctl('rm-worker')).code).toBe(1);
+  });
+
+  it('says what happens to the jobs, and that is what happens', async () => {
+    const overview = await ctl(['--help'], env);
+    expect(overview.stdout).toMatch(/tunasynctl rm-worker +Remove a worker from the manager \(its jobs stay listed\)/);
+    const help = await ctl(['rm-worker', '--help'], env);
+    expect(help.code).toBe(0);
+    const text = help.stdout.replace(/\s+/g, ' ');
+    expect(text).toContain('Its jobs are not removed: they stay in list --all (as in tunasync)');
+    expect(text).toContain('flush removes the disabled ones');
+    expect(text).toContain('reload -w WORKER');
+    expect(text).toContain('registers again at its next report');
+
+    // What the text says, against the manager.
+    await registerWorker(m, 'gone', 'http://127.0.0.1:3/');
+    await reportJob(m, 'gone', 'kept', 'success');
+    await reportJob(m, 'gone', 'off', 'disabled');
+    expect(await tunasynctl('rm-worker', '-w', 'gone')).toMatchObject({ code: 0 });
+    const all = (): Promise<string[]> => tunasynctl('list', '-a', '-f', '{{.Name}}').then((r) => r.stdout.trim().split('\n'));
+    expect(await all()).toEqual(expect.arrayContaining(['kept', 'off']));
+    expect(await tunasynctl('list', 'gone')).toMatchObject({ code: 1, stderr: 'tunasynctl: invalid workerID gone\n' });
+    expect(await tunasynctl('flush')).toMatchObject({ code: 0 });
+    const after = await all();
+    expect(after).toContain('kept');
+    expect(after).not.toContain('off');
   });
 });

@@ -9,9 +9,14 @@ const t = tempDir();
 let m: TestManager;
 let env: CtlEnv;
 let at: string[];
-// The manager's clock stands 3 hours back, so its timestamps read "3h ago".
-const t0 = new Date(Math.floor(Date.now() / 1000) * 1000 - 3 * 3600_000);
+// The manager's clock stands 3.5 days back, so its timestamps read "3d ago";
+// next runs are 2.5 and 5.5 days ahead ("in 2d", "in 5d"). Relative times in
+// days keep their text for half a day however slowly the tests run.
+const DAY = 86_400_000;
+const t0 = new Date(Math.floor(Date.now() / 1000) * 1000 - 3.5 * DAY);
 const iso = (ms: number): string => new Date(t0.getTime() + ms).toISOString();
+const DEBIAN_NEXT = 6 * DAY;
+const UBUNTU_NEXT = 9 * DAY;
 
 beforeAll(async () => {
   m = await startTestManager(t.dir, { clock: { now: () => new Date(t0) } });
@@ -19,8 +24,8 @@ beforeAll(async () => {
   at = ['-m', '127.0.0.1', '-p', String(m.port)];
   await registerWorker(m, 'w1', 'http://10.0.0.1:6000/');
   await registerWorker(m, 'w2', 'http://10.0.0.2:6000/');
-  await reportJob(m, 'w1', 'debian', 'success', { size: '1.5T', next_schedule: iso(4 * 3600_000 + 30_000) });
-  await reportJob(m, 'w1', 'ubuntu', 'failed', { error_msg: 'rsync exited with 23', next_schedule: iso(3.5 * 3600_000 + 30_000) });
+  await reportJob(m, 'w1', 'debian', 'success', { size: '1.5T', next_schedule: iso(DEBIAN_NEXT) });
+  await reportJob(m, 'w1', 'ubuntu', 'failed', { error_msg: 'rsync exited with 23', next_schedule: iso(UBUNTU_NEXT) });
   await reportJob(m, 'w2', 'arch', 'syncing', { size: '80G' });
   await reportJob(m, 'w2', 'old', 'disabled');
   // A removed worker's job stays in /jobs (as in tunasync).
@@ -97,9 +102,9 @@ describe('list --format', () => {
   it('prints times as Go does, and takes Go layouts and methods', async () => {
     const goTime = t0.toISOString().replace('T', ' ').replace('.000Z', ' +0000 UTC');
     const r = await list('w1', '-s', 'success', '-f', '{{.LastUpdate}}|{{.LastStarted}}|{{.Scheduled.Unix}}|{{.LastEnded.Format "2006-01-02"}}');
-    expect(r.stdout).toBe(`${goTime}|0001-01-01 00:00:00 +0000 UTC|${t0.getTime() / 1000 + 4 * 3600 + 30}|${t0.toISOString().slice(0, 10)}\n`);
+    expect(r.stdout).toBe(`${goTime}|0001-01-01 00:00:00 +0000 UTC|${(t0.getTime() + DEBIAN_NEXT) / 1000}|${t0.toISOString().slice(0, 10)}\n`);
     const web = await list('-a', '-s', 'success', '-f', '{{.LastUpdateTs.Unix}} {{.NextSchedule.Unix}} {{printf "%-8s|" .Name}}');
-    expect(web.stdout).toBe(`${t0.getTime() / 1000} ${t0.getTime() / 1000 + 4 * 3600 + 30} debian  |\n`);
+    expect(web.stdout).toBe(`${t0.getTime() / 1000} ${(t0.getTime() + DEBIAN_NEXT) / 1000} debian  |\n`);
   });
 
   it('shows times in the local zone', async () => {
@@ -130,8 +135,8 @@ describe('list --output table', () => {
     const lines = r.stdout.trimEnd().split('\n');
     expect(lines[0]).toMatch(/^NAME +WORKER +STATUS +LAST UPDATE +NEXT RUN +SIZE +UPSTREAM$/);
     expect(lines.slice(1).map((l) => l.split(/ {2,}/))).toEqual([
-      ['debian', 'w1', 'success', '3h ago', 'in 1h', '1.5T', 'rsync://upstream.example/debian/'],
-      ['ubuntu', 'w1', 'failed', 'never', 'in 30m', 'unknown', 'rsync://upstream.example/ubuntu/'],
+      ['debian', 'w1', 'success', '3d ago', 'in 2d', '1.5T', 'rsync://upstream.example/debian/'],
+      ['ubuntu', 'w1', 'failed', 'never', 'in 5d', 'unknown', 'rsync://upstream.example/ubuntu/'],
       ['arch', 'w2', 'syncing', 'never', '-', '80G', 'rsync://upstream.example/arch/'],
       ['old', 'w2', 'disabled', 'never', '-', 'unknown', 'rsync://upstream.example/old/'],
       ['orphan', '-', 'paused', 'never', '-', 'unknown', 'rsync://upstream.example/orphan/'],
@@ -173,8 +178,8 @@ describe('workers', () => {
     const table = await ctl(['workers', ...at, '-o', 'table'], env);
     expect(table.stdout.split('\n').map((l) => l.split(/ {2,}/))).toEqual([
       ['ID', 'URL', 'LAST ONLINE', 'LAST REGISTER'],
-      ['w1', 'http://10.0.0.1:6000/', '3h ago', '3h ago'],
-      ['w2', 'http://10.0.0.2:6000/', '3h ago', '3h ago'],
+      ['w1', 'http://10.0.0.1:6000/', '3d ago', '3d ago'],
+      ['w2', 'http://10.0.0.2:6000/', '3d ago', '3d ago'],
       [''],
     ]);
     const tpl = await ctl(['workers', ...at, '-f', '{{.ID}} {{.URL}} {{.LastRegister.Unix}}'], env);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { emptyMirrorStatus, zeroTime, type MirrorStatus } from '@tunasync/core';
-import { jobsTable, relativeTime, renderTable, wantsColor, workersTable } from '@tunasync/ctl';
+import { escapeTerminalText, jobsTable, relativeTime, renderTable, wantsColor, workersTable } from '@tunasync/ctl';
 
 const now = new Date('2026-11-21T12:00:00Z');
 const ago = (s: number): Date => new Date(now.getTime() - s * 1000);
@@ -69,5 +69,25 @@ describe('tables', () => {
     expect(wantsColor({ isTTY: false }, { FORCE_COLOR: '1' })).toBe(true);
     expect(wantsColor({ isTTY: true }, { FORCE_COLOR: '0' })).toBe(true);
     expect(wantsColor({ isTTY: false }, { FORCE_COLOR: '0' })).toBe(false);
+  });
+});
+
+describe('control characters', () => {
+  it('escapeTerminalText shows C0, DEL, C1, CR, newlines, tabs and bidi controls; leaves other text', () => {
+    expect(escapeTerminalText('a\u001b]0;t\u0007\u001b[2K\r\n\t\u007f\u0080\u009b\u009fb')).toBe('a\\x1b]0;t\\x07\\x1b[2K\\x0d\\x0a\\x09\\x7f\\x80\\x9b\\x9fb');
+    expect(escapeTerminalText('x\u202ey\u2066z\u200f\u2028')).toBe('x\\u202ey\\u2066z\\u200f\\u2028');
+    expect(escapeTerminalText('清华 mirrors ✓ é \\x1b')).toBe('清华 mirrors ✓ é \\x1b');
+  });
+
+  it('jobsTable and workersTable escape values but keep their own colours', () => {
+    const evil = '\u001b]0;pwned\u0007\u001b[2K\u009b2J\r';
+    const table = jobsTable([job(`n${evil}`, `w${evil}`, 'failed', { upstream: `u${evil}`, size: `s${evil}` })], { now, color: true });
+    // eslint-disable-next-line no-control-regex
+    expect(table.replace(/\x1b\[[0-9;]*m/g, '')).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
+    expect(table).toContain('\x1b[31mfailed\x1b[0m');
+    expect(table).toContain('u\\x1b]0;pwned\\x07\\x1b[2K\\x9b2J\\x0d');
+    const workers = workersTable([{ id: `w${evil}`, url: `http://x/${evil}`, token: '', lastOnline: now, lastRegister: now }], { now, color: false });
+    expect(workers).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
+    expect(workers.split('\n')).toHaveLength(3);
   });
 });

@@ -7,6 +7,7 @@ import type { CommandVerb } from '@tunasync/core';
 import type { ManagerClient } from '../client.js';
 import { ManagerRequestError, UsageError } from '../errors.js';
 import type { CtlIO } from '../io.js';
+import { escapeTerminalText } from '../terminal-text.js';
 
 /** Verbs that act on one job. */
 export type JobVerb = Exclude<CommandVerb, 'reload'>;
@@ -59,7 +60,7 @@ export async function setSizeCommand(client: ManagerClient, opts: { worker: stri
   if (!opts.mirror || !opts.size) throw new UsageError('usage: tunasynctl set-size -w WORKER MIRROR SIZE');
   const stored = await client.setSize(opts.worker, opts.mirror, opts.size);
   if (stored.size !== opts.size) {
-    throw new ManagerRequestError('bad-answer', `Mirror size error, expecting ${opts.size}, manager returned ${stored.size}`, {
+    throw new ManagerRequestError('bad-answer', `Mirror size error, expecting ${opts.size}, manager returned ${escapeTerminalText(stored.size)}`, {
       url: `${client.baseUrl}/workers/${opts.worker}/jobs/${opts.mirror}/size`,
     });
   }

@@ -19,6 +19,7 @@ import { UsageError } from '../errors.js';
 import { compileFormat, mirrorStatusValue, webMirrorStatusValue, type FormatTemplate } from '../format-template.js';
 import type { CtlIO } from '../io.js';
 import { jobsTable } from '../table.js';
+import { escapeStringFields } from '../terminal-text.js';
 
 /** How output is drawn when no `--format` is given. */
 export type OutputMode = 'json' | 'table';
@@ -102,11 +103,11 @@ export async function listCommand(client: ManagerClient, opts: ListOptions, io: 
   }
   if (opts.all) {
     const jobs: WebMirrorStatus[] = keep(await client.listJobs());
-    if (template) for (const j of jobs) io.out(`${template.render(webMirrorStatusValue(j))}\n`);
+    if (template) for (const j of jobs) io.out(`${template.render(webMirrorStatusValue(escapeStringFields(j)))}\n`);
     else io.out(`${JSON.stringify(jobs.map((j) => serializeWebMirrorStatus(j)), null, 2)}\n`);
     return;
   }
   const jobs = keep(await jobsOfWorkers(client, workers));
-  if (template) for (const j of jobs) io.out(`${template.render(mirrorStatusValue(j))}\n`);
+  if (template) for (const j of jobs) io.out(`${template.render(mirrorStatusValue(escapeStringFields(j)))}\n`);
   else io.out(`${JSON.stringify(jobs.map(serializeMirrorStatus), null, 2)}\n`);
 }

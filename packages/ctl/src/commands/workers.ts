@@ -7,6 +7,7 @@ import { UsageError } from '../errors.js';
 import { compileFormat, workerStatusValue } from '../format-template.js';
 import type { CtlIO } from '../io.js';
 import { workersTable } from '../table.js';
+import { escapeStringFields } from '../terminal-text.js';
 import type { OutputMode } from './list.js';
 
 /** Options of the workers command. */
@@ -22,12 +23,16 @@ export async function workersCommand(client: ManagerClient, opts: WorkersOptions
   if (opts.format !== undefined && opts.output === 'table') throw new UsageError('use --format or --output table, not both');
   const template = opts.format ? compileFormat(opts.format, 'WorkerStatus') : undefined;
   const workers = await client.listWorkers();
-  if (template) for (const w of workers) io.out(`${template.render(workerStatusValue(w))}\n`);
+  if (template) for (const w of workers) io.out(`${template.render(workerStatusValue(escapeStringFields(w)))}\n`);
   else if (opts.output === 'table') io.out(workersTable(workers, { now: io.now(), color: io.color }));
   else io.out(`${JSON.stringify(workers.map((w) => serializeWorkerStatus(w)), null, 2)}\n`);
 }
 
-/** Runs `rm-worker -w W`: removes the worker and its jobs from the manager. */
+/**
+ * Runs `rm-worker -w W`: removes the worker's registration from the manager.
+ * Its jobs stay listed in `GET /jobs` (as in tunasync) until `flush` removes
+ * the disabled ones or the worker deletes them on reload.
+ */
 export async function removeWorkerCommand(client: ManagerClient, worker: string, io: CtlIO): Promise<void> {
   if (!worker) throw new UsageError('rm-worker needs the worker: -w WORKER');
   await client.deleteWorker(worker);
