@@ -9,7 +9,6 @@
 import {
   TunasyncError,
   createSilentLogger,
-  errorMessage,
   systemClock,
   type Clock,
   type JobStore,
@@ -17,7 +16,7 @@ import {
   type Logger,
   type ManagerConfig,
 } from '@tunasync/core';
-import { StoreOpenError } from './errors.js';
+import { StoreOpenError, messageOf } from './errors.js';
 import { SqliteJobStore, type SqliteJobStoreOptions } from './sqlite-store.js';
 
 /** tunasync's own stores, which no package of ours reads. */
@@ -58,7 +57,7 @@ export function redactDbUrl(url: string): string {
 
 function isMissingPackage(err: unknown, pkg: string): boolean {
   const code = (err as { code?: unknown } | null)?.code;
-  const message = errorMessage(err);
+  const message = messageOf(err);
   const names = message.includes(`'${pkg}'`) || message.includes(`"${pkg}"`) || message.includes(` ${pkg} `);
   return (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND' || /Cannot find (module|package)/.test(message)) && names;
 }
@@ -77,7 +76,7 @@ async function loadPackageFactory(type: string, options: OpenJobStoreOptions): P
         { cause: err },
       );
     }
-    throw new StoreOpenError(`cannot load ${pkg} for [files] db_type = "${type}": ${errorMessage(err)}`, { cause: err });
+    throw new StoreOpenError(`cannot load ${pkg} for [files] db_type = "${type}": ${messageOf(err)}`, { cause: err });
   }
   const m = mod as { createJobStore?: unknown; default?: { createJobStore?: unknown } } | null;
   const create = m?.createJobStore ?? m?.default?.createJobStore;
@@ -135,13 +134,13 @@ export async function openJobStore(files: ManagerConfig['files'], options: OpenJ
       clock: options.clock ?? systemClock,
     });
   } catch (err) {
-    throw err instanceof TunasyncError ? err : new StoreOpenError(`cannot create the ${type} store (${where}): ${errorMessage(err)}`, { cause: err });
+    throw err instanceof TunasyncError ? err : new StoreOpenError(`cannot create the ${type} store (${where}): ${messageOf(err)}`, { cause: err });
   }
   try {
     await store.init();
   } catch (err) {
     await store.close().catch(() => undefined);
-    throw err instanceof TunasyncError ? err : new StoreOpenError(`cannot open the ${type} store (${where}): ${errorMessage(err)}`, { cause: err });
+    throw err instanceof TunasyncError ? err : new StoreOpenError(`cannot open the ${type} store (${where}): ${messageOf(err)}`, { cause: err });
   }
   return store;
 }

@@ -8,8 +8,7 @@
 import { closeSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { errorMessage } from '@tunasync/core';
-import { StoreOpenError, isCorruptionError } from './errors.js';
+import { StoreOpenError, isCorruptionError, messageOf } from './errors.js';
 import { migrate } from './migrations.js';
 
 const SQLITE_MAGIC = Buffer.from('SQLite format 3\0', 'latin1');
@@ -110,7 +109,7 @@ export function openSqliteDatabase(file: string, options: SqliteOpenOptions = {}
     if (file !== ':memory:' && options.createDir !== false) mkdirSync(dirname(file), { recursive: true });
     db = new Database(file, { timeout: options.busyTimeoutMs ?? 5000 });
   } catch (err) {
-    throw new StoreOpenError(`cannot open SQLite db_file ${file}: ${errorMessage(err)}`, { cause: err });
+    throw new StoreOpenError(`cannot open SQLite db_file ${file}: ${messageOf(err)}`, { cause: err });
   }
   try {
     db.pragma('journal_mode = WAL');
@@ -128,7 +127,7 @@ export function openSqliteDatabase(file: string, options: SqliteOpenOptions = {}
   } catch (err) {
     db.close();
     if (err instanceof StoreOpenError) throw err;
-    if (isCorruptionError(err)) throw new StoreOpenError(corruptFileMessage(file, errorMessage(err)), { cause: err });
-    throw new StoreOpenError(`cannot open SQLite db_file ${file}: ${errorMessage(err)}`, { cause: err });
+    if (isCorruptionError(err)) throw new StoreOpenError(corruptFileMessage(file, messageOf(err)), { cause: err });
+    throw new StoreOpenError(`cannot open SQLite db_file ${file}: ${messageOf(err)}`, { cause: err });
   }
 }
