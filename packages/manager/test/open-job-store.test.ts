@@ -8,8 +8,8 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createSilentLogger, type Clock, type JobStoreFactory, type JobStoreFactoryOptions } from '@tunasync/core';
-import { SqliteJobStore, StoreOpenError, openJobStore, redactDbUrl, storePackageName } from '@tunasync/manager';
+import { createSilentLogger, type Clock, type JobStoreFactory, type JobStoreFactoryOptions, type ManagerConfig } from '@tunasync/core';
+import { SqliteJobStore, StoreOpenError, openJobStore, redactDbUrl, startManager, storePackageName } from '@tunasync/manager';
 
 const dir = mkdtempSync(join(tmpdir(), 'tunasync-open-store-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -144,6 +144,52 @@ describe('openJobStore: store packages by convention', () => {
     for (const type of ['../../etc', 'a b', '@evil/x', '']) {
       await expect(openJobStore(files(type, 'x'), { importModule, env: {} })).rejects.toThrow(/is not a store type/);
     }
+  });
+});
+
+function managerConfig(dbType: string, dbFile: string): ManagerConfig {
+  return {
+    debug: false,
+    server: { addr: '127.0.0.1', port: 0, sslCert: '', sslKey: '', clientCa: '' },
+    files: { dbType, dbFile, caCert: '' },
+    auth: { workerToken: '', workerTokens: {}, adminTokens: [], publicRead: true },
+  };
+}
+
+describe('startManager and stores', () => {
+  it('opens a store from storeFactories by db_type, and closes it on close()', async () => {
+    const { factory, made } = recordingFactory();
+    const m = await startManager(managerConfig('memo', 'memo://x'), { storeFactories: { memo: factory } });
+    try {
+      expect(m.store).toBe(made[0]);
+      expect(made[0]!.inits).toBe(1);
+      const reg = await fetch(`${m.url}/workers`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ id: 'w', url: 'http://127.0.0.1:1/' }),
+      });
+      expect(reg.status).toBe(200);
+      expect((await made[0]!.listWorkers()).map((w) => w.id)).toEqual(['w']);
+    } finally {
+      await m.close();
+    }
+    expect(made[0]!.closes).toBe(1);
+  });
+
+  it('calls init() of an injected store (idempotent), and closes it when init() fails', async () => {
+    const ready = new CountingStore(join(dir, 'injected.db'));
+    await ready.init();
+    const m = await startManager(managerConfig('sqlite', join(dir, 'unused.db')), { store: ready });
+    await m.close();
+    expect(ready.inits).toBe(2);
+    expect(ready.closes).toBe(1);
+
+    const broken = new CountingStore(join(dir, 'broken-injected.db'));
+    broken.init = async () => {
+      throw new Error('cannot reach the database');
+    };
+    await expect(startManager(managerConfig('sqlite', join(dir, 'unused.db')), { store: broken })).rejects.toThrow('cannot reach the database');
+    expect(broken.closes).toBe(1);
   });
 });
 
