@@ -146,6 +146,7 @@ for (const f of [parseSize, loadWorkerConfig, createManagerApp, createWorker, dr
 }
 // The native SQLite addon was built: open, write, read, close.
 const store = new SqliteJobStore(process.argv[2]);
+await store.init();
 await store.createWorker({ id: 'w1', url: 'http://127.0.0.1:6000/', token: '', lastOnline: new Date(), lastRegister: new Date() });
 const ids = (await store.listWorkers()).map((w) => w.id);
 await store.close();

@@ -14,7 +14,8 @@ export type TunasyncErrorCode =
   | 'CONFLICT'
   | 'PAYLOAD_TOO_LARGE'
   | 'UPSTREAM_FAILED'
-  | 'INTERNAL';
+  | 'INTERNAL'
+  | 'STORAGE_FULL';
 
 /** Base class: a message plus a `code` and the HTTP status it maps to. */
 export class TunasyncError extends Error {
@@ -122,4 +123,14 @@ export function isTunasyncError(err: unknown): err is TunasyncError {
 export function errorMessage(err: unknown): string {
   if (err instanceof Error) return err.message;
   return String(err);
+}
+
+/**
+ * The store cannot grow (disk full, quota or size cap reached); maps to 507
+ * Insufficient Storage. Writes fail until space is freed; reads keep working.
+ */
+export class StorageFullError extends TunasyncError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('STORAGE_FULL', 507, message, options);
+  }
 }

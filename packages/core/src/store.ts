@@ -1,18 +1,26 @@
 /**
  * What the manager persists, as an interface: SQLite implements it in the
  * manager package; a PostgreSQL or Redis store implements the same contract
- * (and must pass the manager's `describeJobStore` conformance suite).
+ * in a package of its own (`@tunasync/store-<db_type>`, exporting
+ * `createJobStore`, see JobStoreModule) and must pass the testkit's
+ * `describeJobStore` conformance suite.
  *
  * Every method is async so network-backed stores fit. Each call is atomic on
  * its own; `updateMirrorStatus` is a read-modify-write in one transaction.
+ * A write the store has no room for rejects with core's `StorageFullError`
+ * (HTTP 507); reads keep working.
  */
+import type { Logger } from './logger.js';
+import type { Clock } from './time.js';
 import type { MirrorSchedule, MirrorStatus, WorkerStatus } from './wire.js';
 
 /** Persistence for workers and their jobs' statuses. */
 export interface JobStore {
   /**
-   * Opens the store (files, connections, migrations). Called once, before any
-   * other method; a constructor does no I/O. Rejects with a message fit for
+   * Opens the store (files, connections, migrations); a constructor does no
+   * I/O. Must resolve before any other method is called (they fail until
+   * then). Idempotent: a second call on an open store resolves at once, so a
+   * caller handed a store may always call it. Rejects with a message fit for
    * an operator when the store cannot be used (missing, corrupt, unreachable).
    */
   init(): Promise<void>;
@@ -63,4 +71,34 @@ export interface JobStore {
 
   /** Releases the store; further calls fail. */
   close(): Promise<void>;
+}
+
+/** What a store package's `createJobStore` is given. */
+export interface JobStoreFactoryOptions {
+  /** manager.conf `[files] db_type`, lower-cased (e.g. `postgres`). */
+  dbType: string;
+  /**
+   * Where the store lives: `TUNASYNC_DB_URL` when set, else `[files] db_file`
+   * (a file for SQLite, a connection URL such as `postgres://…` otherwise).
+   */
+  url: string;
+  /** The manager's logger. */
+  logger: Logger;
+  /** The manager's clock. */
+  clock: Clock;
+}
+
+/**
+ * Makes a store for one `db_type`; the manager calls `init()` on the result
+ * (so a factory should do no I/O itself).
+ */
+export type JobStoreFactory = (options: JobStoreFactoryOptions) => JobStore | Promise<JobStore>;
+
+/**
+ * What an optional store package exports. `db_type = "<type>"` makes the
+ * manager `import('@tunasync/store-<type>')` and call its `createJobStore`.
+ */
+export interface JobStoreModule {
+  /** Makes the store (not yet initialised). */
+  createJobStore: JobStoreFactory;
 }

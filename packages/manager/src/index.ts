@@ -6,7 +6,9 @@ export { createManagerApp, MAX_BODY_BYTES, DEFAULT_COMMAND_TIMEOUT_MS, type Mana
 export { Authenticator, tokensEqual, bearerToken, type Principal } from './auth.js';
 export { applyStatusReport, applySizeUpdate, isUnknownSize } from './rules.js';
 export { SqliteJobStore, type SqliteJobStoreOptions } from './store/sqlite-store.js';
-export { openStore, detectDbFile, StoreOpenError, type DbFileKind, type OpenStoreOptions } from './store/open-store.js';
+export { openJobStore, storePackageName, redactDbUrl, type OpenJobStoreOptions } from './store/open-store.js';
+export { detectDbFile, corruptFileMessage, type DbFileKind, type SqliteOpenOptions } from './store/sqlite-file.js';
+export { StoreOpenError } from './store/errors.js';
 export { MIGRATIONS, SCHEMA_VERSION, type Migration } from './store/migrations.js';
 
 /** The package's name, as published. */

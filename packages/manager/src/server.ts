@@ -15,12 +15,13 @@ import {
   systemClock,
   type Clock,
   type JobStore,
+  type JobStoreFactory,
   type Logger,
   type ManagerConfig,
 } from '@tunasync/core';
 import { createManagerApp } from './app.js';
 import { Authenticator } from './auth.js';
-import { openStore } from './store/open-store.js';
+import { openJobStore } from './store/open-store.js';
 
 /** Options of startManager. */
 export interface StartManagerOptions {
@@ -28,8 +29,10 @@ export interface StartManagerOptions {
   logger?: Logger;
   /** Time source (default: the system clock). */
   clock?: Clock;
-  /** A store to use instead of opening `[files]`; startManager still closes it. */
+  /** A store to use instead of opening `[files]`; startManager calls its (idempotent) init() and closes it. */
   store?: JobStore;
+  /** Store factories by `db_type`, tried before the built-in SQLite and store packages (see openJobStore). */
+  storeFactories?: Record<string, JobStoreFactory>;
   /** Timeout of commands forwarded to workers, in ms. */
   commandTimeoutMs?: number;
   /** How long close() waits for in-flight requests before cutting them, in ms (default 10 000). */
@@ -103,13 +106,28 @@ function listen(server: http.Server, addr: string, port: number): Promise<Addres
 }
 
 /**
- * Starts the manager described by `config`: opens its store (refusing a
- * db_type other than sqlite), listens, and warns when the API is open to
+ * Starts the manager described by `config`: opens its store by `db_type`
+ * (openJobStore: SQLite built in, other types from store packages; a
+ * corrupt or foreign file is refused), listens, and warns when the API is open to
  * other hosts (no tokens configured, a non-loopback address).
  */
 export async function startManager(config: ManagerConfig, options: StartManagerOptions = {}): Promise<RunningManager> {
   const logger = options.logger ?? createSilentLogger();
-  const store = options.store ?? openStore(config.files);
+  const store =
+    options.store ??
+    (await openJobStore(config.files, {
+      logger,
+      clock: options.clock ?? systemClock,
+      ...(options.storeFactories ? { factories: options.storeFactories } : {}),
+    }));
+  if (options.store) {
+    try {
+      await store.init();
+    } catch (err) {
+      await store.close().catch(() => undefined);
+      throw err;
+    }
+  }
   let server: http.Server | https.Server;
   let bound: AddressInfo;
   try {

@@ -1,14 +1,23 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { emptyMirrorStatus } from '@tunasync/core';
-import { MIGRATIONS, SCHEMA_VERSION, SqliteJobStore, StoreOpenError, detectDbFile, openStore } from '@tunasync/manager';
+import { MIGRATIONS, SCHEMA_VERSION, SqliteJobStore, StoreOpenError, detectDbFile, openJobStore } from '@tunasync/manager';
 import { describeJobStore } from '@tunasync/testkit';
 
 const dir = mkdtempSync(join(tmpdir(), 'tunasync-store-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** A SqliteJobStore on `file`, initialised. */
+async function opened(file: string, options: ConstructorParameters<typeof SqliteJobStore>[1] = {}): Promise<SqliteJobStore> {
+  const store = new SqliteJobStore(file, options);
+  await store.init();
+  return store;
+}
+
+const sqliteFiles = (dbFile: string) => ({ dbType: 'sqlite', dbFile, caCert: '' });
 
 let counter = 0;
 let lastFile = '';
@@ -36,7 +45,7 @@ function writeBoltFile(file: string): void {
 describe('SqliteJobStore on disk', () => {
   it('uses WAL and records the schema version', async () => {
     const file = join(dir, 'wal.db');
-    const store = new SqliteJobStore(file);
+    const store = await opened(file);
     await store.close();
     const db = new Database(file, { readonly: true });
     try {
@@ -50,7 +59,7 @@ describe('SqliteJobStore on disk', () => {
   });
 
   it('group commit: writes issued together succeed or fail one by one', async () => {
-    const store = new SqliteJobStore(join(dir, 'group.db'));
+    const store = await opened(join(dir, 'group.db'));
     try {
       const results = await Promise.allSettled([
         store.updateMirrorStatus('w', 'a', () => ({ ...emptyMirrorStatus('a', 'w'), size: '1' })),
@@ -70,8 +79,8 @@ describe('SqliteJobStore on disk', () => {
 
   it('generation changes with its own and other connections’ commits only', async () => {
     const file = join(dir, 'gen.db');
-    const a = new SqliteJobStore(file);
-    const b = new SqliteJobStore(file);
+    const a = await opened(file);
+    const b = await opened(file);
     try {
       const g0 = a.generation();
       await a.listAllMirrorStatus();
@@ -89,18 +98,18 @@ describe('SqliteJobStore on disk', () => {
 
   it('refuses a database written by a newer schema', async () => {
     const file = join(dir, 'newer.db');
-    await new SqliteJobStore(file).close();
+    await (await opened(file)).close();
     const db = new Database(file);
     db.prepare('INSERT INTO schema_version (version, description, applied_at) VALUES (?, ?, ?)').run(SCHEMA_VERSION + 1, 'future', 0);
     db.close();
-    expect(() => new SqliteJobStore(file)).toThrow(/newer than this tunasync-ts understands/);
-    expect(() => openStore({ dbType: 'sqlite', dbFile: file, caCert: '' })).toThrow(StoreOpenError);
+    await expect(new SqliteJobStore(file).init()).rejects.toThrow(/newer than this tunasync-ts understands/);
+    await expect(openJobStore(sqliteFiles(file))).rejects.toThrow(StoreOpenError);
   });
 
   it('reopening an up-to-date database applies no migration twice', async () => {
     const file = join(dir, 'twice.db');
-    await new SqliteJobStore(file).close();
-    await new SqliteJobStore(file).close();
+    await (await opened(file)).close();
+    await (await opened(file)).close();
     const db = new Database(file, { readonly: true });
     const n = (db.prepare('SELECT COUNT(*) AS n FROM schema_version').get() as { n: number }).n;
     db.close();
@@ -108,43 +117,73 @@ describe('SqliteJobStore on disk', () => {
   });
 });
 
-describe('openStore', () => {
-  it('opens sqlite (any case) and creates the directory', async () => {
+describe('SqliteJobStore init', () => {
+  it('the constructor does no I/O; every method fails clearly until init()', async () => {
+    const file = join(dir, 'later', 'lazy.db');
+    const store = new SqliteJobStore(file);
+    expect(existsSync(file)).toBe(false);
+    expect(existsSync(join(dir, 'later'))).toBe(false);
+    const notYet = /store .*lazy\.db is not initialised: call and await init\(\) before using it/;
+    await expect(store.listWorkers()).rejects.toThrow(notYet);
+    await expect(store.updateMirrorStatus('w', 'a', () => emptyMirrorStatus('a', 'w'))).rejects.toThrow(notYet);
+    await expect(store.healthCheck()).rejects.toThrow(notYet);
+    expect(() => store.generation()).toThrow(notYet);
+    await store.init();
+    expect(detectDbFile(file)).toBe('sqlite');
+    expect(await store.listWorkers()).toEqual([]);
+    await store.close();
+    await expect(store.init()).rejects.toThrow(/is closed/);
+  });
+
+  it('close() before init() touches nothing', async () => {
+    const file = join(dir, 'never.db');
+    const store = new SqliteJobStore(file);
+    await store.close();
+    expect(existsSync(file)).toBe(false);
+    await expect(store.listWorkers()).rejects.toThrow(/is closed/);
+  });
+});
+
+describe('openJobStore with db_type sqlite', () => {
+  it('opens sqlite (any case), creates the directory and resolves initialised', async () => {
     const file = join(dir, 'nested', 'deeper', 'm.db');
-    const store = openStore({ dbType: 'SQLite', dbFile: file, caCert: '' });
+    const store = await openJobStore({ dbType: 'SQLite', dbFile: file, caCert: '' });
     await store.createWorker({ id: 'w', url: 'http://w/', token: '', lastOnline: new Date(0), lastRegister: new Date(0) });
     await store.close();
     expect(detectDbFile(file)).toBe('sqlite');
   });
 
-  it.each(['bolt', 'redis', 'badger', 'leveldb', 'postgres'])('refuses db_type %s with a clear message', (type) => {
-    expect(() => openStore({ dbType: type, dbFile: join(dir, 'x.db'), caCert: '' })).toThrow(
-      new RegExp(`db_type = "${type}" is not supported.*SQLite only`),
+  it.each(['bolt', 'badger', 'leveldb', 'Bolt'])('refuses tunasync\'s db_type %s with today\'s message', async (type) => {
+    const file = join(dir, `x-${type}.db`);
+    await expect(openJobStore({ dbType: type, dbFile: file, caCert: '' })).rejects.toThrow(
+      new RegExp(`db_type = "${type}" is not supported: tunasync-ts stores its state in SQLite only.*bolt, badger and leveldb stores cannot be used`),
     );
+    expect(existsSync(file)).toBe(false);
   });
 
-  it('recognises a Bolt file from tunasync and says it is not readable', () => {
+  it('recognises a Bolt file from tunasync and says it is not readable', async () => {
     const file = join(dir, 'manager.db');
     writeBoltFile(file);
     expect(detectDbFile(file)).toBe('bolt');
-    expect(() => openStore({ dbType: 'sqlite', dbFile: file, caCert: '' })).toThrow(/Bolt database.*cannot read/);
+    await expect(openJobStore(sqliteFiles(file))).rejects.toThrow(/Bolt database.*cannot read/);
+    await expect(new SqliteJobStore(file).init()).rejects.toThrow(StoreOpenError);
   });
 
-  it('refuses a file that is neither SQLite nor Bolt instead of overwriting it', () => {
+  it('refuses a file that is neither SQLite nor Bolt instead of overwriting it', async () => {
     const file = join(dir, 'notes.txt');
     writeFileSync(file, 'hello, this is not a database at all');
     expect(detectDbFile(file)).toBe('other');
-    expect(() => openStore({ dbType: 'sqlite', dbFile: file, caCert: '' })).toThrow(/not a SQLite database/);
-    expect(() => openStore({ dbType: 'sqlite', dbFile: '', caCert: '' })).toThrow(/db_file is empty/);
+    await expect(openJobStore(sqliteFiles(file))).rejects.toThrow(/not a SQLite database/);
+    await expect(openJobStore(sqliteFiles(''))).rejects.toThrow(/db_file is empty/);
   });
 
   it('accepts an empty file and :memory:', async () => {
     const file = join(dir, 'empty.db');
     writeFileSync(file, '');
     expect(detectDbFile(file)).toBe('empty');
-    await openStore({ dbType: 'sqlite', dbFile: file, caCert: '' }).close();
+    await (await openJobStore(sqliteFiles(file))).close();
     expect(detectDbFile(file)).toBe('sqlite');
-    const mem = openStore({ dbType: 'sqlite', dbFile: ':memory:', caCert: '' });
+    const mem = await openJobStore(sqliteFiles(':memory:'));
     expect(await mem.listWorkers()).toEqual([]);
     await mem.close();
   });

@@ -1,17 +1,18 @@
 /**
- * The JobStore contract as a reusable suite: every store (SQLite today,
- * PostgreSQL or Redis later) must pass `describeJobStore`. `makeStore` opens a
- * fresh, empty store; `reopen` (optional) opens the same store again after
- * `close()`, to check durability.
+ * The JobStore contract as a reusable suite: every store (SQLite built in,
+ * PostgreSQL or Redis from their packages) must pass `describeJobStore`.
+ * `makeStore` makes a fresh, empty store; `reopen` (optional) makes the same
+ * store again after `close()`, to check durability. The suite calls `init()`
+ * on what they return (initialised or not: init is idempotent).
  */
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { emptyMirrorStatus, zeroTime, type JobStore, type MirrorStatus, type WorkerStatus } from '@tunasync/core';
 
 /** How the suite gets stores. */
 export interface StoreFactory {
-  /** A new, empty store. */
+  /** A new, empty store; the suite calls its `init()`. */
   makeStore(): Promise<JobStore> | JobStore;
-  /** The last made store's data, opened again after it was closed. */
+  /** The last made store's data, made again after it was closed; the suite calls its `init()`. */
   reopen?(): Promise<JobStore> | JobStore;
 }
 
@@ -50,6 +51,7 @@ export function describeJobStore(name: string, factory: StoreFactory): void {
     const make = async (): Promise<JobStore> => {
       const s = await factory.makeStore();
       open.push(s);
+      await s.init();
       return s;
     };
     afterEach(async () => {
@@ -226,6 +228,53 @@ export function describeJobStore(name: string, factory: StoreFactory): void {
       await expect(s.listWorkers()).rejects.toThrow();
     });
 
+    it('init() is idempotent: a second call resolves and keeps the data', async () => {
+      const s = await make();
+      await s.createWorker(worker('w'));
+      await s.updateMirrorStatus('w', 'a', () => status('w', 'a'));
+      await expect(s.init()).resolves.toBeUndefined();
+      await Promise.all([s.init(), s.init()]);
+      expect(await s.listWorkers()).toEqual([worker('w')]);
+      expect(await s.listAllMirrorStatus()).toEqual([status('w', 'a')]);
+    });
+
+    it('healthCheck() resolves while open and rejects after close', async () => {
+      const s = await make();
+      await expect(s.healthCheck()).resolves.toBeUndefined();
+      await s.createWorker(worker('w'));
+      await expect(s.healthCheck()).resolves.toBeUndefined();
+      await s.close();
+      await expect(s.healthCheck()).rejects.toThrow();
+    });
+
+    it('generation(), when declared, changes after each write and only then', async () => {
+      const s = await make();
+      if (!s.generation) {
+        // Optional capability: a store without it is read on every GET /jobs.
+        expect(s.generation).toBeUndefined();
+        return;
+      }
+      const gen = async (): Promise<string> => s.generation!();
+      const g0 = await gen();
+      expect(typeof g0).toBe('string');
+      await s.listWorkers();
+      await s.listAllMirrorStatus();
+      await s.getMirrorStatus('w', 'a');
+      expect(await gen()).toBe(g0);
+      await s.createWorker(worker('w'));
+      const g1 = await gen();
+      expect(g1).not.toBe(g0);
+      expect(await gen()).toBe(g1);
+      await s.updateMirrorStatus('w', 'a', () => status('w', 'a'));
+      const g2 = await gen();
+      expect(g2).not.toBe(g1);
+      await s.setSchedules('w', [{ name: 'a', nextSchedule: t('2027-01-01T00:00:00Z') }]);
+      const g3 = await gen();
+      expect(g3).not.toBe(g2);
+      await s.deleteMirrorStatus('w', 'a');
+      expect(await gen()).not.toBe(g3);
+    });
+
     if (factory.reopen) {
       const reopen = factory.reopen.bind(factory);
       it('keeps everything across close and reopen', async () => {
@@ -235,6 +284,7 @@ export function describeJobStore(name: string, factory: StoreFactory): void {
         await s.close();
         const again = await reopen();
         open.push(again);
+        await again.init();
         expect(await again.listWorkers()).toEqual([worker('w')]);
         expect(await again.listAllMirrorStatus()).toEqual([status('w', 'a', { size: '9T' })]);
       });

@@ -104,6 +104,7 @@ try {
   // 3. GET /jobs with 10,000 jobs.
   const jobsDb = join(dir, 'jobs.db');
   const store = new SqliteJobStore(jobsDb, { synchronous: 'normal' });
+  await store.init();
   const now = new Date();
   for (let i = 0; i < 10_000; i++) {
     await store.updateMirrorStatus(`w${i % 20}`, `mirror-${i}`, () => ({

@@ -75,6 +75,7 @@ async function measure(name, mirrorsToml, dueOf, windowMs) {
   const t0 = Date.now() + 3000;
   const dueAt = new Map(Array.from({ length: 200 }, (_, i) => [`d${i}`, t0 + i * 50]));
   const store = new SqliteJobStore(join(dir, 'manager.db'));
+  await store.init();
   for (const [name, due] of dueAt) {
     await store.updateMirrorStatus('spread', name, () => ({ ...emptyMirrorStatus(name, 'spread'), status: 'success', lastUpdate: new Date(due - 60_000) }));
   }

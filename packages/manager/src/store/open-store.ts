@@ -1,89 +1,146 @@
 /**
- * Opens the store manager.conf's `[files]` names. Only SQLite is built in;
- * tunasync's other db types (bolt, badger, leveldb, redis) are refused with a
- * message saying what to do, and a Bolt file left by tunasync is recognised
- * instead of being reported as a corrupt SQLite database.
+ * Opens the store manager.conf's `[files]` names, keyed by `db_type`:
+ * `sqlite` is built in; any other type is an optional package found by
+ * convention (`postgres` → `@tunasync/store-postgres`) exporting core's
+ * JobStoreModule; embedders and tests may inject factories instead.
+ * tunasync's bolt, badger and leveldb stores are refused with a message
+ * saying what to do.
  */
-import { closeSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
-import { dirname } from 'node:path';
-import { TunasyncError, errorMessage, type JobStore, type ManagerConfig } from '@tunasync/core';
+import {
+  TunasyncError,
+  createSilentLogger,
+  systemClock,
+  type Clock,
+  type JobStore,
+  type JobStoreFactory,
+  type Logger,
+  type ManagerConfig,
+} from '@tunasync/core';
+import { StoreOpenError, messageOf } from './errors.js';
 import { SqliteJobStore, type SqliteJobStoreOptions } from './sqlite-store.js';
 
-/** The store cannot be opened: wrong db_type, unreadable or foreign file. */
-export class StoreOpenError extends TunasyncError {
-  constructor(message: string, options?: ErrorOptions) {
-    super('CONFIG_INVALID', 500, message, options);
-  }
+/** tunasync's own stores, which no package of ours reads. */
+const TUNASYNC_ONLY = new Set(['bolt', 'badger', 'leveldb']);
+/** A db_type that can name a package. */
+const PACKAGE_TYPE = /^[a-z0-9][a-z0-9._-]{0,100}$/;
+
+/** Options of openJobStore. */
+export interface OpenJobStoreOptions extends SqliteJobStoreOptions {
+  /** Passed to store factories (default: a silent logger). */
+  logger?: Logger;
+  /** Passed to store factories (default: the system clock). */
+  clock?: Clock;
+  /** Factories by db_type, used before the built-in SQLite and before any package. */
+  factories?: Record<string, JobStoreFactory>;
+  /** Where `TUNASYNC_DB_URL` is read from (default: process.env). */
+  env?: Record<string, string | undefined>;
+  /** How a store package is loaded (default: dynamic `import()`). */
+  importModule?: (specifier: string) => Promise<unknown>;
 }
 
-const SQLITE_MAGIC = Buffer.from('SQLite format 3\0', 'latin1');
-/** bbolt's meta-page magic, little-endian after the 16-byte page header. */
-const BOLT_MAGIC = 0xed0cdaed;
+/** The package that provides `dbType` (`@tunasync/store-<type>`). */
+export function storePackageName(dbType: string): string {
+  return `@tunasync/store-${dbType}`;
+}
 
-/** What the first bytes of a db file say it is. */
-export type DbFileKind = 'missing' | 'empty' | 'sqlite' | 'bolt' | 'other';
-
-/** Sniffs the format of `file` from its header. */
-export function detectDbFile(file: string): DbFileKind {
-  let size: number;
+/** `url` with any password replaced by `***`, fit for logs and messages. */
+export function redactDbUrl(url: string): string {
   try {
-    const st = statSync(file);
-    if (!st.isFile()) return 'other';
-    size = st.size;
+    const u = new URL(url);
+    if (!u.password) return url;
+    u.password = '***';
+    return u.toString();
   } catch {
-    return 'missing';
+    return url.replace(/\/\/([^:/@]*):[^@/]*@/, '//$1:***@');
   }
-  if (size === 0) return 'empty';
-  const head = Buffer.alloc(32);
-  const fd = openSync(file, 'r');
-  let n: number;
+}
+
+function isMissingPackage(err: unknown, pkg: string): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  const message = messageOf(err);
+  const names = message.includes(`'${pkg}'`) || message.includes(`"${pkg}"`) || message.includes(` ${pkg} `);
+  return (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND' || /Cannot find (module|package)/.test(message)) && names;
+}
+
+async function loadPackageFactory(type: string, options: OpenJobStoreOptions): Promise<JobStoreFactory> {
+  const pkg = storePackageName(type);
+  const importModule = options.importModule ?? ((specifier: string) => import(specifier));
+  let mod: unknown;
   try {
-    n = readSync(fd, head, 0, head.length, 0);
-  } finally {
-    closeSync(fd);
+    mod = await importModule(pkg);
+  } catch (err) {
+    if (isMissingPackage(err, pkg)) {
+      throw new StoreOpenError(
+        `[files] db_type = "${type}" needs the package ${pkg}, which is not installed: ` +
+          `run \`npm install ${pkg}\` where @tunasync/manager is installed, or set db_type = "sqlite" (built in)`,
+        { cause: err },
+      );
+    }
+    throw new StoreOpenError(`cannot load ${pkg} for [files] db_type = "${type}": ${messageOf(err)}`, { cause: err });
   }
-  if (n >= SQLITE_MAGIC.length && head.subarray(0, SQLITE_MAGIC.length).equals(SQLITE_MAGIC)) return 'sqlite';
-  if (n >= 20 && head.readUInt32LE(16) === BOLT_MAGIC) return 'bolt';
-  return 'other';
-}
-
-/** Options of openStore. */
-export interface OpenStoreOptions extends SqliteJobStoreOptions {
-  /** Create the db file's directory when missing (default true). */
-  createDir?: boolean;
-}
-
-/**
- * Opens the store of `files` (`db_type`, `db_file`). Throws a StoreOpenError
- * with a message fit for an operator when it cannot.
- */
-export function openStore(files: ManagerConfig['files'], options: OpenStoreOptions = {}): JobStore {
-  const type = files.dbType.trim().toLowerCase();
-  if (type !== 'sqlite') {
+  const m = mod as { createJobStore?: unknown; default?: { createJobStore?: unknown } } | null;
+  const create = m?.createJobStore ?? m?.default?.createJobStore;
+  if (typeof create !== 'function') {
     throw new StoreOpenError(
-      `[files] db_type = ${JSON.stringify(files.dbType)} is not supported: tunasync-ts stores its state in SQLite only ` +
-        `(db_type = "sqlite"); tunasync's bolt, badger, leveldb and redis stores cannot be used. ` +
+      `${pkg} (for [files] db_type = "${type}") does not export createJobStore(options): ` +
+        'it does not implement the JobStoreModule contract of @tunasync/core',
+    );
+  }
+  return create as JobStoreFactory;
+}
+
+async function factoryFor(type: string, asWritten: string, options: OpenJobStoreOptions): Promise<JobStoreFactory> {
+  const injected = options.factories?.[type];
+  if (injected) return injected;
+  if (type === 'sqlite') return ({ url }) => new SqliteJobStore(url, options);
+  if (TUNASYNC_ONLY.has(type)) {
+    throw new StoreOpenError(
+      `[files] db_type = ${JSON.stringify(asWritten)} is not supported: tunasync-ts stores its state in SQLite only ` +
+        `(db_type = "sqlite"), unless a store package is installed (db_type = "postgres" with @tunasync/store-postgres, ` +
+        `"redis" with @tunasync/store-redis); tunasync's bolt, badger and leveldb stores cannot be used. ` +
         `Set db_type = "sqlite" and db_file to a new file; workers re-register and report again on their own.`,
     );
   }
-  const file = files.dbFile;
-  if (!file) throw new StoreOpenError('[files] db_file is empty: name the SQLite file the manager keeps its state in');
-  const kind = file === ':memory:' ? 'missing' : detectDbFile(file);
-  if (kind === 'bolt') {
+  if (!PACKAGE_TYPE.test(type)) {
     throw new StoreOpenError(
-      `db_file ${file} is a Bolt database (tunasync's default store), which tunasync-ts cannot read: ` +
-        `point [files] db_file (or --db-file) at a new file; workers re-register and report again on their own`,
+      `[files] db_type = ${JSON.stringify(asWritten)} is not a store type: use "sqlite" (built in) or the name of a store package ` +
+        '(letters, digits, ".", "_", "-"; db_type = "postgres" loads @tunasync/store-postgres)',
     );
   }
-  if (kind === 'other') {
-    throw new StoreOpenError(`db_file ${file} is not a SQLite database (or not a regular file); refusing to overwrite it`);
+  return loadPackageFactory(type, options);
+}
+
+/**
+ * Opens the store of `files` (`db_type`, `db_file`; for a type other than
+ * sqlite, the environment's `TUNASYNC_DB_URL` overrides `db_file`) and
+ * resolves once its `init()` has. Rejects with a StoreOpenError fit for an
+ * operator when it cannot (the store, if made, is closed again).
+ */
+export async function openJobStore(files: ManagerConfig['files'], options: OpenJobStoreOptions = {}): Promise<JobStore> {
+  const type = files.dbType.trim().toLowerCase();
+  const factory = await factoryFor(type, files.dbType, options);
+  const envUrl = (options.env ?? process.env)['TUNASYNC_DB_URL'];
+  const url = type !== 'sqlite' && envUrl ? envUrl : files.dbFile;
+  if (!url && type !== 'sqlite') {
+    throw new StoreOpenError(`[files] db_file is empty: set it (or TUNASYNC_DB_URL) to where the ${type} store lives`);
   }
-  if (kind === 'missing' && file !== ':memory:' && options.createDir !== false) {
-    mkdirSync(dirname(file), { recursive: true });
+  const where = type === 'sqlite' ? url : redactDbUrl(url);
+  let store: JobStore;
+  try {
+    store = await factory({
+      dbType: type,
+      url,
+      logger: options.logger ?? createSilentLogger(),
+      clock: options.clock ?? systemClock,
+    });
+  } catch (err) {
+    throw err instanceof TunasyncError ? err : new StoreOpenError(`cannot create the ${type} store (${where}): ${messageOf(err)}`, { cause: err });
   }
   try {
-    return new SqliteJobStore(file, options);
+    await store.init();
   } catch (err) {
-    throw new StoreOpenError(`cannot open SQLite db_file ${file}: ${errorMessage(err)}`, { cause: err });
+    await store.close().catch(() => undefined);
+    throw err instanceof TunasyncError ? err : new StoreOpenError(`cannot open the ${type} store (${where}): ${messageOf(err)}`, { cause: err });
   }
+  return store;
 }

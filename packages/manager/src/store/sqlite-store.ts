@@ -1,26 +1,20 @@
 /**
  * The default JobStore: one SQLite file through better-sqlite3, in WAL mode,
- * with prepared statements. Every write is atomic on its own (a savepoint),
+ * with prepared statements. The constructor does no I/O; `init()` opens,
+ * checks (`PRAGMA quick_check`) and migrates the file (see sqlite-file.ts). Every write is atomic on its own (a savepoint),
  * and writes issued together are committed together (group commit, see
  * WriteBatcher); a write's promise settles only after its COMMIT. Reads run
  * at once on the last committed state. better-sqlite3 is synchronous; the
  * async methods let network stores fit the same interface.
  */
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import type { JobStore, MirrorSchedule, MirrorStatus, SyncStatus, WorkerStatus } from '@tunasync/core';
-import { migrate } from './migrations.js';
+import { translateWriteError } from './errors.js';
+import { openSqliteDatabase, type SqliteOpenOptions } from './sqlite-file.js';
 import { WriteBatcher } from './write-batcher.js';
 
 /** Options of SqliteJobStore. */
-export interface SqliteJobStoreOptions {
-  /**
-   * `PRAGMA synchronous`: `full` (default) syncs the WAL on every commit, so a
-   * report that was answered survives a power cut; `normal` is faster and
-   * still safe against a crash of the process.
-   */
-  synchronous?: 'full' | 'normal';
-  /** How long to wait for another process's lock, in ms (default 5000). */
-  busyTimeoutMs?: number;
+export interface SqliteJobStoreOptions extends SqliteOpenOptions {
   /**
    * Group commit (default true): writes issued together share one transaction
    * and one sync; each still resolves only once committed. False gives each
@@ -152,6 +146,9 @@ function prepareStatements(db: Database.Database) {
       'UPDATE mirror_status SET next_schedule = ? WHERE worker = ? AND name = ?',
     ),
     flushDisabled: db.prepare<[string]>('DELETE FROM mirror_status WHERE status = ?'),
+    health: db.prepare<[], unknown>(
+      'SELECT (SELECT count(*) FROM sqlite_master), (SELECT 1 FROM workers LIMIT 1), (SELECT 1 FROM mirror_status LIMIT 1)',
+    ),
   };
 }
 
@@ -159,42 +156,61 @@ function prepareStatements(db: Database.Database) {
 export class SqliteJobStore implements JobStore {
   /** The database file this store was opened on. */
   readonly file: string;
-  private readonly db: Database.Database;
-  private readonly stmt: ReturnType<typeof prepareStatements>;
-  private readonly writes: WriteBatcher;
+  private readonly options: SqliteJobStoreOptions;
+  private open?: {
+    db: Database.Database;
+    stmt: ReturnType<typeof prepareStatements>;
+    writes: WriteBatcher;
+  };
   private closed = false;
   private commits = 0;
 
-  /** Opens (creating if needed) and migrates the database at `file`. */
+  /** Remembers where the database is; does no I/O (see init). */
   constructor(file: string, options: SqliteJobStoreOptions = {}) {
     this.file = file;
-    this.db = new Database(file, { timeout: options.busyTimeoutMs ?? 5000 });
-    try {
-      this.db.pragma('journal_mode = WAL');
-      this.db.pragma(`synchronous = ${options.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
-      this.db.pragma('foreign_keys = ON');
-      migrate(this.db);
-    } catch (err) {
-      this.db.close();
-      throw err;
-    }
-    this.stmt = prepareStatements(this.db);
-    this.writes = new WriteBatcher(this.db, options.groupCommit ?? true, () => this.commits++);
+    this.options = { ...options };
   }
 
-  private check(): void {
-    if (this.closed) throw new Error(`store ${this.file} is closed`);
-  }
-
-  /** Opens the store (today the constructor still opens the file; see issue 13). */
+  /**
+   * Opens (creating if needed), checks and migrates the database. Rejects
+   * with a StoreOpenError naming the file when it is foreign (a Bolt file
+   * from tunasync), corrupt (with how to recover) or unreadable. Idempotent.
+   */
   async init(): Promise<void> {
-    this.check();
+    this.initSync();
   }
 
-  /** A cheap read proving the database answers. */
+  private initSync(): void {
+    if (this.closed) throw new Error(`store ${this.file} is closed`);
+    if (this.open) return;
+    const db = openSqliteDatabase(this.file, this.options);
+    this.open = {
+      db,
+      stmt: prepareStatements(db),
+      writes: new WriteBatcher(db, this.options.groupCommit ?? true, () => this.commits++),
+    };
+  }
+
+  /** The open database, or a clear error when closed or not initialised. */
+  private use(): NonNullable<SqliteJobStore['open']> {
+    if (this.closed) throw new Error(`store ${this.file} is closed`);
+    if (!this.open) throw new Error(`store ${this.file} is not initialised: call and await init() before using it`);
+    return this.open;
+  }
+
+  /** Runs a write in the next group commit; SQLITE_FULL becomes StorageFullError. */
+  private async write<T>(op: (stmt: ReturnType<typeof prepareStatements>) => T): Promise<T> {
+    const { writes, stmt } = this.use();
+    try {
+      return await writes.run(() => op(stmt));
+    } catch (err) {
+      throw translateWriteError(err, this.file);
+    }
+  }
+
+  /** A cheap real read (the schema and both tables' first page); rejects when the database cannot answer. */
   async healthCheck(): Promise<void> {
-    this.check();
-    this.db.prepare('SELECT count(*) FROM sqlite_master').get();
+    this.use().stmt.health.get();
   }
 
   /**
@@ -203,26 +219,23 @@ export class SqliteJobStore implements JobStore {
    * data_version`). The manager uses it to reuse its `/jobs` answer.
    */
   generation(): string {
-    this.check();
-    return `${this.commits}.${String(this.db.pragma('data_version', { simple: true }))}`;
+    const { db } = this.use();
+    return `${this.commits}.${String(db.pragma('data_version', { simple: true }))}`;
   }
 
   /** Every registered worker, ordered by id. */
   async listWorkers(): Promise<WorkerStatus[]> {
-    this.check();
-    return this.stmt.listWorkers.all().map(toWorker);
+    return this.use().stmt.listWorkers.all().map(toWorker);
   }
 
   /** One worker, or undefined when not registered. */
   async getWorker(workerId: string): Promise<WorkerStatus | undefined> {
-    this.check();
-    const row = this.stmt.getWorker.get(workerId);
+    const row = this.use().stmt.getWorker.get(workerId);
     return row ? toWorker(row) : undefined;
   }
 
   /** Inserts or replaces a worker; returns what was stored. */
   async createWorker(worker: WorkerStatus): Promise<WorkerStatus> {
-    this.check();
     const row: WorkerRow = {
       id: worker.id,
       url: worker.url,
@@ -230,27 +243,24 @@ export class SqliteJobStore implements JobStore {
       last_online: worker.lastOnline.getTime(),
       last_register: worker.lastRegister.getTime(),
     };
-    await this.writes.run(() => this.stmt.upsertWorker.run(row));
+    await this.write((stmt) => stmt.upsertWorker.run(row));
     return toWorker(row);
   }
 
   /** Sets a worker's `last_online`; undefined when the worker is not registered. */
   async refreshWorker(workerId: string, at: Date): Promise<WorkerStatus | undefined> {
-    this.check();
-    const row = await this.writes.run(() => this.stmt.refreshWorker.get(at.getTime(), workerId));
+    const row = await this.write((stmt) => stmt.refreshWorker.get(at.getTime(), workerId));
     return row ? toWorker(row) : undefined;
   }
 
   /** Removes a worker; its jobs stay, as in tunasync. */
   async deleteWorker(workerId: string): Promise<boolean> {
-    this.check();
-    return this.writes.run(() => this.stmt.deleteWorker.run(workerId).changes > 0);
+    return this.write((stmt) => stmt.deleteWorker.run(workerId).changes > 0);
   }
 
   /** One job's status, or undefined. */
   async getMirrorStatus(workerId: string, mirrorId: string): Promise<MirrorStatus | undefined> {
-    this.check();
-    const row = this.stmt.getStatus.get(workerId, mirrorId);
+    const row = this.use().stmt.getStatus.get(workerId, mirrorId);
     return row ? toStatus(row) : undefined;
   }
 
@@ -265,59 +275,59 @@ export class SqliteJobStore implements JobStore {
     mirrorId: string,
     update: (previous: MirrorStatus | undefined) => MirrorStatus,
   ): Promise<MirrorStatus> {
-    this.check();
-    return this.writes.run(() => {
-      const row = this.stmt.getStatus.get(workerId, mirrorId);
+    return this.write((stmt) => {
+      const row = stmt.getStatus.get(workerId, mirrorId);
       const next = update(row ? toStatus(row) : undefined);
       const stored = { ...copyStatus(next), worker: workerId, name: mirrorId };
-      this.stmt.upsertStatus.run(statusParams(stored));
+      stmt.upsertStatus.run(statusParams(stored));
       return stored;
     });
   }
 
   /** A worker's jobs, ordered by name. */
   async listMirrorStatus(workerId: string): Promise<MirrorStatus[]> {
-    this.check();
-    return this.stmt.listStatus.all(workerId).map(rawToStatus);
+    return this.use().stmt.listStatus.all(workerId).map(rawToStatus);
   }
 
   /** Every job of every worker, ordered by worker then name. */
   async listAllMirrorStatus(): Promise<MirrorStatus[]> {
-    this.check();
-    return this.stmt.listAllStatus.all().map(rawToStatus);
+    return this.use().stmt.listAllStatus.all().map(rawToStatus);
   }
 
   /** Sets `next_schedule` of each known job in one transaction; returns how many changed. */
   async setSchedules(workerId: string, schedules: MirrorSchedule[]): Promise<number> {
-    this.check();
-    return this.writes.run(() => {
+    return this.write((stmt) => {
       let n = 0;
-      for (const s of schedules) n += this.stmt.setSchedule.run(s.nextSchedule.getTime(), workerId, s.name).changes;
+      for (const s of schedules) n += stmt.setSchedule.run(s.nextSchedule.getTime(), workerId, s.name).changes;
       return n;
     });
   }
 
   /** Deletes one job's status; false when it was not there. */
   async deleteMirrorStatus(workerId: string, mirrorId: string): Promise<boolean> {
-    this.check();
-    return this.writes.run(() => this.stmt.deleteStatus.run(workerId, mirrorId).changes > 0);
+    return this.write((stmt) => stmt.deleteStatus.run(workerId, mirrorId).changes > 0);
   }
 
   /** Deletes every job whose status is `disabled`; returns how many. */
   async flushDisabledJobs(): Promise<number> {
-    this.check();
-    return this.writes.run(() => this.stmt.flushDisabled.run('disabled').changes);
+    return this.write((stmt) => stmt.flushDisabled.run('disabled').changes);
   }
 
-  /** Checkpoints the WAL and closes the file; further calls fail. Idempotent. */
+  /** Commits what is queued, checkpoints the WAL and closes the file; further calls fail. Idempotent. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    const open = this.open;
+    if (!open) return;
+    this.open = undefined;
     try {
-      this.writes.flush();
-      this.db.pragma('wal_checkpoint(TRUNCATE)');
+      open.writes.flush();
+      // Best effort: on a full disk the WAL stays, and the next open replays it.
+      open.db.pragma('wal_checkpoint(TRUNCATE)');
+    } catch {
+      // the data is safe in the WAL
     } finally {
-      this.db.close();
+      open.db.close();
     }
   }
 }

@@ -4,7 +4,10 @@
  * and their promises settle only after the COMMIT. So every answered write is
  * as durable as with one transaction per write (with `synchronous = FULL`,
  * synced to disk), but concurrent requests share one fsync instead of paying
- * one each. An operation that throws rolls back its savepoint only.
+ * one each. An operation that throws rolls back its savepoint only; when its
+ * error made SQLite roll back the whole transaction (SQLITE_FULL can), the
+ * batch is run again one operation per transaction, so each operation still
+ * succeeds or fails on its own and none is committed behind a rejection.
  */
 import type Database from 'better-sqlite3';
 
@@ -16,11 +19,19 @@ interface Pending {
 
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
+/** Thrown out of a batch whose transaction SQLite already rolled back. */
+class BatchAborted extends Error {
+  constructor(readonly error: unknown) {
+    super('transaction rolled back by SQLite');
+  }
+}
+
 /** Queues write operations and commits them together. */
 export class WriteBatcher {
   private queue: Pending[] = [];
   private scheduled = false;
   private readonly batch: Database.Transaction<(ops: Pending[]) => Outcome[]>;
+  private readonly single: Database.Transaction<(op: () => unknown) => unknown>;
 
   /** `grouped` false runs each operation at once in its own transaction. */
   constructor(
@@ -30,11 +41,14 @@ export class WriteBatcher {
   ) {
     // Called inside `batch`, a better-sqlite3 transaction function becomes a savepoint.
     const one = db.transaction((op: () => unknown) => op());
+    this.single = one;
     this.batch = db.transaction((ops: Pending[]) =>
       ops.map((p): Outcome => {
         try {
           return { ok: true, value: one(p.op) };
         } catch (error) {
+          // Outside a transaction now, later operations would commit one by one.
+          if (!db.inTransaction) throw new BatchAborted(error);
           return { ok: false, error };
         }
       }),
@@ -65,10 +79,28 @@ export class WriteBatcher {
       outcomes = this.batch.immediate(ops);
       this.onCommit();
     } catch (err) {
+      if (err instanceof BatchAborted && ops.length > 1) {
+        // Nothing of this batch was written: run each operation on its own.
+        for (const p of ops) this.runAlone(p);
+        return;
+      }
       // BEGIN or COMMIT failed: nothing of this batch was written.
-      for (const p of ops) p.reject(err);
+      const error = err instanceof BatchAborted ? err.error : err;
+      for (const p of ops) p.reject(error);
       return;
     }
     outcomes.forEach((o, i) => (o.ok ? ops[i]!.resolve(o.value) : ops[i]!.reject(o.error)));
+  }
+
+  private runAlone(p: Pending): void {
+    let value: unknown;
+    try {
+      value = this.single.immediate(p.op);
+    } catch (err) {
+      p.reject(err);
+      return;
+    }
+    this.onCommit();
+    p.resolve(value);
   }
 }
