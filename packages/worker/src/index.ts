@@ -46,6 +46,8 @@ export { intervalPolicy, cronPolicy, schedulePolicyFor, inProgress, type Schedul
 export { nextCronMatch } from './schedule/cron.js';
 export { JobSchedules } from './schedule/job-schedules.js';
 export { JobSet, type JobSetOptions } from './jobs/job-set.js';
+export { restoreJobs, storedStatuses } from './restore.js';
+export { wireJobEvents, type JobEventSinks } from './jobs/job-events.js';
 export { listenControl, isLoopbackAddress, CONTROL_SERVER_LIMITS, type ControlListener } from './control-listener.js';
 export { Reporter, outboxFile, type ReporterOptions } from './reporter.js';
 export { Outbox, type OutboxMessage, type OutboxRecovery } from './outbox.js';

@@ -32,72 +32,12 @@ import {
   type SyncStatus,
 } from '@tunasync/core';
 import type { RunTrigger } from './events.js';
+import type { MirrorJobEvents } from './mirror-job-events.js';
 import { runLogFile } from './hooks/log-rotation.js';
 import { runInProcessGroup } from './process-group.js';
 import type { ConcurrencySlots } from './slots.js';
 
-/** A job's control state changed. */
-export interface JobStateEvent {
-  job: string;
-  from: JobState;
-  to: JobState;
-}
-
-/** A status to report to the managers. */
-export interface JobStatusEvent {
-  job: string;
-  status: SyncStatus;
-  errorMsg: string;
-  /** The run's last status: the next run may be scheduled. */
-  final: boolean;
-  /** Size found by the provider (on success). */
-  size?: string;
-  at: Date;
-}
-
-/** A run entered a phase. */
-export interface JobPhaseEvent {
-  job: string;
-  phase: RunPhase;
-  attempt: number;
-}
-
-/** A try of a run began (after the pre-job hooks, with this try's log file). */
-export interface JobRunStartEvent {
-  job: string;
-  /** The run's id, the same for each of its tries. */
-  runId: string;
-  /** The try, from 1. */
-  attempt: number;
-  trigger: RunTrigger;
-  logFile: string;
-  at: Date;
-}
-
-/** A run ended (`skipped`: aborted while waiting for a concurrency slot). */
-export interface JobRunEndEvent {
-  job: string;
-  outcome: 'success' | 'failed' | 'skipped';
-  runId: string;
-  trigger: RunTrigger;
-  /** Tries made (0 when skipped). */
-  attempts: number;
-  durationMs: number;
-  /** Exit code of the run's last provider command (null: none ran, or killed by a signal). */
-  exitCode: number | null;
-  /** True when a control action (stop, disable, restart, halt) aborted the run. */
-  aborted: boolean;
-  at: Date;
-}
-
-/** The typed events of a MirrorJob. */
-export interface MirrorJobEvents {
-  state: [JobStateEvent];
-  status: [JobStatusEvent];
-  phase: [JobPhaseEvent];
-  'run-start': [JobRunStartEvent];
-  'run-end': [JobRunEndEvent];
-}
+export type { JobStateEvent, JobStatusEvent, JobPhaseEvent, JobRunStartEvent, JobRunEndEvent, MirrorJobEvents } from './mirror-job-events.js';
 
 /** What a MirrorJob needs. */
 export interface MirrorJobOptions {

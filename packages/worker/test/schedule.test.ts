@@ -3,7 +3,7 @@
  * injected clock and timers: no test here sleeps.
  */
 import { describe, expect, it } from '@jest/globals';
-import { createSilentLogger, type Clock, type MirrorSchedule } from '@tunasync/core';
+import { createSilentLogger, emptyMirrorStatus, zeroTime, type Clock, type Logger, type MirrorSchedule, type MirrorStatus } from '@tunasync/core';
 import {
   JobSchedules,
   MAX_TIMER_MS,
@@ -12,7 +12,9 @@ import {
   intervalPolicy,
   isValidCron,
   nextCronMatch,
+  restoreJobs,
   schedulePolicyFor,
+  type MirrorJob,
   type TimerApi,
 } from '@tunasync/worker';
 
@@ -59,6 +61,7 @@ class TestTime implements Clock, TimerApi {
 }
 
 const MIN = 60_000;
+// Cron expressions here match every quarter hour, the same instants in any whole- or half-hour time zone.
 const at = (iso: string): Date => new Date(iso);
 
 describe('schedule policies', () => {
@@ -88,7 +91,7 @@ describe('schedule policies', () => {
 
   it('a mirror with cron gets the cron policy, else its interval', () => {
     const now = at('2026-11-30T12:07:00Z');
-    expect(schedulePolicyFor({ cron: '0 * * * *', interval: 5 }).next({}, now)).toEqual(at('2026-11-30T13:00:00Z'));
+    expect(schedulePolicyFor({ cron: '*/15 * * * *', interval: 5 }).next({}, now)).toEqual(at('2026-11-30T12:15:00Z'));
     expect(schedulePolicyFor({ cron: '', interval: 5 }).next({ ended: now }, now)).toEqual(at('2026-11-30T12:12:00Z'));
   });
 });
@@ -203,5 +206,55 @@ describe('JobSchedules', () => {
     expect(due).toEqual(['c', 'c']);
     js.ended('c');
     expect(js.next('c')).toEqual(at('2026-11-30T12:45:00Z'));
+  });
+});
+
+describe('start-up restore', () => {
+  it('keeps disabled and paused jobs unscheduled; schedules the rest from the manager\'s last_update', () => {
+    const time = new TestTime('2026-11-30T12:00:00Z');
+    const s = new Scheduler({ clock: time, timers: time, onDue: () => {}, onChange: () => {} });
+    const js = new JobSchedules(s, time, createSilentLogger());
+    const restored: Record<string, string> = {};
+    const job = (name: string, cron = ''): MirrorJob =>
+      ({ name, mirror: { name, cron, interval: 60 }, restoreState: (st: string) => (restored[name] = st) }) as unknown as MirrorJob;
+    const stored = (name: string, status: MirrorStatus['status'], lastUpdate: Date): [string, MirrorStatus] => [name, { ...emptyMirrorStatus(name, 'w'), status, lastUpdate }];
+    const jobs = [job('off'), job('held'), job('recent'), job('never'), job('fresh'), job('cron', '*/15 * * * *')];
+    restoreJobs(
+      jobs,
+      new Map([
+        stored('off', 'disabled', at('2026-11-30T11:50:00Z')),
+        stored('held', 'paused', at('2026-11-30T11:50:00Z')),
+        stored('recent', 'success', at('2026-11-30T11:30:00Z')),
+        stored('never', 'failed', zeroTime()),
+        stored('cron', 'success', at('2026-11-30T11:59:00Z')),
+      ]),
+      js,
+    );
+    expect(restored).toEqual({ off: 'disabled', held: 'paused' });
+    expect(js.next('off')).toBeUndefined();
+    expect(js.next('held')).toBeUndefined();
+    expect(js.next('recent')).toEqual(at('2026-11-30T12:30:00Z'));
+    expect(js.next('never')).toEqual(time.now());
+    expect(js.next('fresh')).toEqual(time.now());
+    expect(js.next('cron')).toEqual(at('2026-11-30T12:15:00Z'));
+  });
+});
+
+describe('schedule decisions are logged at the verbose level', () => {
+  it('arming, replacing and holding a run each log one verbose line', () => {
+    const time = new TestTime('2026-11-30T12:00:00Z');
+    const lines: string[] = [];
+    const log = (level: string) => (message: string): void => void lines.push(`${level} ${message}`);
+    const logger: Logger = { error: log('error'), warn: log('warn'), info: log('info'), verbose: log('verbose'), debug: log('debug'), child: () => logger };
+    const s = new Scheduler({ clock: time, timers: time, onDue: () => {}, onChange: () => {} });
+    const js = new JobSchedules(s, time, logger);
+    js.track('i', intervalPolicy(60), { ended: at('2026-11-30T11:30:00Z') });
+    js.arm('i');
+    js.arm('i');
+    js.hold('i');
+    expect(lines).toEqual([
+      'verbose schedule i: next run at 2026-11-30T12:30:00.000Z (every 60 min after the last run)',
+      'verbose schedule i: held',
+    ]);
   });
 });
