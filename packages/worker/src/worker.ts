@@ -79,10 +79,10 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
       logger.error(`reload refused, nothing changed: ${(err as Error).message}`);
       throw err;
     }
-    const before = config.mirrors;
-    config = fresh;
-    slots.setLimit(fresh.global.concurrent);
-    await set.reload(before, fresh.mirrors);
+    await set.reload(config.mirrors, fresh.mirrors, () => {
+      config = fresh;
+      slots.setLimit(fresh.global.concurrent);
+    });
   }
 
   async function start(): Promise<void> {

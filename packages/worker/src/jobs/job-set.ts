@@ -59,8 +59,13 @@ export class JobSet {
     else if (action !== 'ping') this.opts.schedules.started(job.name);
   }
 
-  /** Replaces changed jobs (keeping paused/disabled), adds new ones (scheduled now), removes the rest. */
-  async reload(before: MirrorConfig[], after: MirrorConfig[]): Promise<void> {
+  /**
+   * Replaces changed jobs (keeping paused/disabled), adds new ones (scheduled
+   * now), removes the rest. The new jobs are built first: when that fails,
+   * nothing has changed and `commit` (the caller's switch to the new config)
+   * has not been called.
+   */
+  async reload(before: MirrorConfig[], after: MirrorConfig[], commit: () => void = () => {}): Promise<void> {
     const old = new Map(before.map((m) => [m.name, m]));
     const kept = new Set(after.map((m) => m.name));
     const created = new Map<string, MirrorJob>();
@@ -68,6 +73,7 @@ export class JobSet {
       const prev = old.get(m.name);
       if (!prev || comparable(prev) !== comparable(m)) created.set(m.name, await this.opts.build(m));
     }
+    commit();
     for (const [name, job] of this.map) {
       if (kept.has(name) && !created.has(name)) continue;
       this.opts.schedules.forget(name);
