@@ -5,13 +5,17 @@
  * open-listener warning). Each worker reports to a real in-process manager.
  */
 import { afterEach, describe, expect, it } from '@jest/globals';
+import { EventEmitter } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import express from 'express';
 import { createSilentLogger, parseWorkerConfig, type Logger, type WorkerConfig } from '@tunasync/core';
 import {
   CONTROL_SERVER_LIMITS,
+  bridgeReporterEvents,
   createWorker,
+  createWorkerEvents,
+  type ReporterEventSource,
   listenControl,
   type RunEndEvent,
   type RunStartEvent,
@@ -130,6 +134,28 @@ describe('worker events', () => {
     expect(await end).toMatchObject({ mirror: 'slow', outcome: 'aborted', exitCode: null, attempts: 1 });
     expect(states).toEqual(['slow:none->ready', 'slow:ready->paused']);
     expect(w.nextRun('slow')).toBeUndefined();
+  });
+});
+
+describe('reporter events', () => {
+  it('are re-emitted as report:sent, report:refused, outbox:depth and report:dead-letter', () => {
+    const reporter = new EventEmitter();
+    const events = createWorkerEvents();
+    const seen: string[] = [];
+    for (const name of ['report:sent', 'report:refused', 'outbox:depth', 'report:dead-letter'] as const) {
+      events.on(name, (e: object) => seen.push(`${name} ${JSON.stringify(e)}`));
+    }
+    bridgeReporterEvents(reporter as unknown as ReporterEventSource, events);
+    reporter.emit('sent', { manager: 'http://m', path: '/workers/w/jobs/a' });
+    reporter.emit('refused', { manager: 'http://m', path: '/workers/w/jobs/b', status: 431 });
+    reporter.emit('depth', { manager: 'http://m', depth: 3 });
+    reporter.emit('dead-letter', { manager: 'http://m', path: '/workers/w/jobs/c', attempts: 50 });
+    expect(seen).toEqual([
+      'report:sent {"manager":"http://m","path":"/workers/w/jobs/a"}',
+      'report:refused {"manager":"http://m","path":"/workers/w/jobs/b","status":431}',
+      'outbox:depth {"manager":"http://m","depth":3}',
+      'report:dead-letter {"manager":"http://m","path":"/workers/w/jobs/c","attempts":50}',
+    ]);
   });
 });
 
