@@ -28,7 +28,6 @@ import {
   type Provider,
   type RunContext,
   type RunCursor,
-  type RunPhase,
   type SyncStatus,
 } from '@tunasync/core';
 import type { RunTrigger } from './events.js';
@@ -87,7 +86,6 @@ export class MirrorJob extends EventEmitter<MirrorJobEvents> {
   private stateValue: JobState = 'none';
   private active: ActiveRun | undefined;
   private bypassNext = false;
-  private nextTrigger: RunTrigger | undefined;
   private queue: Promise<void> = Promise.resolve();
   private readonly log: Logger;
 
@@ -234,6 +232,7 @@ export class MirrorJob extends EventEmitter<MirrorJobEvents> {
     const runSignal = run.controller.signal;
     const release = await slot;
     if (!release) return 'skipped';
+    run.started = this.opts.clock.now(); // the run's duration counts from its slot, not its wait
     const m = this.opts.mirror;
     let succeeded = false;
     try {
