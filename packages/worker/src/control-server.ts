@@ -1,12 +1,15 @@
 /**
- * The worker's control server: `POST /` with a WorkerCmd from the manager.
- * Replies as tunasync does: {"msg":"OK"}, 400 Invalid request, 404 Mirror
- * <id> not found, 406 Invalid Command; with a `[manager] token`, a command
- * without `Authorization: Bearer <token>` gets 401.
+ * The worker's control server as an express router: `POST /` with a
+ * WorkerCmd from the manager. Replies as tunasync does: {"msg":"OK"}, 400
+ * Invalid request, 404 Mirror <id> not found, 406 Invalid Command; with a
+ * `[manager] token`, a command without `Authorization: Bearer <token>` gets
+ * 401 before its body is read. Other modules (logs, metrics) mount their
+ * routes through WorkerRouteModule, before the 404.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
-import express, { type Express, type NextFunction, type Request, type Response } from 'express';
-import { errorMessage, isCommandVerb, parseWorkerCmd, type Logger, type WorkerCmd } from '@tunasync/core';
+import express, { Router, type Express, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import { errorMessage, isCommandVerb, parseBearer, parseWorkerCmd, tokensEqual, type Logger, type WorkerCmd } from '@tunasync/core';
+import type { WorkerEventEmitter } from './events.js';
+import type { MirrorJob } from './mirror-job.js';
 
 /** What the control server asks of the worker. */
 export interface CommandTarget {
@@ -18,26 +21,56 @@ export interface CommandTarget {
   reload(): Promise<void>;
 }
 
-function sameToken(given: string, expected: string): boolean {
-  const a = createHash('sha256').update(given).digest();
-  const b = createHash('sha256').update(expected).digest();
-  return timingSafeEqual(a, b);
+/** What a route module may use of the worker. */
+export interface WorkerRouteServices {
+  /** The job of that name, if the worker has it now. */
+  job(name: string): MirrorJob | undefined;
+  /** The names of the worker's jobs now. */
+  jobNames(): string[];
+  /** The worker's events. */
+  events: WorkerEventEmitter;
 }
 
-/** Builds the control server's express app. */
-export function createControlApp(target: CommandTarget, token: string, logger: Logger): Express {
-  const app = express();
-  app.disable('x-powered-by');
-  app.use(express.json({ limit: '64kb' }));
-  app.post('/', (req: Request, res: Response, next: NextFunction) => {
-    if (token) {
-      const auth = req.get('authorization') ?? '';
-      const m = /^Bearer (.+)$/.exec(auth);
-      if (!m || !sameToken(m[1]!, token)) {
-        res.status(401).json({ msg: 'token missing or wrong' });
-        return;
-      }
+/** What a route module gets when it mounts. */
+export interface WorkerRouteContext extends WorkerRouteServices {
+  logger: Logger;
+  /** Middleware: 401 unless the request carries the worker's `[manager] token` (passes when none is set). */
+  requireToken: RequestHandler;
+}
+
+/** Routes another module adds to the control server (e.g. `GET /jobs/:mirror/log`). */
+export interface WorkerRouteModule {
+  /** Shown in logs. */
+  readonly name: string;
+  /** Adds its routes to `router`, which is mounted at `/` before the 404. */
+  mount(router: Router, ctx: WorkerRouteContext): void;
+}
+
+/** Extra routes for createControlApp. */
+export interface ControlAppOptions {
+  routes?: WorkerRouteModule[];
+  /** Needed by route modules; a module is refused without it. */
+  services?: WorkerRouteServices;
+}
+
+/** Middleware checking `Authorization: Bearer <token>` (any case of `Bearer`) in constant time; open when `token` is empty. */
+export function requireBearer(token: string): RequestHandler {
+  return (req, res, next) => {
+    if (!token) return next();
+    const given = parseBearer(req.get('authorization'));
+    if (given === undefined || !tokensEqual(given, token)) {
+      res.status(401).json({ msg: 'token missing or wrong' });
+      return;
     }
+    next();
+  };
+}
+
+/** The `POST /` command route, after `requireToken`. */
+export function createControlRouter(target: CommandTarget, requireToken: RequestHandler, logger: Logger): Router {
+  const router = Router();
+  // The token is checked before the body is read: anonymous clients make us parse nothing.
+  router.post('/', requireToken, express.json({ limit: '64kb' }), (req: Request, res: Response, next: NextFunction) => {
     const verb = (req.body as { cmd?: unknown } | undefined)?.cmd;
     if (typeof verb === 'string' && !isCommandVerb(verb)) {
       res.status(406).json({ msg: 'Invalid Command' });
@@ -68,6 +101,25 @@ export function createControlApp(target: CommandTarget, token: string, logger: L
       return;
     }
     target.jobCommand(cmd).then(() => res.json({ msg: 'OK' }), next);
+  });
+  return router;
+}
+
+/** Builds the control server's express app: the command route, any route modules, a JSON 404, the error handler. */
+export function createControlApp(target: CommandTarget, token: string, logger: Logger, options: ControlAppOptions = {}): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  const requireToken = requireBearer(token);
+  app.use(createControlRouter(target, requireToken, logger));
+  for (const mod of options.routes ?? []) {
+    if (!options.services) throw new Error(`route module ${mod.name} needs the worker's services`);
+    const router = Router();
+    mod.mount(router, { ...options.services, logger, requireToken });
+    app.use(router);
+    logger.debug(`control server: mounted ${mod.name}`);
+  }
+  app.use((req: Request, res: Response) => {
+    res.status(404).json({ error: `no route ${req.method} ${req.path}`, code: 'not_found' });
   });
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
     const status = (err as { status?: number }).status;

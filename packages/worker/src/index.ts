@@ -1,7 +1,9 @@
 /**
- * @tunasync/worker: the mirror job daemon. So far: the job engine (MirrorJob
- * over core's state machine), process groups, the concurrency limit, the
- * providers and hooks (log rotation, exec, cgroup, docker, zfs, btrfs), the scheduler, the control server, the reporter.
+ * @tunasync/worker: the mirror job daemon. The job engine (MirrorJob over
+ * core's state machine), process groups, the concurrency limit, the
+ * providers and hooks (log rotation, exec, cgroup, docker, zfs, btrfs),
+ * schedule policies and the timer-only scheduler, the control server (with
+ * mountable route modules), the reporter, and the worker's typed event map.
  */
 export { MirrorJob } from './mirror-job.js';
 export type {
@@ -11,6 +13,7 @@ export type {
   JobStatusEvent,
   JobPhaseEvent,
   JobRunEndEvent,
+  JobRunStartEvent,
 } from './mirror-job.js';
 export { ConcurrencySlots, type Release } from './slots.js';
 export { runInProcessGroup, terminateGroup, groupAlive, type GroupExit, type ProcessGroupOptions } from './process-group.js';
@@ -20,10 +23,45 @@ export { CommandProvider } from './providers/command-provider.js';
 export { LogRotationHook, runLogFile, KEPT_LOGS } from './hooks/log-rotation.js';
 export { ExecHook, type ExecOn } from './hooks/exec-hook.js';
 export { createWorker, type Worker, type WorkerOptions } from './worker.js';
+export {
+  createWorkerEvents,
+  bridgeReporterEvents,
+  type WorkerEvents,
+  type WorkerEventEmitter,
+  type ReporterEventSource,
+  type RunTrigger,
+  type RunOutcome,
+  type JobStateChange,
+  type JobStatusReport,
+  type RunStartEvent,
+  type RunEndEvent,
+  type ScheduleChange,
+  type ReportSent,
+  type ReportRefused,
+  type OutboxDepth,
+  type ReportDeadLetter,
+} from './events.js';
+export { mirrorStatusOf } from './status-mapper.js';
+export { intervalPolicy, cronPolicy, schedulePolicyFor, inProgress, type SchedulePolicy, type LastRun } from './schedule/policy.js';
+export { nextCronMatch } from './schedule/cron.js';
+export { JobSchedules } from './schedule/job-schedules.js';
+export { JobSet, type JobSetOptions } from './jobs/job-set.js';
+export { restoreJobs, storedStatuses } from './restore.js';
+export { wireJobEvents, type JobEventSinks } from './jobs/job-events.js';
+export { listenControl, isLoopbackAddress, CONTROL_SERVER_LIMITS, type ControlListener } from './control-listener.js';
 export { Reporter, outboxFile, type ReporterOptions } from './reporter.js';
 export { Outbox, type OutboxMessage, type OutboxRecovery } from './outbox.js';
-export { Scheduler, isValidCron, type SchedulerOptions } from './scheduler.js';
-export { createControlApp, type CommandTarget } from './control-server.js';
+export { Scheduler, isValidCron, realTimers, MAX_TIMER_MS, type SchedulerOptions, type TimerApi } from './scheduler.js';
+export {
+  createControlApp,
+  createControlRouter,
+  requireBearer,
+  type CommandTarget,
+  type ControlAppOptions,
+  type WorkerRouteModule,
+  type WorkerRouteContext,
+  type WorkerRouteServices,
+} from './control-server.js';
 export { RsyncProvider, TwoStageRsyncProvider } from './providers/rsync-provider.js';
 export { createProvider, checkProviderReference, isBuiltinProvider, type ProviderFactory } from './providers/registry.js';
 export { dryRun, describeJob, type DryRunResult } from './dry-run.js';

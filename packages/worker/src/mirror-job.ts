@@ -5,6 +5,7 @@
  * state change, phase and status, so callers (the reporter, the scheduler,
  * tests) react to transitions instead of polling.
  */
+import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { mkdir } from 'node:fs/promises';
 import {
@@ -27,52 +28,15 @@ import {
   type Provider,
   type RunContext,
   type RunCursor,
-  type RunPhase,
   type SyncStatus,
 } from '@tunasync/core';
+import type { RunTrigger } from './events.js';
+import type { MirrorJobEvents } from './mirror-job-events.js';
 import { runLogFile } from './hooks/log-rotation.js';
 import { runInProcessGroup } from './process-group.js';
 import type { ConcurrencySlots } from './slots.js';
 
-/** A job's control state changed. */
-export interface JobStateEvent {
-  job: string;
-  from: JobState;
-  to: JobState;
-}
-
-/** A status to report to the managers. */
-export interface JobStatusEvent {
-  job: string;
-  status: SyncStatus;
-  errorMsg: string;
-  /** The run's last status: the next run may be scheduled. */
-  final: boolean;
-  /** Size found by the provider (on success). */
-  size?: string;
-  at: Date;
-}
-
-/** A run entered a phase. */
-export interface JobPhaseEvent {
-  job: string;
-  phase: RunPhase;
-  attempt: number;
-}
-
-/** A run ended (`skipped`: aborted while waiting for a concurrency slot). */
-export interface JobRunEndEvent {
-  job: string;
-  outcome: 'success' | 'failed' | 'skipped';
-}
-
-/** The typed events of a MirrorJob. */
-export interface MirrorJobEvents {
-  state: [JobStateEvent];
-  status: [JobStatusEvent];
-  phase: [JobPhaseEvent];
-  'run-end': [JobRunEndEvent];
-}
+export type { JobStateEvent, JobStatusEvent, JobPhaseEvent, JobRunStartEvent, JobRunEndEvent, MirrorJobEvents } from './mirror-job-events.js';
 
 /** What a MirrorJob needs. */
 export interface MirrorJobOptions {
@@ -91,6 +55,15 @@ interface ActiveRun {
   controller: AbortController;
   done: Promise<void>;
   bypass: () => void;
+  runId: string;
+  trigger: RunTrigger;
+  started: Date;
+  /** Tries begun so far. */
+  attempts: number;
+  /** Exit code of the last provider command. */
+  exitCode: number | null;
+  /** The current try's log file, once known. */
+  logFile?: string;
 }
 
 const ABORT_REASONS: Partial<Record<ControlAction, string>> = {
@@ -146,6 +119,16 @@ export class MirrorJob extends EventEmitter<MirrorJobEvents> {
     return this.active !== undefined;
   }
 
+  /** The log file of the current run's current try; undefined when no try is running. */
+  get currentLogFile(): string | undefined {
+    return this.active?.logFile;
+  }
+
+  /** The id of the current run (queued or in progress). */
+  get currentRunId(): string | undefined {
+    return this.active?.runId;
+  }
+
   /** Sets the state without a transition (restoring paused/disabled at start-up). */
   restoreState(state: JobState): void {
     this.setState(state);
@@ -154,10 +137,11 @@ export class MirrorJob extends EventEmitter<MirrorJobEvents> {
   /**
    * Applies a control action. Actions are applied one at a time in order;
    * the promise resolves once its effects are done (an aborted run has ended,
-   * a new run has been started, not finished).
+   * a new run has been started, not finished). `trigger` labels a run the
+   * action begins (default: `force` for force-start, else `manual`).
    */
-  control(action: ControlAction): Promise<void> {
-    const next = this.queue.then(() => this.apply(action));
+  control(action: ControlAction, trigger?: RunTrigger): Promise<void> {
+    const next = this.queue.then(() => this.apply(action, trigger));
     this.queue = next.catch(() => undefined);
     return next;
   }
@@ -175,7 +159,7 @@ export class MirrorJob extends EventEmitter<MirrorJobEvents> {
     this.emit('state', { job: this.name, from, to });
   }
 
-  private async apply(action: ControlAction): Promise<void> {
+  private async apply(action: ControlAction, trigger: RunTrigger | undefined): Promise<void> {
     const t = controlTransition(this.stateValue, action, this.active !== undefined);
     this.log.debug(`control ${action}: ${this.stateValue} -> ${t.state} [${t.effects.join(', ')}]`);
     this.setState(t.state);
@@ -188,12 +172,12 @@ export class MirrorJob extends EventEmitter<MirrorJobEvents> {
         if (this.active) this.active.bypass();
         else this.bypassNext = true;
       } else if (effect === 'begin-run') {
-        this.beginRun();
+        this.beginRun(trigger ?? (action === 'force-start' ? 'force' : 'manual'));
       }
     }
   }
 
-  private beginRun(): void {
+  private beginRun(trigger: RunTrigger): void {
     const controller = new AbortController();
     const { slot, bypass } = this.opts.slots.acquire(controller.signal);
     if (this.bypassNext) {
@@ -201,15 +185,35 @@ export class MirrorJob extends EventEmitter<MirrorJobEvents> {
       this.log.info('concurrency limit ignored (forced start)');
       bypass();
     }
-    const run: ActiveRun = { controller, bypass, done: Promise.resolve() };
-    run.done = this.execute(controller.signal, slot)
+    const run: ActiveRun = {
+      controller,
+      bypass,
+      done: Promise.resolve(),
+      runId: randomUUID(),
+      trigger,
+      started: this.opts.clock.now(),
+      attempts: 0,
+      exitCode: null,
+    };
+    run.done = this.execute(run, slot)
       .catch((err: unknown) => {
         this.log.error(`run crashed: ${errorMessage(err)}`);
         return 'failed' as const;
       })
       .then((outcome) => {
         if (this.active === run) this.active = undefined;
-        this.emit('run-end', { job: this.name, outcome });
+        const at = this.opts.clock.now();
+        this.emit('run-end', {
+          job: this.name,
+          outcome,
+          runId: run.runId,
+          trigger: run.trigger,
+          attempts: run.attempts,
+          durationMs: Math.max(0, at.getTime() - run.started.getTime()),
+          exitCode: run.exitCode,
+          aborted: controller.signal.aborted,
+          at,
+        });
       });
     this.active = run;
   }
@@ -224,9 +228,11 @@ export class MirrorJob extends EventEmitter<MirrorJobEvents> {
     this.emit('status', { job: this.name, status, errorMsg, final, ...(size ? { size } : {}), at: this.opts.clock.now() });
   }
 
-  private async execute(runSignal: AbortSignal, slot: Promise<(() => void) | undefined>): Promise<'success' | 'failed' | 'skipped'> {
+  private async execute(run: ActiveRun, slot: Promise<(() => void) | undefined>): Promise<'success' | 'failed' | 'skipped'> {
+    const runSignal = run.controller.signal;
     const release = await slot;
     if (!release) return 'skipped';
+    run.started = this.opts.clock.now(); // the run's duration counts from its slot, not its wait
     const m = this.opts.mirror;
     let succeeded = false;
     try {
@@ -240,12 +246,15 @@ export class MirrorJob extends EventEmitter<MirrorJobEvents> {
         this.emit('phase', { job: this.name, phase: cursor.phase, attempt: cursor.attempt });
         let outcome: PhaseOutcome;
         if (cursor.phase === 'run') {
-          const r = await this.runProvider(cursor, logFile, runSignal);
+          const r = await this.runProvider(run, cursor, logFile);
           outcome = r.outcome;
           size = r.size;
           if (r.timedOut) cursor = abortRun(cursor);
         } else {
-          if (cursor.phase === 'pre-exec') logFile = runLogFile(m.logDir, m.name, this.opts.clock.now());
+          if (cursor.phase === 'pre-exec') {
+            logFile = runLogFile(m.logDir, m.name, this.opts.clock.now());
+            this.tryBegins(run, cursor, logFile);
+          }
           outcome = await this.runHooks(cursor.phase as HookPhase, cursor, logFile);
         }
         step = advanceRun(cursor, outcome);
@@ -261,6 +270,13 @@ export class MirrorJob extends EventEmitter<MirrorJobEvents> {
       release();
     }
     return succeeded ? 'success' : 'failed';
+  }
+
+  private tryBegins(run: ActiveRun, cursor: RunCursor, logFile: string): void {
+    run.attempts = cursor.attempt + 1;
+    run.logFile = logFile;
+    run.exitCode = null;
+    this.emit('run-start', { job: this.name, runId: run.runId, attempt: run.attempts, trigger: run.trigger, logFile, at: this.opts.clock.now() });
   }
 
   private env(logFile: string): Record<string, string> {
@@ -304,11 +320,12 @@ export class MirrorJob extends EventEmitter<MirrorJobEvents> {
   }
 
   private async runProvider(
+    run: ActiveRun,
     cursor: RunCursor,
     logFile: string,
-    runSignal: AbortSignal,
   ): Promise<{ outcome: PhaseOutcome; size?: string; timedOut: boolean }> {
     const m = this.opts.mirror;
+    const runSignal = run.controller.signal;
     if (runSignal.aborted) return { outcome: { ok: false, error: errorMessage(runSignal.reason) }, timedOut: false };
     const timeout = new AbortController();
     const timer = m.timeout > 0 ? setTimeout(() => timeout.abort(new Error(`timeout after ${m.timeout}s`)), m.timeout * 1000) : undefined;
@@ -323,7 +340,11 @@ export class MirrorJob extends EventEmitter<MirrorJobEvents> {
       attempt: cursor.attempt,
       signal,
       logger: this.log,
-      exec: (argv, options) => this.exec(ctx, argv, options),
+      exec: async (argv, options) => {
+        const result = await this.exec(ctx, argv, options);
+        run.exitCode = result.exitCode;
+        return result;
+      },
     };
     try {
       await mkdir(m.mirrorDir, { recursive: true });

@@ -1,11 +1,34 @@
 /**
- * Exact timers for job runs (node-schedule; no polling tick): one pending
- * run per job, either at a date (`interval` minutes after the last run ended)
- * or on a cron expression (the per-mirror `cron` extension). Every change is
- * passed to `onChange` so it can be reported to the managers.
+ * The timer-only scheduler: one pending run per job, at a date. It fires
+ * timers and reports next-run times, nothing else; when a job runs next is a
+ * SchedulePolicy's decision (schedule/policy.ts). Timers come from an
+ * injectable TimerApi, so tests drive time without sleeping; delays longer
+ * than Node's timer limit (~24.8 days, a yearly cron) are chained.
  */
-import schedule from 'node-schedule';
 import type { Clock, MirrorSchedule } from '@tunasync/core';
+
+export { isValidCron } from './schedule/cron.js';
+
+/** The timers the scheduler uses (the real ones by default). */
+export interface TimerApi {
+  /** Calls `fn` after `ms` milliseconds (at once, on the next turn, when `ms` <= 0). */
+  set(fn: () => void, ms: number): unknown;
+  /** Cancels what `set` returned. */
+  clear(handle: unknown): void;
+}
+
+/** setTimeout / setImmediate. */
+export const realTimers: TimerApi = {
+  set: (fn, ms) => (ms <= 0 ? { immediate: setImmediate(fn) } : { timeout: setTimeout(fn, ms) }),
+  clear: (h) => {
+    const handle = h as { immediate?: NodeJS.Immediate; timeout?: NodeJS.Timeout };
+    if (handle.immediate) clearImmediate(handle.immediate);
+    if (handle.timeout) clearTimeout(handle.timeout);
+  },
+};
+
+/** Longest single timer Node accepts. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** Options of Scheduler. */
 export interface SchedulerOptions {
@@ -14,75 +37,73 @@ export interface SchedulerOptions {
   /** Called with the new next-run times. */
   onChange: (schedules: MirrorSchedule[]) => void;
   clock: Clock;
+  /** Timers to use (default: the real ones). */
+  timers?: TimerApi;
 }
 
-/** True when node-schedule accepts `expr` as a cron expression. */
-export function isValidCron(expr: string): boolean {
-  const job = schedule.scheduleJob(expr, () => {});
-  if (!job) return false;
-  job.cancel();
-  return true;
+interface Pending {
+  when: Date;
+  handle: unknown;
 }
 
 /** One pending run per job. */
 export class Scheduler {
-  private readonly timers = new Map<string, schedule.Job>();
-  private readonly immediate = new Map<string, NodeJS.Immediate>();
+  private readonly pending = new Map<string, Pending>();
+  private readonly timers: TimerApi;
 
-  constructor(private readonly opts: SchedulerOptions) {}
-
-  /** Runs `name` at `when` (at once when it is past), replacing its pending run. */
-  at(name: string, when: Date): void {
-    this.cancel(name);
-    const now = this.opts.clock.now();
-    if (when.getTime() <= now.getTime()) {
-      this.immediate.set(name, setImmediate(() => {
-        this.immediate.delete(name);
-        this.opts.onDue(name);
-      }));
-      this.opts.onChange([{ name, nextSchedule: now }]);
-      return;
-    }
-    const job = schedule.scheduleJob(when, () => {
-      this.timers.delete(name);
-      this.opts.onDue(name);
-    });
-    if (job) this.timers.set(name, job);
-    this.opts.onChange([{ name, nextSchedule: when }]);
+  constructor(private readonly opts: SchedulerOptions) {
+    this.timers = opts.timers ?? realTimers;
   }
 
-  /** Runs `name` on every match of the cron expression `expr`, replacing its pending run. */
-  cron(name: string, expr: string): void {
+  /**
+   * Runs `name` at `when` (at once when it is past), replacing its pending
+   * run. Re-arming the same time again changes and reports nothing.
+   */
+  at(name: string, when: Date): void {
+    const now = this.opts.clock.now();
+    const existing = this.pending.get(name);
+    if (existing && existing.when.getTime() === when.getTime() && when.getTime() > now.getTime()) return;
     this.cancel(name);
-    const job = schedule.scheduleJob(expr, () => {
+    const due = when.getTime() <= now.getTime() ? now : when;
+    this.arm(name, due, due.getTime() - now.getTime());
+    this.opts.onChange([{ name, nextSchedule: due }]);
+  }
+
+  private arm(name: string, when: Date, delay: number): void {
+    const step = Math.min(Math.max(delay, 0), MAX_TIMER_MS);
+    const handle = this.timers.set(() => {
+      if (this.pending.get(name)?.handle !== handle) return;
+      const left = when.getTime() - this.opts.clock.now().getTime();
+      if (step === MAX_TIMER_MS && left > 0) {
+        this.arm(name, when, left);
+        return;
+      }
+      this.pending.delete(name);
       this.opts.onDue(name);
-      const next = job?.nextInvocation();
-      if (next) this.opts.onChange([{ name, nextSchedule: new Date(next.getTime()) }]);
-    });
-    if (!job) throw new Error(`invalid cron expression ${JSON.stringify(expr)}`);
-    this.timers.set(name, job);
-    const next = job.nextInvocation();
-    if (next) this.opts.onChange([{ name, nextSchedule: new Date(next.getTime()) }]);
+    }, step);
+    this.pending.set(name, { when, handle });
   }
 
   /** When `name` runs next, if it is scheduled. */
   next(name: string): Date | undefined {
-    if (this.immediate.has(name)) return this.opts.clock.now();
-    const n = this.timers.get(name)?.nextInvocation();
-    return n ? new Date(n.getTime()) : undefined;
+    return this.pending.get(name)?.when;
+  }
+
+  /** Names with a pending run. */
+  names(): string[] {
+    return [...this.pending.keys()];
   }
 
   /** Drops the pending run of `name`. */
   cancel(name: string): void {
-    this.timers.get(name)?.cancel();
-    this.timers.delete(name);
-    const im = this.immediate.get(name);
-    if (im) clearImmediate(im);
-    this.immediate.delete(name);
+    const p = this.pending.get(name);
+    if (!p) return;
+    this.timers.clear(p.handle);
+    this.pending.delete(name);
   }
 
   /** Drops every pending run. */
   close(): void {
-    for (const name of [...this.timers.keys(), ...this.immediate.keys()]) this.cancel(name);
+    for (const name of [...this.pending.keys()]) this.cancel(name);
   }
 }

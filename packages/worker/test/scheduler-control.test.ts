@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
 import { createSilentLogger, parseWorkerConfig, systemClock, type MirrorSchedule } from '@tunasync/core';
-import { Scheduler, createWorker, isValidCron, type Worker } from '@tunasync/worker';
+import { JobSchedules, Scheduler, createWorker, cronPolicy, isValidCron, type Worker } from '@tunasync/worker';
 import { tempDir } from './helpers.js';
 
 let cleanups: (() => Promise<void> | void)[] = [];
@@ -36,14 +36,16 @@ describe('Scheduler', () => {
     expect(due).toEqual(['late']);
   });
 
-  it('fires on a cron expression and validates expressions', async () => {
+  it('fires a cron policy on the real timers and validates expressions', async () => {
     expect(isValidCron('*/5 * * * *')).toBe(true);
     expect(isValidCron('every tuesday')).toBe(false);
     const due: string[] = [];
     const changes: MirrorSchedule[] = [];
-    const s = new Scheduler({ clock: systemClock, onDue: (n) => due.push(n), onChange: (c) => changes.push(...c) });
+    const s: Scheduler = new Scheduler({ clock: systemClock, onDue: (n) => { js.due(n); due.push(n); }, onChange: (c) => changes.push(...c) });
+    const js = new JobSchedules(s, systemClock, createSilentLogger());
     cleanups.push(() => s.close());
-    s.cron('c', '* * * * * *');
+    js.track('c', cronPolicy('* * * * * *'));
+    js.arm('c');
     expect(changes[0]!.nextSchedule.getTime() - Date.now()).toBeLessThanOrEqual(1000);
     await new Promise((r) => setTimeout(r, 2200));
     expect(due.length).toBeGreaterThanOrEqual(1);

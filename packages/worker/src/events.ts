@@ -1,0 +1,124 @@
+/**
+ * The worker's typed event map, one for the whole daemon (in the spirit of
+ * graphile-worker's `WorkerEvents`): job states, runs, statuses, schedules
+ * and report delivery. Metrics, run history and live logs listen here
+ * instead of reaching into the jobs or the reporter.
+ */
+import { EventEmitter } from 'node:events';
+import type { JobState, MirrorStatus } from '@tunasync/core';
+
+/** How a run came about (wave 2's `trigger`). */
+export type RunTrigger = 'schedule' | 'manual' | 'force' | 'startup';
+
+/** How a run ended: `skipped` never got a concurrency slot; `aborted` was stopped, disabled, restarted or halted. */
+export type RunOutcome = 'success' | 'failed' | 'skipped' | 'aborted';
+
+/** `job:state`: a job's control state changed. */
+export interface JobStateChange {
+  mirror: string;
+  from: JobState;
+  to: JobState;
+}
+
+/** `run:start`: a try of a run began (emitted for each try, after the pre-job hooks). */
+export interface RunStartEvent {
+  /** The run's id, the same for each of its tries. */
+  runId: string;
+  mirror: string;
+  /** The try, from 1. */
+  attempt: number;
+  trigger: RunTrigger;
+  /** This try's log file. */
+  logFile: string;
+  at: Date;
+}
+
+/** `run:end`: a run ended (once per run, after its last try). */
+export interface RunEndEvent {
+  runId: string;
+  mirror: string;
+  /** Tries made (0 when skipped). */
+  attempts: number;
+  trigger: RunTrigger;
+  durationMs: number;
+  /** The exit code of the run's last provider command; null when none ran or it was killed by a signal. */
+  exitCode: number | null;
+  outcome: RunOutcome;
+  at: Date;
+}
+
+/** `job:status`: a status was queued for the managers. */
+export interface JobStatusReport {
+  mirror: string;
+  status: MirrorStatus;
+}
+
+/** `schedule`: a job's next run was set (as reported to the managers). */
+export interface ScheduleChange {
+  mirror: string;
+  next: Date;
+}
+
+/** `report:sent`: a manager accepted a report. */
+export interface ReportSent {
+  manager: string;
+  path: string;
+}
+
+/** `report:refused`: a manager refused a report (it is not retried). */
+export interface ReportRefused {
+  manager: string;
+  path: string;
+  status: number;
+  code?: string;
+}
+
+/** `outbox:depth`: how many reports wait for a manager. */
+export interface OutboxDepth {
+  manager: string;
+  depth: number;
+}
+
+/** `report:dead-letter`: a report that kept failing was parked. */
+export interface ReportDeadLetter {
+  manager: string;
+  path: string;
+  attempts: number;
+}
+
+/** Every event of a worker, by name. */
+export interface WorkerEvents {
+  'job:state': [JobStateChange];
+  'job:status': [JobStatusReport];
+  'run:start': [RunStartEvent];
+  'run:end': [RunEndEvent];
+  schedule: [ScheduleChange];
+  'report:sent': [ReportSent];
+  'report:refused': [ReportRefused];
+  'outbox:depth': [OutboxDepth];
+  'report:dead-letter': [ReportDeadLetter];
+}
+
+/** The worker's event emitter (`worker.events`). */
+export type WorkerEventEmitter = EventEmitter<WorkerEvents>;
+
+/** A new worker event emitter. */
+export function createWorkerEvents(): WorkerEventEmitter {
+  return new EventEmitter<WorkerEvents>();
+}
+
+/** The events the reporter emits (see reporter.ts), as the bridge below reads them. */
+export interface ReporterEventSource {
+  on(event: 'sent', listener: (e: ReportSent) => void): unknown;
+  on(event: 'refused', listener: (e: ReportRefused) => void): unknown;
+  on(event: 'depth', listener: (e: OutboxDepth) => void): unknown;
+  on(event: 'dead-letter', listener: (e: ReportDeadLetter) => void): unknown;
+}
+
+/** Re-emits the reporter's delivery events as the worker's `report:*` / `outbox:depth` events. */
+export function bridgeReporterEvents(source: ReporterEventSource, events: WorkerEventEmitter): void {
+  source.on('sent', (e) => events.emit('report:sent', e));
+  source.on('refused', (e) => events.emit('report:refused', e));
+  source.on('depth', (e) => events.emit('outbox:depth', e));
+  source.on('dead-letter', (e) => events.emit('report:dead-letter', e));
+}

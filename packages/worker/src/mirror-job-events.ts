@@ -1,0 +1,66 @@
+/** The typed events a MirrorJob emits (see mirror-job.ts). */
+import type { JobState, RunPhase, SyncStatus } from '@tunasync/core';
+import type { RunTrigger } from './events.js';
+
+/** A job's control state changed. */
+export interface JobStateEvent {
+  job: string;
+  from: JobState;
+  to: JobState;
+}
+
+/** A status to report to the managers. */
+export interface JobStatusEvent {
+  job: string;
+  status: SyncStatus;
+  errorMsg: string;
+  /** The run's last status: the next run may be scheduled. */
+  final: boolean;
+  /** Size found by the provider (on success). */
+  size?: string;
+  at: Date;
+}
+
+/** A run entered a phase. */
+export interface JobPhaseEvent {
+  job: string;
+  phase: RunPhase;
+  attempt: number;
+}
+
+/** A try of a run began (after the pre-job hooks, with this try's log file). */
+export interface JobRunStartEvent {
+  job: string;
+  /** The run's id, the same for each of its tries. */
+  runId: string;
+  /** The try, from 1. */
+  attempt: number;
+  trigger: RunTrigger;
+  logFile: string;
+  at: Date;
+}
+
+/** A run ended (`skipped`: aborted while waiting for a concurrency slot). */
+export interface JobRunEndEvent {
+  job: string;
+  outcome: 'success' | 'failed' | 'skipped';
+  runId: string;
+  trigger: RunTrigger;
+  /** Tries made (0 when skipped). */
+  attempts: number;
+  durationMs: number;
+  /** Exit code of the run's last provider command (null: none ran, or killed by a signal). */
+  exitCode: number | null;
+  /** True when a control action (stop, disable, restart, halt) aborted the run. */
+  aborted: boolean;
+  at: Date;
+}
+
+/** The typed events of a MirrorJob. */
+export interface MirrorJobEvents {
+  state: [JobStateEvent];
+  status: [JobStatusEvent];
+  phase: [JobPhaseEvent];
+  'run-start': [JobRunStartEvent];
+  'run-end': [JobRunEndEvent];
+}

@@ -1,0 +1,42 @@
+/**
+ * The worker's Reporter, built from its config: the HTTP client for the
+ * managers (CA, client certificate, token), the outbox in the state
+ * directory, and the reporter's delivery events bridged into the worker's
+ * event map.
+ */
+import { createHttpClient, type Clock, type Logger, type WorkerConfig } from '@tunasync/core';
+import { bridgeReporterEvents, type ReporterEventSource, type WorkerEventEmitter } from './events.js';
+import { Reporter } from './reporter.js';
+
+/** What createWorkerReporter needs. */
+export interface WorkerReporterOptions {
+  /** The config now (the worker's name may change on reload; managers and state directory do not). */
+  config: () => WorkerConfig;
+  /** The control server's URL, once it listens. */
+  url: () => string;
+  events: WorkerEventEmitter;
+  logger: Logger;
+  clock: Clock;
+  maxBackoffMs?: number;
+}
+
+/** A Reporter for the worker's managers, its delivery events re-emitted on `events`. */
+export function createWorkerReporter(opts: WorkerReporterOptions): Reporter {
+  const { logger, clock } = opts;
+  const { manager: m, global } = opts.config();
+  const http = createHttpClient({ caFile: m.caCert || undefined, clientCertFile: m.clientCert || undefined, clientKeyFile: m.clientKey || undefined, token: m.token, timeoutMs: 5000 });
+  const reporter = new Reporter({
+    apiBaseList: m.apiBaseList,
+    http,
+    self: () => ({ id: opts.config().global.name, url: opts.url(), token: '', lastOnline: clock.now(), lastRegister: clock.now() }),
+    logger,
+    ...(opts.maxBackoffMs ? { maxBackoffMs: opts.maxBackoffMs } : {}),
+    ...(global.stateDir ? { stateDir: global.stateDir } : {}),
+  });
+  if (!global.stateDir) logger.warn('no state directory (no log_dir, no state_dir): reports are kept in memory only');
+  // INTEGRATOR (worker-reporter): once Reporter emits `sent`/`refused`/`depth`/`dead-letter`,
+  // drop the guard and the cast: bridgeReporterEvents(reporter, opts.events).
+  const source = reporter as unknown as Partial<ReporterEventSource>;
+  if (typeof source.on === 'function') bridgeReporterEvents(source as ReporterEventSource, opts.events);
+  return reporter;
+}
