@@ -21,7 +21,11 @@ export { LogRotationHook, runLogFile, KEPT_LOGS } from './hooks/log-rotation.js'
 export { ExecHook, type ExecOn } from './hooks/exec-hook.js';
 export { createWorker, type Worker, type WorkerOptions } from './worker.js';
 export { Reporter, outboxFile, type ReporterOptions } from './reporter.js';
-export { Outbox, type OutboxMessage, type OutboxRecovery } from './outbox.js';
+export type { ReporterEvents, ReportSentEvent, ReportRefusedEvent, OutboxDepthEvent, DeadLetterEvent } from './reporter-events.js';
+export { Outbox, type OutboxMessage, type OutboxRecovery, type OutboxOptions, type SkippedLine, type JournalFs } from './outbox.js';
+export { parseJournalLine, reportPathProblem, KNOWN_WORKER_ROUTES, type JournalLine } from './journal-line.js';
+export { deadLetterFile, type DeadLetter } from './dead-letter.js';
+export { lockStateDir, StateDirLockedError, STATE_LOCK_FILE, type StateLock, type StateLockOptions, type LockHolder } from './state-lock.js';
 export { Scheduler, isValidCron, type SchedulerOptions } from './scheduler.js';
 export { createControlApp, type CommandTarget } from './control-server.js';
 export { RsyncProvider, TwoStageRsyncProvider } from './providers/rsync-provider.js';
