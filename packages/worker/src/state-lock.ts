@@ -218,8 +218,13 @@ function handle(dir: string, file: string, nonce: string): StateLock {
     release(): void {
       if (!held) return;
       held = false;
-      // Only our own lock: never one taken over by a later process.
-      if (readHolder(file)?.nonce === nonce) unlinkSync(file);
+      // Only our own lock: never one taken over by a later process. Best effort:
+      // a lock left behind is taken over by the next worker, since this process will be gone.
+      try {
+        if (readHolder(file)?.nonce === nonce) unlinkSync(file);
+      } catch {
+        // The directory went away, or cannot be read now.
+      }
     },
   };
 }

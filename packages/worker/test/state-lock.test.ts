@@ -8,7 +8,8 @@
  */
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -200,5 +201,51 @@ describe('the state directory lock', () => {
     await r.close();
     expect(existsSync(lock.file)).toBe(true);
     lock.release();
+  });
+
+  describe('judging a lock file left in place', () => {
+    /** The start time of `pid` as the lock records it. */
+    const startOf = (pid: number): string => {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]!;
+    };
+    const lockWith = (holder: object): string => {
+      const t = tempDir('tunasync-lock-');
+      cleanups.push(t.cleanup);
+      const state = join(t.dir, 'state');
+      mkdirSync(state, { recursive: true });
+      writeFileSync(join(state, 'worker.lock'), JSON.stringify({ host: hostname(), nonce: 'n', ...holder }));
+      return state;
+    };
+
+    it('respects a running holder (here: the parent process, with its real start time)', () => {
+      const state = lockWith({ pid: process.ppid, start: startOf(process.ppid) });
+      expect(() => lockStateDir(state)).toThrow(new RegExp(`pid ${process.ppid}\\)`));
+    });
+
+    it('takes over a pid now used by another process (its start time differs)', () => {
+      const state = lockWith({ pid: process.ppid, start: '1' });
+      const { logger, text } = captureLogger();
+      lockStateDir(state, { logger }).release();
+      expect(text()).toMatch(new RegExp(`pid ${process.ppid}, which is no longer running \\(the pid belongs to another process now\\)`));
+    });
+
+    it('respects a lock of another host, which it cannot check, and names the host', () => {
+      const state = lockWith({ pid: 1, host: 'elsewhere.example' });
+      expect(() => lockStateDir(state)).toThrow(/pid 1 on host elsewhere\.example/);
+    });
+
+    it('takes over a lock file that is not a lock (garbage), with a warning', () => {
+      const t = tempDir('tunasync-lock-');
+      cleanups.push(t.cleanup);
+      const state = join(t.dir, 'state');
+      mkdirSync(state, { recursive: true });
+      writeFileSync(join(state, 'worker.lock'), 'garbage');
+      const { logger, text } = captureLogger();
+      const lock = lockStateDir(state, { logger });
+      expect(text()).toContain('unreadable lock');
+      expect(JSON.parse(readFileSync(lock.file, 'utf8'))).toMatchObject({ pid: process.pid });
+      lock.release();
+    });
   });
 });
