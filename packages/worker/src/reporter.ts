@@ -81,6 +81,7 @@ export class Reporter extends EventEmitter<ReporterEvents> {
         logger.error(`a listener of the reporter's ${name} event failed: ${errorMessage(err)}`);
       }
     };
+    const opened: Outbox[] = [];
     try {
       // The same manager twice would mean two journals on one file.
       this.links = [...new Set(opts.apiBaseList.map((b) => b.replace(/\/+$/, '')))].map((base) => {
@@ -89,6 +90,7 @@ export class Reporter extends EventEmitter<ReporterEvents> {
           workerId: opts.self().id,
           onError: (err) => logger.error(`outbox for ${base}: cannot write the journal: ${errorMessage(err)}`),
         });
+        opened.push(outbox);
         const { replayed, skippedLines, skipped, rewriteError } = outbox.recovery;
         for (const s of skipped.slice(0, SKIPPED_LOGGED)) logger.warn(`outbox ${journal}:${s.line}: skipped a line (${s.why})`);
         if (skippedLines > Math.min(skipped.length, SKIPPED_LOGGED)) logger.warn(`outbox ${journal}: skipped ${skippedLines} line(s) in all`);
@@ -103,12 +105,14 @@ export class Reporter extends EventEmitter<ReporterEvents> {
           logger,
           signal: this.stop.signal,
           maxBackoffMs: opts.maxBackoffMs ?? 30_000,
-          maxAttempts: opts.maxAttempts ?? 50,
+          maxAttempts: Math.max(1, opts.maxAttempts ?? 50),
           random: opts.random ?? Math.random,
           emit,
         });
       });
     } catch (err) {
+      // Nothing was pushed: closing writes nothing, it only lets go of the files.
+      for (const o of opened) void o.close();
       this.ownLock?.release();
       throw err;
     }
