@@ -10,24 +10,16 @@ import type { AddressInfo } from 'node:net';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as fs from 'node:fs';
 import { dirname, join } from 'node:path';
-import { PassThrough } from 'node:stream';
-import { createHttpClient, createLogger, emptyMirrorStatus, type Logger } from '@tunasync/core';
+import { createHttpClient, emptyMirrorStatus } from '@tunasync/core';
 import { Outbox, Reporter, outboxFile } from '@tunasync/worker';
 import { tempDir } from './helpers.js';
+import { captureLogger } from './rsync-helpers.js';
 
 let cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const c of cleanups.reverse()) await c();
   cleanups = [];
 });
-
-/** A logger whose output is kept in memory. */
-function captureLogger(): { logger: Logger; text: () => string } {
-  const stream = new PassThrough();
-  const chunks: Buffer[] = [];
-  stream.on('data', (c: Buffer) => chunks.push(c));
-  return { logger: createLogger({ debug: true, stream, name: 'worker' }), text: () => Buffer.concat(chunks).toString('utf8') };
-}
 
 function stateDir(): string {
   const t = tempDir('tunasync-journal-');

@@ -8,25 +8,17 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
-import { createHttpClient, createLogger, createSilentLogger, emptyMirrorStatus, type Logger } from '@tunasync/core';
+import { createHttpClient, createSilentLogger, emptyMirrorStatus } from '@tunasync/core';
 import { Reporter, type ReporterOptions } from '@tunasync/worker';
 import { getJson, startManager, type Cleanups } from './harness.js';
 import { tempDir } from './helpers.js';
+import { captureLogger } from './rsync-helpers.js';
 
 let cleanups: Cleanups = [];
 afterEach(async () => {
   for (const c of cleanups.reverse()) await c();
   cleanups = [];
 });
-
-/** A logger whose output is kept in memory. */
-function captureLogger(): { logger: Logger; text: () => string } {
-  const stream = new PassThrough();
-  const chunks: Buffer[] = [];
-  stream.on('data', (c: Buffer) => chunks.push(c));
-  return { logger: createLogger({ debug: true, stream, name: 'worker' }), text: () => Buffer.concat(chunks).toString('utf8') };
-}
 
 /** Forwards to `target`, except that `refuse(method, path)` may answer a status (and body) of its own. */
 async function proxy(target: string, refuse: (method: string, path: string) => number | { status: number; body: object } | undefined): Promise<string> {

@@ -11,12 +11,12 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { createHttpClient, createLogger, createSilentLogger, type Logger } from '@tunasync/core';
+import { createHttpClient, createSilentLogger, type Logger } from '@tunasync/core';
 import { Reporter, StateDirLockedError, lockStateDir, outboxFile } from '@tunasync/worker';
 import { until } from './harness.js';
 import { runScript, tempDir } from './helpers.js';
+import { captureLogger } from './rsync-helpers.js';
 
 const packages = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const MANAGER = 'http://127.0.0.1:9';
@@ -26,14 +26,6 @@ afterEach(async () => {
   for (const c of cleanups.reverse()) await c();
   cleanups = [];
 });
-
-/** A logger whose output is kept in memory. */
-function captureLogger(): { logger: Logger; text: () => string } {
-  const stream = new PassThrough();
-  const chunks: Buffer[] = [];
-  stream.on('data', (c: Buffer) => chunks.push(c));
-  return { logger: createLogger({ debug: true, stream, name: 'worker' }), text: () => Buffer.concat(chunks).toString('utf8') };
-}
 
 /**
  * A worker-like process: builds a Reporter on the state directory (argv[2]),
