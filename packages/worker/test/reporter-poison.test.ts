@@ -6,14 +6,13 @@
  * is real; a small proxy in front of it plays the failing parts.
  */
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { createServer, request, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHttpClient, emptyMirrorStatus } from '@tunasync/core';
 import { Outbox, Reporter, deadLetterFile, outboxFile, type ReporterEvents, type ReporterOptions } from '@tunasync/worker';
 import { getJson, startManager, type Cleanups } from './harness.js';
 import { tempDir } from './helpers.js';
+import { managerProxy } from './manager-proxy.js';
 import { captureLogger } from './rsync-helpers.js';
 
 let cleanups: Cleanups = [];
@@ -21,26 +20,6 @@ afterEach(async () => {
   for (const c of cleanups.reverse()) await c();
   cleanups = [];
 });
-
-/** Forwards to `target`, except that `refuse(method, path)` may answer a status (and body) of its own. */
-async function proxy(target: string, refuse: (method: string, path: string) => { status: number; body?: object } | undefined): Promise<string> {
-  const server: Server = createServer((req, res) => {
-    const r = refuse(req.method ?? '', req.url ?? '');
-    if (r !== undefined) {
-      req.resume();
-      res.writeHead(r.status, { 'content-type': 'application/json' }).end(JSON.stringify(r.body ?? { error: `refused with ${r.status}` }));
-      return;
-    }
-    const up = request(`${target}${req.url}`, { method: req.method, headers: req.headers }, (u) => {
-      res.writeHead(u.statusCode ?? 502, u.headers);
-      u.pipe(res);
-    });
-    req.pipe(up);
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  cleanups.push(() => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
 
 function reporterFor(base: string, stateDir: string, extra: Partial<ReporterOptions> = {}): Reporter {
   const r = new Reporter({
@@ -96,7 +75,7 @@ describe('a poison report', () => {
   it('answered with another 4xx (a proxy\'s 414) is dropped too; 401 and 429 are not', async () => {
     const { dir, manager } = await setup();
     let auth = 0;
-    const base = await proxy(manager.base, (method, path) => {
+    const base = await managerProxy(cleanups, manager.base, (method, path) => {
       if (path === '/workers/w1/jobs/bad') return { status: 414 };
       if (path === '/workers/w1/jobs/slow' && auth < 2) return { status: auth++ === 0 ? 401 : 429 };
       return undefined;
@@ -111,7 +90,7 @@ describe('a poison report', () => {
   it('failing 500 N times is dead-lettered beside the journal, and the next one is delivered', async () => {
     const { dir, manager } = await setup();
     let poisonTries = 0;
-    const base = await proxy(manager.base, (method, path) => {
+    const base = await managerProxy(cleanups, manager.base, (method, path) => {
       if (path === '/workers/w1/jobs/poison') {
         poisonTries++;
         return { status: 500, body: { error: 'internal error: boom', code: 'internal' } };
@@ -150,7 +129,7 @@ describe('a poison report', () => {
   it('an outage (503, no answer) never dead-letters a report', async () => {
     const { dir, manager } = await setup();
     let unavailable = 6;
-    const base = await proxy(manager.base, (method, path) => (path.startsWith('/workers/w1/jobs/') && unavailable-- > 0 ? { status: 503 } : undefined));
+    const base = await managerProxy(cleanups, manager.base, (method, path) => (path.startsWith('/workers/w1/jobs/') && unavailable-- > 0 ? { status: 503 } : undefined));
     const r = reporterFor(base, join(dir, 'state'), { maxAttempts: 2, random: () => 0 });
     r.start();
     r.reportStatus(statusOf('a'));

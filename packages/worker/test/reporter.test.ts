@@ -5,13 +5,12 @@
  * The "proxy" is a small HTTP server in front of a real manager.
  */
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { createServer, request, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { createHttpClient, createSilentLogger, emptyMirrorStatus } from '@tunasync/core';
 import { Reporter, type ReporterOptions } from '@tunasync/worker';
 import { getJson, startManager, type Cleanups } from './harness.js';
 import { tempDir } from './helpers.js';
+import { managerProxy } from './manager-proxy.js';
 import { captureLogger } from './rsync-helpers.js';
 
 let cleanups: Cleanups = [];
@@ -19,27 +18,6 @@ afterEach(async () => {
   for (const c of cleanups.reverse()) await c();
   cleanups = [];
 });
-
-/** Forwards to `target`, except that `refuse(method, path)` may answer a status (and body) of its own. */
-async function proxy(target: string, refuse: (method: string, path: string) => number | { status: number; body: object } | undefined): Promise<string> {
-  const server: Server = createServer((req, res) => {
-    const r = refuse(req.method ?? '', req.url ?? '');
-    if (r !== undefined) {
-      const { status, body } = typeof r === 'number' ? { status: r, body: { error: `refused with ${r}` } } : r;
-      req.resume();
-      res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-      return;
-    }
-    const up = request(`${target}${req.url}`, { method: req.method, headers: req.headers }, (r) => {
-      res.writeHead(r.statusCode ?? 502, r.headers);
-      r.pipe(res);
-    });
-    req.pipe(up);
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  cleanups.push(() => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
 
 function reporterFor(base: string, stateDir: string, id = 'w1', extra: Partial<ReporterOptions> = {}): Reporter {
   const r = new Reporter({
@@ -64,7 +42,7 @@ describe('Reporter', () => {
     const m = await startManager(join(t.dir, 'manager.db'));
     cleanups.push(() => m.close());
     let refusals = 0;
-    const base = await proxy(m.base, (method, path) => {
+    const base = await managerProxy(cleanups, m.base, (method, path) => {
       if (method === 'POST' && path.startsWith('/workers/w1/jobs/') && refusals < 6) return refusals++ % 2 === 0 ? 429 : 401;
       return undefined;
     });
@@ -117,7 +95,7 @@ describe('Reporter', () => {
     const m = await startManager(join(t.dir, 'manager.db'));
     cleanups.push(() => m.close());
     let unavailable = 3;
-    const base = await proxy(m.base, (method, path) => (path.startsWith('/workers/w1/jobs/') && unavailable-- > 0 ? 503 : undefined));
+    const base = await managerProxy(cleanups, m.base, (method, path) => (path.startsWith('/workers/w1/jobs/') && unavailable-- > 0 ? 503 : undefined));
     const draws = [0.5, 0.25, 0.1];
     let calls = 0;
     const { logger, text } = captureLogger();
@@ -137,7 +115,7 @@ describe('Reporter', () => {
     cleanups.push(() => m.close());
     let registrations = 0;
     let lost = 1;
-    const base = await proxy(m.base, (method, path) => {
+    const base = await managerProxy(cleanups, m.base, (method, path) => {
       if (path === '/workers') registrations++;
       if (path === '/workers/w1/jobs/a' && lost-- > 0) return { status: 404, body: { error: 'worker w1 is not known here', code: 'invalid_worker_id' } };
       return undefined;
@@ -158,7 +136,7 @@ describe('Reporter', () => {
     cleanups.push(() => m.close());
     let registrations = 0;
     let lost = 1;
-    const base = await proxy(m.base, (method, path) => {
+    const base = await managerProxy(cleanups, m.base, (method, path) => {
       if (path === '/workers') registrations++;
       if (path === '/workers/w1/jobs/a' && lost-- > 0) return { status: 400, body: { error: 'invalid workerID w1' } };
       return undefined;
