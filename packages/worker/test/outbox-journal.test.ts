@@ -137,7 +137,7 @@ describe('journal validation at replay', () => {
     cleanups.push(() => r.close());
     r.start();
     r.reportStatus({ ...emptyMirrorStatus('later', 'w1'), status: 'success' });
-    expect(await r.flush(10_000)).toBe(true);
+    expect(await r.flush(20_000)).toBe(true);
     expect(received).toEqual(['POST /workers', 'POST /workers/w1/jobs/good', 'POST /workers/w1/jobs/later']);
     for (const line of [1, 2, 3]) expect(text()).toContain(`${file}:${line}`);
   });

@@ -66,7 +66,7 @@ describe('a poison report', () => {
     const long = 'n'.repeat(17_000);
     r.reportStatus(statusOf(long));
     r.reportStatus(statusOf('after'));
-    expect(await r.flush(10_000)).toBe(true);
+    expect(await r.flush(20_000)).toBe(true);
     expect(await jobNames(manager.base)).toEqual(['after']);
     expect(text()).toMatch(/dropped POST \/workers\/w1\/jobs\/n{20}.*431/);
     expect(refused.map((e) => [e.status, e.dropped])).toEqual([[431, true]]);
@@ -83,7 +83,7 @@ describe('a poison report', () => {
     const r = reporterFor(base, join(dir, 'state'), { random: () => 0 });
     r.start();
     for (const n of ['bad', 'slow', 'after']) r.reportStatus(statusOf(n));
-    expect(await r.flush(10_000)).toBe(true);
+    expect(await r.flush(20_000)).toBe(true);
     expect(await jobNames(manager.base)).toEqual(['after', 'slow']);
   });
 
@@ -106,7 +106,7 @@ describe('a poison report', () => {
     r.start();
     r.reportStatus(statusOf('poison'));
     r.reportStatus(statusOf('after'));
-    expect(await r.flush(10_000)).toBe(true);
+    expect(await r.flush(20_000)).toBe(true);
     expect(await jobNames(manager.base)).toEqual(['after']);
     expect(poisonTries).toBe(3);
     expect(dead).toEqual([{ manager: base, path: '/workers/w1/jobs/poison', attempts: 3, reason: expect.stringContaining('500') }]);
@@ -133,7 +133,7 @@ describe('a poison report', () => {
     const r = reporterFor(base, join(dir, 'state'), { maxAttempts: 2, random: () => 0 });
     r.start();
     r.reportStatus(statusOf('a'));
-    expect(await r.flush(10_000)).toBe(true);
+    expect(await r.flush(20_000)).toBe(true);
     expect(r.deadLettered).toBe(0);
     expect(await jobNames(manager.base)).toEqual(['a']);
     expect(existsSync(deadLetterFile(outboxFile(join(dir, 'state'), base)))).toBe(false);

@@ -118,7 +118,7 @@ describe('the state directory lock', () => {
     const script = holderScript(t.dir);
     const first = await startHolder(script, state);
     const journal = outboxFile(state, MANAGER);
-    await until(async () => (readFileSync(journal, 'utf8').includes('"first"') ? true : undefined));
+    await until(async () => (readFileSync(journal, 'utf8').includes('"first"') ? true : undefined), 60_000);
     const before = { ino: statSync(journal).ino, text: readFileSync(journal, 'utf8') };
     expect(before.text).toContain('"first"');
 
@@ -133,7 +133,7 @@ describe('the state directory lock', () => {
 
     // The first worker's journal is still the file it appends to.
     first.stdin.write('report second\n');
-    await until(async () => (readFileSync(journal, 'utf8').includes('"second"') ? true : undefined));
+    await until(async () => (readFileSync(journal, 'utf8').includes('"second"') ? true : undefined), 60_000);
     first.stdin.write('close\n');
     await exited(first);
     expect(first.exitCode).toBe(0);
@@ -143,7 +143,7 @@ describe('the state directory lock', () => {
     const { logger, text } = captureLogger();
     reporterOn(state, logger);
     expect(text()).toContain('2 report(s)');
-  });
+  }, 120_000);
 
   it('takes over a lock left by a dead process, with a warning naming it', async () => {
     const t = tempDir('tunasync-lock-');
@@ -152,7 +152,7 @@ describe('the state directory lock', () => {
     const holder = await startHolder(holderScript(t.dir), state);
     const pid = holder.pid;
     const journal = outboxFile(state, MANAGER);
-    await until(async () => (readFileSync(journal, 'utf8').includes('"first"') ? true : undefined));
+    await until(async () => (readFileSync(journal, 'utf8').includes('"first"') ? true : undefined), 60_000);
     holder.kill('SIGKILL');
     await exited(holder);
     expect(existsSync(join(state, 'worker.lock'))).toBe(true);
@@ -161,7 +161,7 @@ describe('the state directory lock', () => {
     expect(text()).toMatch(new RegExp(`warn.*lock.*pid ${pid}.*(not running|no longer)`));
     expect(text()).toContain('1 report(s)');
     expect(JSON.parse(readFileSync(join(state, 'worker.lock'), 'utf8'))).toMatchObject({ pid: process.pid });
-  });
+  }, 120_000);
 
   it('is released by close() and can be taken again in the same process', async () => {
     const t = tempDir('tunasync-lock-');

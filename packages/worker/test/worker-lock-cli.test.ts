@@ -39,7 +39,8 @@ describe('two workers on one state directory', () => {
       if (first.exitCode === null && first.signalCode === null) first.kill('SIGKILL');
     });
     const journal = outboxFile(state, MANAGER);
-    await until(async () => (existsSync(journal) && readFileSync(journal, 'utf8').includes('"success"') ? true : undefined));
+    // The first reports come after the worker gave up waiting for the manager (5 s), and the job ran.
+    await until(async () => (existsSync(journal) && readFileSync(journal, 'utf8').includes('"success"') ? true : undefined), 90_000);
     const before = { ino: statSync(journal).ino, text: readFileSync(journal, 'utf8') };
 
     const second = await runScript(bin, ['-c', conf]);
@@ -54,5 +55,5 @@ describe('two workers on one state directory', () => {
     expect(await exited).toBe(0);
     // The first worker released its lock on the way out.
     expect(existsSync(join(state, 'worker.lock'))).toBe(false);
-  });
+  }, 180_000);
 });
