@@ -10,6 +10,13 @@
  * rename) when acknowledgements dominate it, so it stays small. `sync()`
  * waits for what was pushed so far to be on disk; `close()` writes the rest
  * synchronously. Without a file the queue is memory only.
+ *
+ * The journal is not trusted when read back: each line is validated as a
+ * request would be (journal-line.ts) and a bad one is skipped. When the
+ * rewrite at open fails (a full disk), the outbox appends to the journal as
+ * it is, and the temp file is removed; every error names the journal.
+ * The caller holds the state directory's lock (state-lock.ts): two outboxes
+ * on one journal would lose reports.
  */
 import * as nodeFs from 'node:fs';
 import { fdatasync, ftruncate, mkdirSync, readFileSync, write } from 'node:fs';
