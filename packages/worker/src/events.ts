@@ -6,6 +6,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { JobState, MirrorStatus } from '@tunasync/core';
+import type { DeadLetterEvent, OutboxDepthEvent, ReportRefusedEvent, ReporterEvents, ReportSentEvent } from './reporter-events.js';
 
 /** How a run came about (wave 2's `trigger`). */
 export type RunTrigger = 'schedule' | 'manual' | 'force' | 'startup';
@@ -59,33 +60,6 @@ export interface ScheduleChange {
   next: Date;
 }
 
-/** `report:sent`: a manager accepted a report. */
-export interface ReportSent {
-  manager: string;
-  path: string;
-}
-
-/** `report:refused`: a manager refused a report (it is not retried). */
-export interface ReportRefused {
-  manager: string;
-  path: string;
-  status: number;
-  code?: string;
-}
-
-/** `outbox:depth`: how many reports wait for a manager. */
-export interface OutboxDepth {
-  manager: string;
-  depth: number;
-}
-
-/** `report:dead-letter`: a report that kept failing was parked. */
-export interface ReportDeadLetter {
-  manager: string;
-  path: string;
-  attempts: number;
-}
-
 /** Every event of a worker, by name. */
 export interface WorkerEvents {
   'job:state': [JobStateChange];
@@ -93,10 +67,10 @@ export interface WorkerEvents {
   'run:start': [RunStartEvent];
   'run:end': [RunEndEvent];
   schedule: [ScheduleChange];
-  'report:sent': [ReportSent];
-  'report:refused': [ReportRefused];
-  'outbox:depth': [OutboxDepth];
-  'report:dead-letter': [ReportDeadLetter];
+  'report:sent': [ReportSentEvent];
+  'report:refused': [ReportRefusedEvent];
+  'outbox:depth': [OutboxDepthEvent];
+  'report:dead-letter': [DeadLetterEvent];
 }
 
 /** The worker's event emitter (`worker.events`). */
@@ -107,16 +81,8 @@ export function createWorkerEvents(): WorkerEventEmitter {
   return new EventEmitter<WorkerEvents>();
 }
 
-/** The events the reporter emits (see reporter.ts), as the bridge below reads them. */
-export interface ReporterEventSource {
-  on(event: 'sent', listener: (e: ReportSent) => void): unknown;
-  on(event: 'refused', listener: (e: ReportRefused) => void): unknown;
-  on(event: 'depth', listener: (e: OutboxDepth) => void): unknown;
-  on(event: 'dead-letter', listener: (e: ReportDeadLetter) => void): unknown;
-}
-
 /** Re-emits the reporter's delivery events as the worker's `report:*` / `outbox:depth` events. */
-export function bridgeReporterEvents(source: ReporterEventSource, events: WorkerEventEmitter): void {
+export function bridgeReporterEvents(source: EventEmitter<ReporterEvents>, events: WorkerEventEmitter): void {
   source.on('sent', (e) => events.emit('report:sent', e));
   source.on('refused', (e) => events.emit('report:refused', e));
   source.on('depth', (e) => events.emit('outbox:depth', e));

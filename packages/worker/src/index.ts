@@ -28,7 +28,6 @@ export {
   bridgeReporterEvents,
   type WorkerEvents,
   type WorkerEventEmitter,
-  type ReporterEventSource,
   type RunTrigger,
   type RunOutcome,
   type JobStateChange,
@@ -36,10 +35,6 @@ export {
   type RunStartEvent,
   type RunEndEvent,
   type ScheduleChange,
-  type ReportSent,
-  type ReportRefused,
-  type OutboxDepth,
-  type ReportDeadLetter,
 } from './events.js';
 export { mirrorStatusOf } from './status-mapper.js';
 export { intervalPolicy, cronPolicy, schedulePolicyFor, inProgress, type SchedulePolicy, type LastRun } from './schedule/policy.js';
@@ -50,7 +45,11 @@ export { restoreJobs, storedStatuses } from './restore.js';
 export { wireJobEvents, type JobEventSinks } from './jobs/job-events.js';
 export { listenControl, isLoopbackAddress, CONTROL_SERVER_LIMITS, type ControlListener } from './control-listener.js';
 export { Reporter, outboxFile, type ReporterOptions } from './reporter.js';
-export { Outbox, type OutboxMessage, type OutboxRecovery } from './outbox.js';
+export type { ReporterEvents, ReportSentEvent, ReportRefusedEvent, OutboxDepthEvent, DeadLetterEvent } from './reporter-events.js';
+export { Outbox, type OutboxMessage, type OutboxRecovery, type OutboxOptions, type SkippedLine, type JournalFs } from './outbox.js';
+export { parseJournalLine, reportPathProblem, KNOWN_WORKER_ROUTES, type JournalLine } from './journal-line.js';
+export { deadLetterFile, type DeadLetter } from './dead-letter.js';
+export { lockStateDir, StateDirLockedError, STATE_LOCK_FILE, type StateLock, type StateLockOptions, type LockHolder } from './state-lock.js';
 export { Scheduler, isValidCron, realTimers, MAX_TIMER_MS, type SchedulerOptions, type TimerApi } from './scheduler.js';
 export {
   createControlApp,

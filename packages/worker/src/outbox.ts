@@ -10,23 +10,20 @@
  * rename) when acknowledgements dominate it, so it stays small. `sync()`
  * waits for what was pushed so far to be on disk; `close()` writes the rest
  * synchronously. Without a file the queue is memory only.
+ *
+ * The journal is not trusted when read back: each line is validated as a
+ * request would be (journal-line.ts) and a bad one is skipped. When the
+ * rewrite at open fails (a full disk), the outbox appends to the journal as
+ * it is, and the temp file is removed; every error names the journal.
+ * The caller holds the state directory's lock (state-lock.ts): two outboxes
+ * on one journal would lose reports.
  */
-import {
-  closeSync,
-  fdatasync,
-  fdatasyncSync,
-  fsyncSync,
-  ftruncate,
-  ftruncateSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  renameSync,
-  write,
-  writeSync,
-} from 'node:fs';
+import * as nodeFs from 'node:fs';
+import { fdatasync, ftruncate, mkdirSync, readFileSync, write } from 'node:fs';
 import { dirname } from 'node:path';
 import { promisify } from 'node:util';
+import { errorMessage } from '@tunasync/core';
+import { parseJournalLine, type JournalMessage } from './journal-line.js';
 
 const fdatasyncAsync = promisify(fdatasync);
 const ftruncateAsync = promisify(ftruncate);
@@ -37,27 +34,60 @@ async function writeAll(fd: number, data: Buffer): Promise<void> {
   for (let off = 0; off < data.length; ) off += (await writeAsync(fd, data, off, data.length - off)).bytesWritten;
 }
 
-/** One queued report. */
-export interface OutboxMessage {
-  /** Position in the queue (increasing, unique within a journal). */
-  seq: number;
-  /** Manager path, e.g. `/workers/w1/jobs/debian`. */
-  path: string;
-  /** HTTP method (POST when absent). */
-  method?: 'POST' | 'DELETE';
-  /** JSON body. */
-  body: unknown;
-  /** What it is, for logs (`status of debian`); `schedules` messages may be merged. */
-  what: string;
+/**
+ * One queued report: `seq` (position in the queue, increasing, unique within
+ * a journal), manager `path` (`/workers/w1/jobs/debian`), `method` (POST when
+ * absent), JSON `body`, and `what` it is for logs (`status of debian`;
+ * `schedules` messages may be merged).
+ */
+export type OutboxMessage = JournalMessage;
+
+/** A journal line skipped at open. */
+export interface SkippedLine {
+  /** 1-based line number in the journal. */
+  line: number;
+  /** Why it was skipped. */
+  why: string;
 }
 
 /** How the journal was read at open. */
 export interface OutboxRecovery {
   /** Messages still to deliver, from an earlier process. */
   replayed: number;
-  /** Lines that could not be read (a torn last write), skipped. */
+  /** Lines that could not be read or were not valid reports, skipped. */
   skippedLines: number;
+  /** Those lines (the first 100), with why. */
+  skipped: SkippedLine[];
+  /**
+   * Set when the journal could not be rewritten at open (a full disk): the
+   * outbox then appends to the journal as it is. Names the file and why.
+   */
+  rewriteError?: string;
 }
+
+/** The synchronous file operations of the journal (replaceable in tests, to play a full disk). */
+export interface JournalFs {
+  openSync: typeof nodeFs.openSync;
+  writeSync: typeof nodeFs.writeSync;
+  fsyncSync: typeof nodeFs.fsyncSync;
+  fdatasyncSync: typeof nodeFs.fdatasyncSync;
+  ftruncateSync: typeof nodeFs.ftruncateSync;
+  closeSync: typeof nodeFs.closeSync;
+  renameSync: typeof nodeFs.renameSync;
+  unlinkSync: typeof nodeFs.unlinkSync;
+}
+
+/** Options of Outbox. */
+export interface OutboxOptions {
+  /** Hears of failed writes (the error names the journal). */
+  onError?: (err: unknown) => void;
+  /** The worker whose journal this is: replayed paths must be its own (see journal-line.ts). */
+  workerId?: string;
+  /** Replaces some of the synchronous file operations (tests). */
+  fs?: Partial<JournalFs>;
+}
+
+const MAX_SKIPPED_KEPT = 100;
 
 const REWRITE_MIN_BYTES = 256 * 1024;
 
@@ -79,13 +109,23 @@ export class Outbox {
   private dirty = false;
   private commits: Promise<void> = Promise.resolve();
   /** What open() found in the journal. */
-  readonly recovery: OutboxRecovery = { replayed: 0, skippedLines: 0 };
+  readonly recovery: OutboxRecovery = { replayed: 0, skippedLines: 0, skipped: [] };
+  private readonly onError: (err: unknown) => void;
+  private readonly fs: JournalFs;
 
-  /** Opens (or creates) the journal at `file` (memory only when undefined); `onError` hears of failed writes. */
+  /**
+   * Opens (or creates) the journal at `file` (memory only when undefined).
+   * Every line is validated (journal-line.ts); bad ones are skipped and
+   * listed in `recovery`. The journal is then rewritten to hold only what is
+   * pending; when that fails (a full disk), it is appended to as it is.
+   */
   constructor(
     private readonly file: string | undefined,
-    private readonly onError: (err: unknown) => void = () => {},
+    options: OutboxOptions = {},
   ) {
+    this.onError = options.onError ?? (() => {});
+    const { openSync, writeSync, fsyncSync, fdatasyncSync, ftruncateSync, closeSync, renameSync, unlinkSync } = nodeFs;
+    this.fs = { openSync, writeSync, fsyncSync, fdatasyncSync, ftruncateSync, closeSync, renameSync, unlinkSync, ...options.fs };
     if (!file) return;
     mkdirSync(dirname(file), { recursive: true });
     let text = '';
@@ -95,28 +135,38 @@ export class Outbox {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     }
     const live = new Map<number, OutboxMessage>();
-    for (const line of text.split('\n')) {
-      if (line.trim() === '') continue;
-      let rec: Partial<OutboxMessage> & { ack?: number };
-      try {
-        rec = JSON.parse(line) as typeof rec;
-      } catch {
+    text.split('\n').forEach((line, i) => {
+      if (line.trim() === '') return;
+      const rec = parseJournalLine(line, options.workerId);
+      if (rec.kind === 'bad') {
         this.recovery.skippedLines++;
-        continue;
+        if (this.recovery.skipped.length < MAX_SKIPPED_KEPT) this.recovery.skipped.push({ line: i + 1, why: rec.why });
+        return;
       }
-      if (typeof rec.ack === 'number') live.delete(rec.ack);
-      else if (typeof rec.seq === 'number' && typeof rec.path === 'string') {
-        const method = rec.method === 'DELETE' ? { method: 'DELETE' as const } : {};
-        live.set(rec.seq, { seq: rec.seq, path: rec.path, ...method, body: rec.body, what: String(rec.what ?? rec.path) });
-      } else this.recovery.skippedLines++;
-      if (typeof rec.seq === 'number') this.seq = Math.max(this.seq, rec.seq);
-    }
+      const seq = rec.kind === 'ack' ? rec.seq : rec.message.seq;
+      if (rec.kind === 'ack') live.delete(seq);
+      else live.set(seq, rec.message);
+      this.seq = Math.max(this.seq, seq);
+    });
     this.pending.push(...[...live.values()].sort((a, b) => a.seq - b.seq));
     for (const m of this.pending) this.pendingSize += recordSize(m);
     this.recovery.replayed = this.pending.length;
-    this.fd = openSync(file, 'a');
-    // Start from a clean journal holding exactly what is pending.
-    this.rewrite();
+    try {
+      this.fd = this.fs.openSync(file, 'a');
+    } catch (err) {
+      throw new Error(`cannot open the outbox journal ${file}: ${errorMessage(err)}`, { cause: err });
+    }
+    // Start from a clean journal holding exactly what is pending…
+    try {
+      this.rewrite();
+    } catch (err) {
+      // …or, when that cannot be written (a full disk), from the journal as it is.
+      this.recovery.rewriteError = errorMessage(err);
+      this.lines = [];
+      this.bytes = Buffer.byteLength(text);
+      // A torn last line: what comes next starts on a line of its own.
+      if (text !== '' && !text.endsWith('\n')) this.lines.push('\n');
+    }
   }
 
   /** Messages waiting, oldest first. */
@@ -167,7 +217,7 @@ export class Outbox {
     await this.commits;
     if (this.fd === undefined) return;
     this.commitSync();
-    closeSync(this.fd);
+    this.fs.closeSync(this.fd);
     this.fd = undefined;
   }
 
@@ -193,7 +243,7 @@ export class Outbox {
       .then(() => this.commit())
       .catch((err: unknown) => {
         this.dirty = true;
-        this.onError(err);
+        this.onError(this.named(err));
       });
   }
 
@@ -231,38 +281,64 @@ export class Outbox {
     const text = this.lines.join('');
     this.lines = [];
     if (plan === 'truncate') {
-      ftruncateSync(this.fd, 0);
+      this.fs.ftruncateSync(this.fd, 0);
       this.bytes = 0;
       this.dirty = false;
-    } else this.bytes += writeSync(this.fd, text);
-    fdatasyncSync(this.fd);
+    } else this.bytes += this.fs.writeSync(this.fd, text);
+    this.fs.fdatasyncSync(this.fd);
   }
 
-  /** Replaces the journal by one holding only the pending messages (synchronous: rare, and small by then). */
+  /** `err` with the journal's name in its message (errors of write and fsync name no file). */
+  private named(err: unknown): Error {
+    const msg = errorMessage(err);
+    if (this.file && msg.includes(this.file)) return err as Error;
+    return new Error(`outbox journal ${this.file ?? '(memory)'}: ${msg}`, { cause: err });
+  }
+
+  /**
+   * Replaces the journal by one holding only the pending messages
+   * (synchronous: rare, and small by then). On failure the journal is left
+   * as it was, the temp file is removed, and the error names the journal.
+   */
   private rewrite(): void {
     if (this.fd === undefined || !this.file) return;
+    const fs = this.fs;
     this.lines = [];
     const tmp = `${this.file}.tmp`;
-    const fd = openSync(tmp, 'w');
     let bytes = 0;
+    let created = false;
     try {
-      for (const m of this.pending) bytes += writeSync(fd, `${JSON.stringify(m)}\n`);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
+      const fd = fs.openSync(tmp, 'w');
+      created = true;
+      try {
+        for (const m of this.pending) bytes += fs.writeSync(fd, `${JSON.stringify(m)}\n`);
+        fs.fsyncSync(fd);
+      } finally {
+        fs.closeSync(fd);
+      }
+      fs.renameSync(tmp, this.file);
+      created = false;
+    } catch (err) {
+      if (created) {
+        try {
+          fs.unlinkSync(tmp);
+        } catch {
+          // Nothing more to do: the rename did not happen, the journal is intact.
+        }
+      }
+      throw new Error(`cannot rewrite the outbox journal ${this.file}: ${errorMessage(err)}`, { cause: err });
     }
-    renameSync(tmp, this.file);
     const old = this.fd;
     this.fd = undefined;
-    closeSync(old);
-    this.fd = openSync(this.file, 'a');
+    fs.closeSync(old);
+    this.fd = fs.openSync(this.file, 'a');
     this.bytes = bytes;
     this.dirty = false;
-    const d = openSync(dirname(this.file), 'r');
+    const d = fs.openSync(dirname(this.file), 'r');
     try {
-      fsyncSync(d);
+      fs.fsyncSync(d);
     } finally {
-      closeSync(d);
+      fs.closeSync(d);
     }
   }
 }

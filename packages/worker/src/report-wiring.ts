@@ -5,8 +5,9 @@
  * event map.
  */
 import { createHttpClient, type Clock, type Logger, type WorkerConfig } from '@tunasync/core';
-import { bridgeReporterEvents, type ReporterEventSource, type WorkerEventEmitter } from './events.js';
+import { bridgeReporterEvents, type WorkerEventEmitter } from './events.js';
 import { Reporter } from './reporter.js';
+import type { StateLock } from './state-lock.js';
 
 /** What createWorkerReporter needs. */
 export interface WorkerReporterOptions {
@@ -18,6 +19,8 @@ export interface WorkerReporterOptions {
   logger: Logger;
   clock: Clock;
   maxBackoffMs?: number;
+  /** The state directory's lock, taken by the worker before anything else. */
+  stateLock?: StateLock;
 }
 
 /** A Reporter for the worker's managers, its delivery events re-emitted on `events`. */
@@ -32,11 +35,9 @@ export function createWorkerReporter(opts: WorkerReporterOptions): Reporter {
     logger,
     ...(opts.maxBackoffMs ? { maxBackoffMs: opts.maxBackoffMs } : {}),
     ...(global.stateDir ? { stateDir: global.stateDir } : {}),
+    ...(opts.stateLock ? { stateLock: opts.stateLock } : {}),
   });
   if (!global.stateDir) logger.warn('no state directory (no log_dir, no state_dir): reports are kept in memory only');
-  // INTEGRATOR (worker-reporter): once Reporter emits `sent`/`refused`/`depth`/`dead-letter`,
-  // drop the guard and the cast: bridgeReporterEvents(reporter, opts.events).
-  const source = reporter as unknown as Partial<ReporterEventSource>;
-  if (typeof source.on === 'function') bridgeReporterEvents(source as ReporterEventSource, opts.events);
+  bridgeReporterEvents(reporter, opts.events);
   return reporter;
 }

@@ -1,181 +1,28 @@
 /**
- * Talks to the managers: registers with each (retrying with capped backoff
- * for as long as it takes; tunasync gave up after 10 s, #125), and delivers
- * status and schedule reports to each in order. Reports wait in a durable
+ * Talks to the managers: registers with each (retrying with a jittered,
+ * capped backoff for as long as it takes; tunasync gave up after 10 s,
+ * #125), and delivers status and schedule reports to each in order (see
+ * manager-link.ts for what each failure means). Reports wait in a durable
  * outbox per manager (a journal in the worker's state directory) while it
  * is unreachable, and are replayed in order when it is back, also by the
- * next worker process after a restart. A manager answering
- * `invalid workerID` is registered with again.
+ * next worker process after a restart. The state directory is locked
+ * first (state-lock.ts), so a second worker on it refuses to start before
+ * touching a journal. Emits `sent`, `refused`, `depth` and `dead-letter`
+ * (reporter-events.ts).
  */
 import { createHash } from 'node:crypto';
-import { join } from 'node:path';
+import { EventEmitter } from 'node:events';
+import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Got } from 'got';
-import {
-  errorMessage,
-  serializeMirrorSchedules,
-  serializeMirrorStatus,
-  type Logger,
-  type MirrorSchedule,
-  type MirrorStatus,
-  type WorkerStatus,
-} from '@tunasync/core';
-import { Outbox, type OutboxMessage } from './outbox.js';
+import { errorMessage, serializeMirrorStatus, type Logger, type MirrorSchedule, type MirrorStatus, type WorkerStatus } from '@tunasync/core';
+import { ManagerLink } from './manager-link.js';
+import { Outbox } from './outbox.js';
+import type { ReporterEmit, ReporterEvents } from './reporter-events.js';
+import { lockStateDir, type StateLock } from './state-lock.js';
 
-/** Resolves after `ms`, or at once when `signal` aborts (removing its listener either way). */
-const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
-  new Promise((resolve) => {
-    if (signal.aborted) {
-      resolve();
-      return;
-    }
-    const done = (): void => {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const t = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
-
-/** Delivery to one manager. */
-class ManagerLink {
-  private registered = false;
-  private wake: (() => void) | undefined;
-  private loop: Promise<void> = Promise.resolve();
-
-  constructor(
-    readonly base: string,
-    private readonly outbox: Outbox,
-    private readonly http: Got,
-    private readonly self: () => WorkerStatus,
-    private readonly logger: Logger,
-    private readonly signal: AbortSignal,
-    private readonly maxBackoffMs: number,
-  ) {}
-
-  /** Starts registering and delivering. */
-  start(): void {
-    this.loop = this.run();
-  }
-
-  /** True once registered with this manager. */
-  get isRegistered(): boolean {
-    return this.registered;
-  }
-
-  push(m: Omit<OutboxMessage, 'seq'>): void {
-    this.outbox.push(m);
-    this.wake?.();
-  }
-
-  /** Queues next-run times, merged with those still waiting (newest wins per job). */
-  pushSchedules(path: string, schedules: MirrorSchedule[]): void {
-    this.outbox.replaceQueued(
-      (m) => m.what === 'schedules',
-      (older) => {
-        const byName = new Map<string, unknown>();
-        for (const o of older) for (const e of (o.body as { schedules: { name: string }[] }).schedules) byName.set(e.name, e);
-        for (const e of serializeMirrorSchedules(schedules).schedules) byName.set(e.name, e);
-        return { path, body: { schedules: [...byName.values()] }, what: 'schedules' };
-      },
-    );
-    this.wake?.();
-  }
-
-  get pending(): number {
-    return this.outbox.size + (this.registered ? 0 : 1);
-  }
-
-  private async send(m: Pick<OutboxMessage, 'path' | 'body' | 'method'>): Promise<void> {
-    const url = `${this.base}${m.path}`;
-    // The stop signal cancels a request in flight, so close() never waits for a slow manager.
-    if (m.method === 'DELETE') await this.http.delete(url, { retry: { limit: 0 }, signal: this.signal });
-    else await this.http.post(url, { json: m.body, retry: { limit: 0 }, signal: this.signal });
-  }
-
-  private async run(): Promise<void> {
-    let backoff = 250;
-    while (!this.signal.aborted) {
-      try {
-        if (!this.registered) {
-          const w = this.self();
-          await this.send({ path: '/workers', body: { id: w.id, url: w.url } });
-          this.registered = true;
-          this.logger.info(`registered with manager ${this.base}`);
-        }
-        if (this.signal.aborted) break;
-        const next = this.outbox.peek();
-        if (!next) {
-          await new Promise<void>((resolve) => {
-            if (this.signal.aborted) {
-              resolve();
-              return;
-            }
-            const done = (): void => {
-              this.signal.removeEventListener('abort', done);
-              resolve();
-            };
-            this.wake = done;
-            this.signal.addEventListener('abort', done, { once: true });
-          });
-          this.wake = undefined;
-          continue;
-        }
-        await this.send(next);
-        this.outbox.ack();
-        backoff = 250;
-      } catch (err) {
-        if (this.signal.aborted) break;
-        const body = (err as { response?: { statusCode?: number; body?: { error?: string } } }).response;
-        const status = body?.statusCode;
-        if (status === 400 && /invalid workerID/.test(String(body?.body?.error)) && this.registered) {
-          // Registered, yet unknown: the manager lost its database, or a report
-          // kept from before a rename names another id (dropped: it is not ours).
-          const head = this.outbox.peek();
-          if (head && !head.path.startsWith(`/workers/${encodeURIComponent(this.self().id)}/`)) {
-            this.outbox.ack();
-            this.logger.warn(`manager ${this.base}: dropped ${head.what}, reported under another worker id (${head.path})`);
-            continue;
-          }
-          this.registered = false;
-          // Back off like any other failure, so two managers behind one address cannot make us spin.
-          this.logger.warn(`manager ${this.base} does not know this worker; registering again in ${backoff} ms`);
-          await sleep(backoff, this.signal);
-          backoff = Math.min(backoff * 2, this.maxBackoffMs);
-          continue;
-        }
-        // Refused for good: a bad request or a missing route/job. Auth failures
-        // (401/403), 408 and 429 may pass (a token being rolled out, a proxy), so they are retried.
-        const final = status === 400 || status === 404 || status === 405 || status === 409 || status === 413 || status === 422;
-        if (final && this.registered) {
-          // The manager refused this message for good: drop it, say why.
-          const dropped = this.outbox.peek();
-          this.outbox.ack();
-          const why = `${status} ${String(body?.body?.error ?? '')}`;
-          if (dropped?.method === 'DELETE' && status === 404) this.logger.info(`manager ${this.base} has no ${dropped.what} to delete (${why})`);
-          else this.logger.error(`manager ${this.base} refused ${dropped?.what}: ${why}`);
-          continue;
-        }
-        const what = status !== undefined ? `answered ${status} ${String(body?.body?.error ?? '')}`.trim() : `unreachable (${errorMessage(err)})`;
-        this.logger.warn(`manager ${this.base} ${what}; retrying in ${backoff} ms`);
-        await sleep(backoff, this.signal);
-        backoff = Math.min(backoff * 2, this.maxBackoffMs);
-      }
-    }
-  }
-
-  /** Resolves when everything queued was delivered, or after `timeoutMs`. */
-  async flush(timeoutMs: number): Promise<boolean> {
-    const end = Date.now() + timeoutMs;
-    while (this.pending > 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
-    return this.pending === 0;
-  }
-
-  async done(): Promise<void> {
-    await this.loop;
-    await this.outbox.close();
-  }
-}
+/** Skipped journal lines logged one by one; the rest are counted. */
+const SKIPPED_LOGGED = 20;
 
 /** Options of Reporter. */
 export interface ReporterOptions {
@@ -184,10 +31,19 @@ export interface ReporterOptions {
   /** The worker's registration (id and control URL). */
   self: () => WorkerStatus;
   logger: Logger;
-  /** Longest wait between retries (default 30 s). */
+  /** Longest wait between retries (default 30 s); each wait is a random part of it (full jitter). */
   maxBackoffMs?: number;
   /** Directory of the outbox journals; reports are kept in memory only when undefined. */
   stateDir?: string;
+  /**
+   * The lock on `stateDir`, when the caller took it already (lockStateDir);
+   * otherwise the Reporter takes it, and releases it on close().
+   */
+  stateLock?: StateLock;
+  /** Failed attempts after which a report is parked in the dead-letter file (default 50). */
+  maxAttempts?: number;
+  /** Random numbers in [0, 1) for the backoff's jitter (default Math.random). */
+  random?: () => number;
 }
 
 /** The journal file of the outbox for manager `base` under `stateDir`. */
@@ -197,24 +53,74 @@ export function outboxFile(stateDir: string, base: string): string {
   return join(stateDir, 'outbox', `${slug}-${hash}.jsonl`);
 }
 
-/** Reports to every manager of the worker. */
-export class Reporter {
+/**
+ * Reports to every manager of the worker. Construction locks the state
+ * directory (throws StateDirLockedError, naming the holder's pid, when
+ * another worker has it) and opens the journals.
+ */
+export class Reporter extends EventEmitter<ReporterEvents> {
   private readonly stop = new AbortController();
   private readonly links: ManagerLink[];
   private readonly schedules = new Map<string, MirrorSchedule>();
   private schedulesTimer: NodeJS.Immediate | undefined;
+  /** The lock this Reporter took (and releases on close). */
+  private readonly ownLock: StateLock | undefined;
 
   constructor(private readonly opts: ReporterOptions) {
-    // The same manager twice would mean two journals on one file.
-    this.links = [...new Set(opts.apiBaseList.map((b) => b.replace(/\/+$/, '')))].map((base) => {
-      const outbox = new Outbox(opts.stateDir ? outboxFile(opts.stateDir, base) : undefined, (err) =>
-        opts.logger.error(`outbox for ${base}: cannot write the journal: ${errorMessage(err)}`),
-      );
-      const { replayed, skippedLines } = outbox.recovery;
-      if (replayed > 0) opts.logger.info(`${replayed} report(s) to ${base} kept from before the restart will be sent first`);
-      if (skippedLines > 0) opts.logger.warn(`outbox for ${base}: skipped ${skippedLines} unreadable line(s)`);
-      return new ManagerLink(base, outbox, opts.http, opts.self, opts.logger, this.stop.signal, opts.maxBackoffMs ?? 30_000);
-    });
+    super();
+    const { logger, stateDir } = opts;
+    if (stateDir && opts.stateLock && resolve(opts.stateLock.dir) !== resolve(stateDir)) {
+      throw new Error(`the state lock given is on ${opts.stateLock.dir}, not on the state directory ${stateDir}`);
+    }
+    // Locked before any journal is read or rewritten.
+    this.ownLock = stateDir && !opts.stateLock ? lockStateDir(stateDir, { logger }) : undefined;
+    const emit: ReporterEmit = (name, ...args) => {
+      try {
+        (this.emit as (n: keyof ReporterEvents, ...a: unknown[]) => boolean)(name, ...args);
+      } catch (err) {
+        logger.error(`a listener of the reporter's ${name} event failed: ${errorMessage(err)}`);
+      }
+    };
+    const opened: Outbox[] = [];
+    try {
+      // The same manager twice would mean two journals on one file.
+      this.links = [...new Set(opts.apiBaseList.map((b) => b.replace(/\/+$/, '')))].map((base) => {
+        const journal = stateDir ? outboxFile(stateDir, base) : undefined;
+        const outbox = new Outbox(journal, {
+          workerId: opts.self().id,
+          onError: (err) => logger.error(`outbox for ${base}: cannot write the journal: ${errorMessage(err)}`),
+        });
+        opened.push(outbox);
+        const { replayed, skippedLines, skipped, rewriteError } = outbox.recovery;
+        for (const s of skipped.slice(0, SKIPPED_LOGGED)) logger.warn(`outbox ${journal}:${s.line}: skipped a line (${s.why})`);
+        if (skippedLines > Math.min(skipped.length, SKIPPED_LOGGED)) logger.warn(`outbox ${journal}: skipped ${skippedLines} line(s) in all`);
+        if (rewriteError) logger.warn(`${rewriteError}; appending to the journal as it is`);
+        if (replayed > 0) logger.info(`${replayed} report(s) to ${base} kept from before the restart will be sent first`);
+        return new ManagerLink({
+          base,
+          outbox,
+          journal,
+          http: opts.http,
+          self: opts.self,
+          logger,
+          signal: this.stop.signal,
+          maxBackoffMs: opts.maxBackoffMs ?? 30_000,
+          maxAttempts: Math.max(1, opts.maxAttempts ?? 50),
+          random: opts.random ?? Math.random,
+          emit,
+        });
+      });
+    } catch (err) {
+      // Nothing was pushed: closing writes nothing, it only lets go of the files.
+      for (const o of opened) void o.close();
+      this.ownLock?.release();
+      throw err;
+    }
+  }
+
+  /** Reports parked in dead-letter files since start, over all managers. */
+  get deadLettered(): number {
+    return this.links.reduce((n, l) => n + l.deadLettered, 0);
   }
 
   private get id(): string {
@@ -230,7 +136,7 @@ export class Reporter {
   async waitRegistered(timeoutMs: number): Promise<boolean> {
     const first = this.links[0];
     const end = Date.now() + timeoutMs;
-    while (first && !first.isRegistered && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+    while (first && !first.isRegistered && Date.now() < end) await sleep(20);
     return first?.isRegistered ?? false;
   }
 
@@ -282,10 +188,14 @@ export class Reporter {
     return results.every(Boolean);
   }
 
-  /** Stops delivering; what is still queued stays in the outbox for the next process. */
+  /** Stops delivering and releases the state directory (if the Reporter locked it); what is still queued stays in the outbox for the next process. */
   async close(): Promise<void> {
     this.sendSchedules();
     this.stop.abort();
-    await Promise.all(this.links.map((l) => l.done()));
+    try {
+      await Promise.all(this.links.map((l) => l.done()));
+    } finally {
+      this.ownLock?.release();
+    }
   }
 }

@@ -11,16 +11,18 @@ import { workerConfigProblems } from './config-checks.js';
 import { listenControl, type ControlListener } from './control-listener.js';
 import { createControlApp } from './control-server.js';
 import { createWorkerEvents } from './events.js';
-import { prepareHooks } from './hooks/hook-set.js';
+import { prepareHooks, type HookSet } from './hooks/hook-set.js';
 import { wireJobEvents } from './jobs/job-events.js';
 import { JobSet } from './jobs/job-set.js';
 import { MirrorJob } from './mirror-job.js';
 import { createProvider } from './providers/registry.js';
 import { createWorkerReporter } from './report-wiring.js';
+import type { Reporter } from './reporter.js';
 import { restoreJobs, storedStatuses } from './restore.js';
 import { JobSchedules } from './schedule/job-schedules.js';
 import { Scheduler } from './scheduler.js';
 import { ConcurrencySlots } from './slots.js';
+import { lockStateDir } from './state-lock.js';
 import type { Worker, WorkerOptions } from './worker-api.js';
 
 export type { Worker, WorkerOptions } from './worker-api.js';
@@ -39,10 +41,25 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
   let config = opts.config;
   let listener: ControlListener | undefined;
   checkConfig(config);
-  const hookSet = await prepareHooks(config, logger);
+  // The state directory is locked before anything else is set up or read.
+  const stateLock = config.global.stateDir ? lockStateDir(config.global.stateDir, { logger }) : undefined;
   const events = createWorkerEvents();
   const slots = new ConcurrencySlots(config.global.concurrent);
-  const reporter = createWorkerReporter({ config: () => config, url: () => listener?.url ?? '', events, logger, clock, ...(opts.maxBackoffMs ? { maxBackoffMs: opts.maxBackoffMs } : {}) });
+  let hookSet: HookSet;
+  let reporter: Reporter;
+  try {
+    hookSet = await prepareHooks(config, logger);
+    reporter = createWorkerReporter({ config: () => config, url: () => listener?.url ?? '', events, logger, clock, ...(stateLock ? { stateLock } : {}), ...(opts.maxBackoffMs ? { maxBackoffMs: opts.maxBackoffMs } : {}) });
+  } catch (err) {
+    stateLock?.release();
+    throw err;
+  }
+  /** Undoes what creation set up when the worker refuses to start. */
+  const refuse = async (): Promise<void> => {
+    await hookSet.close(); // cgroups made by prepareHooks
+    await reporter.close();
+    stateLock?.release();
+  };
 
   const scheduler = new Scheduler({
     clock,
@@ -66,7 +83,7 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
   try {
     await set.create(config.mirrors);
   } catch (err) {
-    await hookSet.close(); // undo what prepareHooks set up (cgroups) before refusing to start
+    await refuse();
     throw err;
   }
 
@@ -93,7 +110,7 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
     try {
       listener = await listenControl(app, config, logger);
     } catch (err) {
-      await hookSet.close(); // refusing to start: undo what prepareHooks set up
+      await refuse();
       throw err;
     }
     reporter.start();
@@ -110,6 +127,7 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
     await reporter.close();
     await hookSet.close();
     await listener?.close();
+    stateLock?.release();
   }
 
   return {

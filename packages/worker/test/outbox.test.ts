@@ -26,7 +26,7 @@ describe('Outbox', () => {
     a.ack();
     await a.close();
     const b = new Outbox(file);
-    expect(b.recovery).toEqual({ replayed: 2, skippedLines: 0 });
+    expect(b.recovery).toEqual({ replayed: 2, skippedLines: 0, skipped: [] });
     expect(b.size).toBe(2);
     expect(b.peek()?.body).toEqual({ name: 'x', status: 'syncing' });
     b.ack();
@@ -59,11 +59,11 @@ describe('Outbox', () => {
     await o.close();
     appendFileSync(file, '{"seq":9,"path":"/workers/w1/jo');
     const again = new Outbox(file);
-    expect(again.recovery).toEqual({ replayed: 1, skippedLines: 1 });
+    expect(again.recovery).toEqual({ replayed: 1, skippedLines: 1, skipped: [{ line: 2, why: 'not JSON (a torn write?)' }] });
     expect(again.peek()?.path).toBe('/workers/w1/jobs/x');
     // The journal was rewritten clean: a second reopen skips nothing.
     await again.close();
-    expect(new Outbox(file).recovery).toEqual({ replayed: 1, skippedLines: 0 });
+    expect(new Outbox(file).recovery).toEqual({ replayed: 1, skippedLines: 0, skipped: [] });
   });
 
   it('replaceQueued merges queued messages but never touches the oldest (in flight)', async () => {

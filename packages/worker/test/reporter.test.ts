@@ -5,13 +5,13 @@
  * The "proxy" is a small HTTP server in front of a real manager.
  */
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { createServer, request, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { createHttpClient, createSilentLogger, emptyMirrorStatus } from '@tunasync/core';
-import { Reporter } from '@tunasync/worker';
+import { Reporter, type ReporterOptions } from '@tunasync/worker';
 import { getJson, startManager, type Cleanups } from './harness.js';
 import { tempDir } from './helpers.js';
+import { managerProxy } from './manager-proxy.js';
+import { captureLogger } from './rsync-helpers.js';
 
 let cleanups: Cleanups = [];
 afterEach(async () => {
@@ -19,26 +19,7 @@ afterEach(async () => {
   cleanups = [];
 });
 
-/** Forwards to `target`, except that `refuse(method, path)` may answer a status of its own. */
-async function proxy(target: string, refuse: (method: string, path: string) => number | undefined): Promise<string> {
-  const server: Server = createServer((req, res) => {
-    const status = refuse(req.method ?? '', req.url ?? '');
-    if (status !== undefined) {
-      res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ error: `refused with ${status}` }));
-      return;
-    }
-    const up = request(`${target}${req.url}`, { method: req.method, headers: req.headers }, (r) => {
-      res.writeHead(r.statusCode ?? 502, r.headers);
-      r.pipe(res);
-    });
-    req.pipe(up);
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  cleanups.push(() => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
-
-function reporterFor(base: string, stateDir: string, id = 'w1'): Reporter {
+function reporterFor(base: string, stateDir: string, id = 'w1', extra: Partial<ReporterOptions> = {}): Reporter {
   const r = new Reporter({
     apiBaseList: [base],
     http: createHttpClient({ timeoutMs: 2000 }),
@@ -46,6 +27,7 @@ function reporterFor(base: string, stateDir: string, id = 'w1'): Reporter {
     logger: createSilentLogger(),
     maxBackoffMs: 100,
     stateDir,
+    ...extra,
   });
   cleanups.push(() => r.close());
   return r;
@@ -60,7 +42,7 @@ describe('Reporter', () => {
     const m = await startManager(join(t.dir, 'manager.db'));
     cleanups.push(() => m.close());
     let refusals = 0;
-    const base = await proxy(m.base, (method, path) => {
+    const base = await managerProxy(cleanups, m.base, (method, path) => {
       if (method === 'POST' && path.startsWith('/workers/w1/jobs/') && refusals < 6) return refusals++ % 2 === 0 ? 429 : 401;
       return undefined;
     });
@@ -105,5 +87,64 @@ describe('Reporter', () => {
     const started = Date.now();
     await r.close();
     expect(Date.now() - started).toBeLessThan(1000);
+  });
+
+  it('waits a random part of the capped exponential backoff (full jitter), drawn from the injected source', async () => {
+    const t = tempDir();
+    cleanups.push(t.cleanup);
+    const m = await startManager(join(t.dir, 'manager.db'));
+    cleanups.push(() => m.close());
+    let unavailable = 3;
+    const base = await managerProxy(cleanups, m.base, (method, path) => (path.startsWith('/workers/w1/jobs/') && unavailable-- > 0 ? 503 : undefined));
+    const draws = [0.5, 0.25, 0.1];
+    let calls = 0;
+    const { logger, text } = captureLogger();
+    const r = reporterFor(base, join(t.dir, 'state'), 'w1', { logger, maxBackoffMs: 600, random: () => draws[calls++ % draws.length]! });
+    r.start();
+    r.reportStatus(statusOf('a', 'success'));
+    expect(await r.flush(10_000)).toBe(true);
+    // Caps 250, 500, then 1000 capped at 600: waits of 125, 125 and 60 ms.
+    expect(calls).toBe(3);
+    expect([...text().matchAll(/retrying in (\d+) ms/g)].map((x) => Number(x[1]))).toEqual([125, 125, 60]);
+  });
+
+  it('registers again when a manager answers code invalid_worker_id, whatever the status and text', async () => {
+    const t = tempDir();
+    cleanups.push(t.cleanup);
+    const m = await startManager(join(t.dir, 'manager.db'));
+    cleanups.push(() => m.close());
+    let registrations = 0;
+    let lost = 1;
+    const base = await managerProxy(cleanups, m.base, (method, path) => {
+      if (path === '/workers') registrations++;
+      if (path === '/workers/w1/jobs/a' && lost-- > 0) return { status: 404, body: { error: 'worker w1 is not known here', code: 'invalid_worker_id' } };
+      return undefined;
+    });
+    const r = reporterFor(base, join(t.dir, 'state'), 'w1', { random: () => 0 });
+    r.start();
+    r.reportStatus(statusOf('a', 'success'));
+    expect(await r.flush(10_000)).toBe(true);
+    expect(registrations).toBe(2);
+    const jobs = (await getJson(`${m.base}/workers/w1/jobs`)) as { name: string }[];
+    expect(jobs.map((j) => j.name)).toEqual(['a']);
+  });
+
+  it("registers again on tunasync's text (400 invalid workerID) from a Go manager", async () => {
+    const t = tempDir();
+    cleanups.push(t.cleanup);
+    const m = await startManager(join(t.dir, 'manager.db'));
+    cleanups.push(() => m.close());
+    let registrations = 0;
+    let lost = 1;
+    const base = await managerProxy(cleanups, m.base, (method, path) => {
+      if (path === '/workers') registrations++;
+      if (path === '/workers/w1/jobs/a' && lost-- > 0) return { status: 400, body: { error: 'invalid workerID w1' } };
+      return undefined;
+    });
+    const r = reporterFor(base, join(t.dir, 'state'), 'w1', { random: () => 0 });
+    r.start();
+    r.reportStatus(statusOf('a', 'success'));
+    expect(await r.flush(10_000)).toBe(true);
+    expect(registrations).toBe(2);
   });
 });

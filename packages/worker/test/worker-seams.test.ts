@@ -13,9 +13,9 @@ import { createSilentLogger, parseWorkerConfig, type Logger, type WorkerConfig }
 import {
   CONTROL_SERVER_LIMITS,
   bridgeReporterEvents,
+  type ReporterEvents,
   createWorker,
   createWorkerEvents,
-  type ReporterEventSource,
   listenControl,
   type RunEndEvent,
   type RunStartEvent,
@@ -139,22 +139,22 @@ describe('worker events', () => {
 
 describe('reporter events', () => {
   it('are re-emitted as report:sent, report:refused, outbox:depth and report:dead-letter', () => {
-    const reporter = new EventEmitter();
+    const reporter = new EventEmitter<ReporterEvents>();
     const events = createWorkerEvents();
     const seen: string[] = [];
     for (const name of ['report:sent', 'report:refused', 'outbox:depth', 'report:dead-letter'] as const) {
       events.on(name, (e: object) => seen.push(`${name} ${JSON.stringify(e)}`));
     }
-    bridgeReporterEvents(reporter as unknown as ReporterEventSource, events);
+    bridgeReporterEvents(reporter, events);
     reporter.emit('sent', { manager: 'http://m', path: '/workers/w/jobs/a' });
-    reporter.emit('refused', { manager: 'http://m', path: '/workers/w/jobs/b', status: 431 });
+    reporter.emit('refused', { manager: 'http://m', path: '/workers/w/jobs/b', status: 431, dropped: true });
     reporter.emit('depth', { manager: 'http://m', depth: 3 });
-    reporter.emit('dead-letter', { manager: 'http://m', path: '/workers/w/jobs/c', attempts: 50 });
+    reporter.emit('dead-letter', { manager: 'http://m', path: '/workers/w/jobs/c', attempts: 50, reason: 'answered 500' });
     expect(seen).toEqual([
       'report:sent {"manager":"http://m","path":"/workers/w/jobs/a"}',
-      'report:refused {"manager":"http://m","path":"/workers/w/jobs/b","status":431}',
+      'report:refused {"manager":"http://m","path":"/workers/w/jobs/b","status":431,"dropped":true}',
       'outbox:depth {"manager":"http://m","depth":3}',
-      'report:dead-letter {"manager":"http://m","path":"/workers/w/jobs/c","attempts":50}',
+      'report:dead-letter {"manager":"http://m","path":"/workers/w/jobs/c","attempts":50,"reason":"answered 500"}',
     ]);
   });
 });
