@@ -85,6 +85,7 @@ export async function startTestManager(
   const dir = mkdtempSync(join(tmpdir(), 'tunasync-mgr-'));
   const dbFile = join(dir, 'manager.db');
   const store = options.store ?? new SqliteJobStore(dbFile);
+  await store.init();
   const clock = new TestClock();
   const { logger, lines } = captureLogger();
   const app = createManagerApp({

@@ -317,6 +317,7 @@ describe('GET /jobs and flush', () => {
     expect(first.contentType).toBe('application/json; charset=utf-8');
     expect((await get('/jobs')).text).toBe(first.text);
     const other = new SqliteJobStore(m.dbFile);
+    await other.init();
     try {
       await other.updateMirrorStatus('w', 'a', (prev) => ({ ...prev!, size: '42T' }));
       await other.updateMirrorStatus('w', 'b', (prev) => ({ ...(prev ?? emptyMirrorStatus('b', 'w')), status: 'syncing' }));

@@ -28,6 +28,7 @@ export interface RunningManager {
 
 /** Starts a manager on `dbFile` (a fresh port unless `port`); `store` may be a recording subclass. */
 export async function startManager(dbFile: string, port = 0, store: SqliteJobStore = new SqliteJobStore(dbFile)): Promise<RunningManager> {
+  await store.init();
   const app = createManagerApp({ config: managerConfig, store, logger: createSilentLogger() });
   const server: Server = createServer(app);
   await new Promise<void>((r) => server.listen(port, '127.0.0.1', () => r()));

@@ -155,6 +155,7 @@ export async function until<T>(fn: () => T | undefined | Promise<T | undefined>,
 /** A real manager (SQLite on a temp file) on 127.0.0.1, port 0. */
 export async function startTestManager(dbFile: string): Promise<{ base: string; close(): Promise<void> }> {
   const store = new SqliteJobStore(dbFile);
+  await store.init();
   const config: ManagerConfig = {
     debug: false,
     server: { addr: '127.0.0.1', port: 0, sslCert: '', sslKey: '', clientCa: '' },
