@@ -53,17 +53,22 @@ async function statusOf(job: string): Promise<string | undefined> {
 const reaches = (job: string, status: string) => until(async () => ((await statusOf(job)) === status ? true : undefined), `${job} ${status}`);
 
 describe('job commands through the manager to the worker', () => {
-  it('ping and start a job; set-size checks what the manager stored', async () => {
+  it('ping and start a job', async () => {
     expect(await tunasynctl('ping', '-w', 'w1', 'quick')).toEqual(SENT);
     expect(await tunasynctl('start', '-w', 'w1', 'quick')).toEqual(SENT);
     await reaches('quick', 'success');
+  });
 
+  it('set-size checks what the manager stored', async () => {
     expect(await tunasynctl('set-size', '-w', 'w1', 'quick', '2.5G')).toEqual({ code: 0, stdout: 'Successfully updated mirror size to 2.5G\n', stderr: '' });
     expect((await m.call('GET', '/workers/w1/jobs')).body).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'quick', size: '2.5G' })]));
     // The manager keeps a size for "unknown"; set-size notices the difference.
     expect(await tunasynctl('set-size', '-w', 'w1', 'quick', 'unknown')).toEqual({
       code: 1, stdout: '', stderr: 'tunasynctl: Mirror size error, expecting unknown, manager returned 2.5G\n',
     });
+  });
+
+  it('set-size names an unknown job and wants the worker', async () => {
     expect(await tunasynctl('set-size', '-w', 'w1', 'ghost', '1G')).toMatchObject({ code: 1, stderr: 'tunasynctl: job ghost of worker w1 not found\n' });
     const noWorker = await tunasynctl('set-size', 'quick', '1G');
     expect(noWorker.code).toBe(1);
