@@ -70,6 +70,9 @@ describe('list as JSON', () => {
   it('-s keeps the statuses named (comma-separated, spaces allowed), with --all or workers', async () => {
     expect(names((await list('-a', '-s', 'success,failed')).stdout)).toEqual(['debian', 'ubuntu']);
     expect(names((await list('w2', '--status', 'disabled, syncing')).stdout)).toEqual(['arch', 'old']);
+  });
+
+  it('-s paused finds the removed worker\'s job; a status no job has lists nothing', async () => {
     expect(names((await list('-a', '-s', 'paused')).stdout)).toEqual(['orphan']);
     const none = await list('-a', '-s', 'pre-syncing');
     expect(none).toMatchObject({ code: 0, stdout: '[]\n' });

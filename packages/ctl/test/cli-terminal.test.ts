@@ -134,13 +134,16 @@ describe('--format lines show values escaped, the template itself as written', (
 });
 
 describe('JSON output is unchanged', () => {
-  it('carries the values exactly (JSON escapes C0 controls itself)', async () => {
+  it('list WORKER carries the values exactly (JSON escapes C0 controls itself)', async () => {
     const r = await tunasynctl('list', 'w1');
     expect(r.code).toBe(0);
     expect(r.stdout).not.toMatch(/[\u0000-\u0009\u000b-\u001f]/);
     const jobs = JSON.parse(r.stdout) as Record<string, string>[];
     expect(jobs[0]).toMatchObject({ name: `deb${EVIL}`, worker: `w1${EVIL}`, upstream: `rsync://up/${EVIL}`, error_msg: `rsync failed ${EVIL}` });
     expect(jobs[1]!.upstream).toBe(BIDI);
+  });
+
+  it('list --all and workers carry the values exactly', async () => {
     const all = JSON.parse((await tunasynctl('list', '-a')).stdout) as Record<string, string>[];
     expect(all[0]!.upstream).toBe(`rsync://up/${EVIL}`);
     const workers = JSON.parse((await tunasynctl('workers')).stdout) as Record<string, string>[];
@@ -169,11 +172,17 @@ describe('error messages from the manager are escaped, with or without a code', 
     expect(bad.stderr.split('\n')).toHaveLength(2);
   });
 
-  it('commands: /cmd refused, set-size mismatch, rm-worker not confirmed', async () => {
+  it('/cmd refused', async () => {
     expect(await tunasynctl('start', '-w', 'w1', 'deb')).toEqual({ code: 1, stdout: '', stderr: `tunasynctl: post command to worker w1 fail: ${SHOWN}\n` });
+  });
+
+  it('set-size mismatch', async () => {
     expect(await tunasynctl('set-size', '-w', 'w1', 'deb', '9G')).toEqual({
       code: 1, stdout: '', stderr: `tunasynctl: Mirror size error, expecting 9G, manager returned 9G${SHOWN}\n`,
     });
+  });
+
+  it('rm-worker not confirmed', async () => {
     expect(await tunasynctl('rm-worker', '-w', 'w1')).toEqual({
       code: 1, stdout: '', stderr: `tunasynctl: the manager did not confirm removing worker w1: gone ${SHOWN}\n`,
     });
