@@ -15,7 +15,7 @@ import {
   type Logger,
   type WorkerStatus,
 } from '@tunasync/core';
-import { checkWorkerUrl } from './worker-url.js';
+import { LINK_LOCAL_LOOKUP_ERROR, checkWorkerUrl, linkLocalGuard } from './worker-url.js';
 
 /** What forwardCommand needs. */
 export interface CommandContext {
@@ -69,6 +69,7 @@ export async function forwardCommand(ctx: CommandContext, worker: WorkerStatus, 
   checkWorkerUrl(worker.url, ctx.allowWorkerUrls);
   ctx.logger.verbose(`Posting command '${cmd.cmd} ${cmd.mirrorId}' to <${worker.id}>`, { worker: worker.id, job: cmd.mirrorId, cmd: cmd.cmd });
   const token = ctx.tokenFor(worker);
+  const allowed = ctx.allowWorkerUrls ?? [];
   let status: number;
   let body: string;
   try {
@@ -77,11 +78,15 @@ export async function forwardCommand(ctx: CommandContext, worker: WorkerStatus, 
       headers: token ? { authorization: `Bearer ${token}` } : {},
       throwHttpErrors: false,
       followRedirect: false,
+      dnsLookup: linkLocalGuard(undefined, allowed),
       responseType: 'text',
     });
     status = res.statusCode;
     body = res.body;
   } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === LINK_LOCAL_LOOKUP_ERROR) {
+      throw new ValidationError(`url: ${errorMessage(err)}`, 'url', 'worker_url_not_allowed');
+    }
     const message = `post command to worker ${worker.id}(${worker.url}) fail: ${errorMessage(err)}`;
     ctx.logger.error(message, { worker: worker.id, cmd: cmd.cmd });
     throw new UpstreamError(message, 500, { cause: err, wireCode: 'worker_unreachable' });

@@ -6,7 +6,7 @@ export { createManagerApp, MAX_BODY_BYTES, DEFAULT_COMMAND_TIMEOUT_MS, type Mana
 export { Authenticator, tokensEqual, bearerToken, type Principal } from './auth.js';
 export type { ManagerRouteModule, ManagerRouteContext } from './route-module.js';
 export { JobsCache } from './jobs-cache.js';
-export { checkWorkerUrl, isLinkLocalAddress } from './worker-url.js';
+export { checkWorkerUrl, isLinkLocalAddress, linkLocalGuard, LINK_LOCAL_LOOKUP_ERROR } from './worker-url.js';
 export { applyStatusReport, applySizeUpdate, isUnknownSize } from './rules.js';
 export { SqliteJobStore, type SqliteJobStoreOptions } from './store/sqlite-store.js';
 export { openStore, detectDbFile, StoreOpenError, type DbFileKind, type OpenStoreOptions } from './store/open-store.js';

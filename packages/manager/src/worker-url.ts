@@ -3,9 +3,11 @@
  * address (169.254.0.0/16, fe80::/10: cloud metadata services live there)
  * unless manager.conf `[server] allow_worker_urls` names it. The manager
  * posts commands to these URLs with a worker's token, so a worker token must
- * not be able to point them anywhere.
+ * not be able to point them anywhere. Host names are checked when a command
+ * is sent, on the addresses they resolve to.
  */
-import { BlockList, isIP } from 'node:net';
+import { lookup as dnsLookup } from 'node:dns';
+import { BlockList, isIP, type LookupFunction } from 'node:net';
 import { ValidationError } from '@tunasync/core';
 
 const linkLocal = new BlockList();
@@ -53,4 +55,35 @@ export function checkWorkerUrl(url: string, allowed: readonly string[] = []): vo
       'worker_url_not_allowed',
     );
   }
+}
+
+/** The code of the error linkLocalGuard fails a lookup with. */
+export const LINK_LOCAL_LOOKUP_ERROR = 'ERR_WORKER_URL_LINK_LOCAL';
+
+/**
+ * Wraps a DNS lookup (default `dns.lookup`) so that a host name resolving to
+ * a link-local address fails with code LINK_LOCAL_LOOKUP_ERROR, unless
+ * `allowed` names the host (as for checkWorkerUrl). Used as got's `dnsLookup`
+ * when commands are forwarded.
+ */
+export function linkLocalGuard(base: LookupFunction = dnsLookup as unknown as LookupFunction, allowed: readonly string[] = []): LookupFunction {
+  return (hostname, options, callback) => {
+    base(hostname, options, (err, address, family) => {
+      if (err) {
+        callback(err, address, family);
+        return;
+      }
+      const addresses = typeof address === 'string' ? [address] : address.map((a) => a.address);
+      const bad = addresses.find(isLinkLocalAddress);
+      if (bad !== undefined && !allowed.some((entry) => allows(entry, new URL(`http://${isIP(hostname) === 6 ? `[${hostname}]` : hostname}/`)))) {
+        const e: NodeJS.ErrnoException = new Error(
+          `${hostname} resolves to the link-local address ${bad}; list it in manager.conf [server] allow_worker_urls to allow it`,
+        );
+        e.code = LINK_LOCAL_LOOKUP_ERROR;
+        callback(e, address, family);
+        return;
+      }
+      callback(null, address, family);
+    });
+  };
 }

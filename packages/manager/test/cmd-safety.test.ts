@@ -4,8 +4,10 @@
  * worker-protocol JSON, and no phantom job from a refused stop/disable.
  */
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import type { LookupFunction } from 'node:net';
 import express from 'express';
 import type { ManagerConfig } from '@tunasync/core';
+import { linkLocalGuard } from '@tunasync/manager';
 import { call, closeServer, listen, makeConfig, startFakeWorker, startTestManager, statusBody, workerBody, type FakeWorker, type TestManager } from './helpers.js';
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -125,5 +127,28 @@ describe('stop and disable are recorded only once the worker accepted', () => {
   it('an accepted stop is recorded as paused', async () => {
     expect((await call(m.url, 'POST', '/cmd', { body: { cmd: 'stop', worker_id: 'w1', mirror_id: 'debian' } })).status).toBe(200);
     expect((await m.store.getMirrorStatus('w1', 'debian'))?.status).toBe('paused');
+  });
+});
+
+describe('host names that resolve to link-local addresses', () => {
+  type Answer = string | { address: string; family: number }[];
+  const fakeDns =
+    (answer: Answer): LookupFunction =>
+    (_host, _options, callback) =>
+      callback(null, answer, typeof answer === 'string' ? 4 : undefined);
+  const lookup = (fn: LookupFunction, host: string, all: boolean) =>
+    new Promise<{ err: NodeJS.ErrnoException | null; address: Answer }>((resolve) => fn(host, { all }, (err, address) => resolve({ err, address })));
+
+  it('are refused when the command is sent, unless allowed', async () => {
+    const guarded = linkLocalGuard(fakeDns('169.254.169.254'), []);
+    const r = await lookup(guarded, 'metadata.google.internal', false);
+    expect(r.err?.code).toBe('ERR_WORKER_URL_LINK_LOCAL');
+    expect(r.err?.message).toMatch(/metadata\.google\.internal resolves to the link-local address 169\.254\.169\.254/);
+    const many = linkLocalGuard(fakeDns([{ address: '10.0.0.1', family: 4 }, { address: 'fe80::1', family: 6 }]), []);
+    expect((await lookup(many, 'w.example', true)).err?.code).toBe('ERR_WORKER_URL_LINK_LOCAL');
+    const allowed = linkLocalGuard(fakeDns('169.254.169.254'), ['metadata.google.internal']);
+    expect(await lookup(allowed, 'metadata.google.internal', false)).toEqual({ err: null, address: '169.254.169.254' });
+    const plain = linkLocalGuard(fakeDns([{ address: '10.0.0.1', family: 4 }]), []);
+    expect(await lookup(plain, 'w.example', true)).toEqual({ err: null, address: [{ address: '10.0.0.1', family: 4 }] });
   });
 });
