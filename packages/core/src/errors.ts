@@ -17,19 +17,70 @@ export type TunasyncErrorCode =
   | 'INTERNAL'
   | 'STORAGE_FULL';
 
-/** Base class: a message plus a `code` and the HTTP status it maps to. */
+/**
+ * The stable snake_case `code` of an HTTP error body
+ * (`{"error": "...", "code": "..."}`). Clients match these, never the text;
+ * the manager's README lists what each means.
+ */
+export type WireErrorCode =
+  | 'bad_request'
+  | 'invalid_worker_id'
+  | 'worker_not_registered'
+  | 'worker_url_not_allowed'
+  | 'too_many_workers'
+  | 'too_many_jobs'
+  | 'malformed_json'
+  | 'malformed_path'
+  | 'payload_too_large'
+  | 'unsupported_encoding'
+  | 'unauthorized'
+  | 'forbidden'
+  | 'not_found'
+  | 'no_route'
+  | 'conflict'
+  | 'worker_unreachable'
+  | 'worker_refused'
+  | 'upstream_failed'
+  | 'store_unavailable'
+  | 'config_invalid'
+  | 'storage_full'
+  | 'internal';
+
+/** Options of TunasyncError: ErrorOptions plus the wire code of the error body. */
+export interface TunasyncErrorOptions extends ErrorOptions {
+  /** The body's `code`; default: `code` in snake case (`BAD_REQUEST` → `bad_request`). */
+  wireCode?: string;
+}
+
+/** Base class: a message plus a `code`, the HTTP status and the wire code it maps to. */
 export class TunasyncError extends Error {
   /** Stable machine-readable code. */
   readonly code: TunasyncErrorCode;
   /** HTTP status a server answers with for this error. */
   readonly httpStatus: number;
+  /** The `code` of the HTTP error body (snake case, stable; see WireErrorCode). */
+  readonly wireCode: string;
 
-  constructor(code: TunasyncErrorCode, httpStatus: number, message: string, options?: ErrorOptions) {
+  constructor(code: TunasyncErrorCode, httpStatus: number, message: string, options?: TunasyncErrorOptions) {
     super(message, options);
     this.name = new.target.name;
     this.code = code;
     this.httpStatus = httpStatus;
+    this.wireCode = options?.wireCode ?? code.toLowerCase();
   }
+}
+
+/** An HTTP error body: tunasync's `{"error": "..."}` plus our stable `code`. */
+export interface WireErrorBody {
+  error: string;
+  code: string;
+}
+
+/** The wire code of an error body, or undefined when `body` is not one (e.g. tunasync's, which has no code). */
+export function wireErrorCode(body: unknown): string | undefined {
+  if (body === null || typeof body !== 'object') return undefined;
+  const code = (body as Record<string, unknown>).code;
+  return typeof code === 'string' ? code : undefined;
 }
 
 /** One problem found in a config file: where it is and why it is wrong. */
@@ -68,13 +119,16 @@ export class ConfigError extends TunasyncError {
   }
 }
 
-/** A request or wire value that is malformed; maps to 400. */
+/**
+ * A request or wire value that is malformed; maps to 400 with wire code
+ * `bad_request` unless a more specific one is given (`invalid_worker_id`).
+ */
 export class ValidationError extends TunasyncError {
   /** The field at fault (`status`, `schedules[2].name`), when one is. */
   readonly field?: string;
 
-  constructor(message: string, field?: string) {
-    super('BAD_REQUEST', 400, message);
+  constructor(message: string, field?: string, wireCode: WireErrorCode = 'bad_request') {
+    super('BAD_REQUEST', 400, message, { wireCode });
     if (field !== undefined) this.field = field;
   }
 }
@@ -107,9 +161,13 @@ export class PayloadTooLargeError extends TunasyncError {
   }
 }
 
-/** A peer (worker or manager) that failed or answered with an error; maps to 502 by default. */
+/**
+ * A peer (worker or manager) that failed or answered with an error; maps to
+ * 502 by default, wire code `upstream_failed` unless `options.wireCode`
+ * (`worker_unreachable`, `worker_refused`) says more.
+ */
 export class UpstreamError extends TunasyncError {
-  constructor(message: string, httpStatus = 502, options?: ErrorOptions) {
+  constructor(message: string, httpStatus = 502, options?: TunasyncErrorOptions) {
     super('UPSTREAM_FAILED', httpStatus, message, options);
   }
 }

@@ -6,7 +6,14 @@ export * from './errors.js';
 export * from './status.js';
 export * from './time.js';
 export * from './wire.js';
-export { wireSchemas, type WireShapeName } from './wire-schemas.js';
+export {
+  wireSchemas,
+  MAX_NAME_BYTES,
+  MAX_UPSTREAM_BYTES,
+  MAX_SIZE_LENGTH,
+  MAX_ERROR_MSG_BYTES,
+  type WireShapeName,
+} from './wire-schemas.js';
 export * from './job-state.js';
 export type * from './provider.js';
 export type * from './store.js';

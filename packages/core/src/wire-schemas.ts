@@ -1,8 +1,25 @@
 /**
  * JSON Schemas of the wire shapes: fields are typed, unknown extra fields are
- * allowed (Go's decoder ignores them, and so do we).
+ * allowed (Go's decoder ignores them, and so do we). Strings a worker or an
+ * admin sends are bounded, so one token cannot make `/jobs` enormous.
  */
 import { COMMAND_VERBS, SYNC_STATUSES } from './status.js';
+
+/** Longest name or id (mirror, worker), in UTF-8 bytes: NAME_MAX, as a log file is named after it. */
+export const MAX_NAME_BYTES = 255;
+/** Longest `upstream`, in UTF-8 bytes (4 KiB). */
+export const MAX_UPSTREAM_BYTES = 4096;
+/** Longest `size` text (`"23.4G"`), in characters. */
+export const MAX_SIZE_LENGTH = 64;
+/** Longest `error_msg` kept, in UTF-8 bytes; a longer one is truncated with a marker, not refused. */
+export const MAX_ERROR_MSG_BYTES = 4096;
+
+// JSON Schema counts characters; the byte limits are checked after the
+// schema by the parse functions (a string of n bytes has at most n characters).
+const name = { type: 'string', maxLength: MAX_NAME_BYTES } as const;
+const nonEmptyName = { type: 'string', minLength: 1, maxLength: MAX_NAME_BYTES } as const;
+const upstream = { type: 'string', maxLength: MAX_UPSTREAM_BYTES } as const;
+const size = { type: 'string', maxLength: MAX_SIZE_LENGTH } as const;
 
 const timeString = { type: 'string' } as const;
 // Go marshals a nil slice or map as null; accept it as empty.
@@ -14,16 +31,16 @@ export const mirrorStatusSchema = {
   type: 'object',
   required: ['name', 'status'],
   properties: {
-    name: { type: 'string' },
-    worker: { type: 'string' },
+    name,
+    worker: name,
     is_master: { type: 'boolean' },
     status: { type: 'string', enum: [...SYNC_STATUSES] },
     last_update: timeString,
     last_started: timeString,
     last_ended: timeString,
     next_schedule: timeString,
-    upstream: { type: 'string' },
-    size: { type: 'string' },
+    upstream,
+    size,
     error_msg: { type: 'string' },
   },
 } as const;
@@ -54,9 +71,9 @@ export const workerStatusSchema = {
   type: 'object',
   required: ['id'],
   properties: {
-    id: { type: 'string' },
-    url: { type: 'string' },
-    token: { type: 'string' },
+    id: name,
+    url: { type: 'string', maxLength: MAX_UPSTREAM_BYTES },
+    token: { type: 'string', maxLength: MAX_UPSTREAM_BYTES },
     last_online: timeString,
     last_register: timeString,
   },
@@ -64,7 +81,7 @@ export const workerStatusSchema = {
 
 const workerCmdProps = {
   cmd: { type: 'string', enum: [...COMMAND_VERBS] },
-  mirror_id: { type: 'string' },
+  mirror_id: name,
   args: stringList,
   options: boolMap,
 } as const;
@@ -73,7 +90,7 @@ const workerCmdProps = {
 export const clientCmdSchema = {
   type: 'object',
   required: ['cmd', 'worker_id'],
-  properties: { ...workerCmdProps, worker_id: { type: 'string', minLength: 1 } },
+  properties: { ...workerCmdProps, worker_id: nonEmptyName },
 } as const;
 
 /** Schema of WorkerCmd. */
@@ -89,7 +106,7 @@ export const schedulesSchema = {
       items: {
         type: 'object',
         required: ['name', 'next_schedule'],
-        properties: { name: { type: 'string', minLength: 1 }, next_schedule: timeString },
+        properties: { name: nonEmptyName, next_schedule: timeString },
       },
     },
   },
@@ -99,7 +116,7 @@ export const schedulesSchema = {
 export const sizeUpdateSchema = {
   type: 'object',
   required: ['name', 'size'],
-  properties: { name: { type: 'string' }, size: { type: 'string' } },
+  properties: { name, size },
 } as const;
 
 /** JSON Schemas of the wire shapes (fields are typed; unknown extra fields are allowed, as Go ignores them). */

@@ -6,7 +6,11 @@
  * the `*JSON` types are the snake_case wire form.
  */
 import type { CommandVerb, SyncStatus } from './status.js';
+import { ValidationError } from './errors.js';
 import {
+  MAX_ERROR_MSG_BYTES,
+  MAX_NAME_BYTES,
+  MAX_UPSTREAM_BYTES,
   clientCmdSchema,
   mirrorStatusSchema,
   schedulesSchema,
@@ -151,25 +155,51 @@ function str(o: Loose, key: string): string {
   return typeof o[key] === 'string' ? (o[key] as string) : '';
 }
 
+/** Refuses a string over `max` UTF-8 bytes (the schema has bounded its characters already). */
+function checkBytes(value: string, field: string, what: string, max = MAX_NAME_BYTES): string {
+  if (Buffer.byteLength(value, 'utf8') > max) {
+    throw new ValidationError(`invalid ${what}: ${field}: must not be longer than ${max} bytes`, field);
+  }
+  return value;
+}
+
+/**
+ * Cuts an `error_msg` over MAX_ERROR_MSG_BYTES (4 KiB) to fit, at a character
+ * boundary, ending with `… [truncated, N bytes in all]`; shorter ones are
+ * returned as they are.
+ */
+export function truncateErrorMsg(message: string, max = MAX_ERROR_MSG_BYTES): string {
+  const buf = Buffer.from(message, 'utf8');
+  if (buf.length <= max) return message;
+  const marker = ` … [truncated, ${buf.length} bytes in all]`;
+  let keep = Math.max(0, max - Buffer.byteLength(marker, 'utf8'));
+  while (keep > 0 && (buf[keep]! & 0xc0) === 0x80) keep--;
+  return buf.subarray(0, keep).toString('utf8') + marker;
+}
+
 function time(o: Loose, key: string): Date {
   return o[key] === undefined ? zeroTime() : parseRfc3339(o[key], key);
 }
 
-/** Parses a MirrorStatus body; missing fields take Go's zero values. */
+/**
+ * Parses a MirrorStatus body; missing fields take Go's zero values. Names over
+ * 255 bytes and an `upstream` over 4 KiB are refused; an `error_msg` over
+ * 4 KiB is truncated with a marker.
+ */
 export function parseMirrorStatus(json: unknown): MirrorStatus {
   assertValid(validators.MirrorStatus, json, 'MirrorStatus');
   return {
-    name: str(json, 'name'),
-    worker: str(json, 'worker'),
+    name: checkBytes(str(json, 'name'), 'name', 'MirrorStatus'),
+    worker: checkBytes(str(json, 'worker'), 'worker', 'MirrorStatus'),
     isMaster: json.is_master === undefined ? true : Boolean(json.is_master),
     status: json.status as SyncStatus,
     lastUpdate: time(json, 'last_update'),
     lastStarted: time(json, 'last_started'),
     lastEnded: time(json, 'last_ended'),
     nextSchedule: time(json, 'next_schedule'),
-    upstream: str(json, 'upstream'),
+    upstream: checkBytes(str(json, 'upstream'), 'upstream', 'MirrorStatus', MAX_UPSTREAM_BYTES),
     size: str(json, 'size'),
-    errorMsg: str(json, 'error_msg'),
+    errorMsg: truncateErrorMsg(str(json, 'error_msg')),
   };
 }
 
@@ -235,7 +265,7 @@ export function parseWebMirrorStatus(json: unknown): WebMirrorStatus {
 export function parseWorkerStatus(json: unknown): WorkerStatus {
   assertValid(validators.WorkerStatus, json, 'WorkerStatus');
   return {
-    id: str(json, 'id'),
+    id: checkBytes(str(json, 'id'), 'id', 'WorkerStatus'),
     url: str(json, 'url'),
     token: str(json, 'token'),
     lastOnline: time(json, 'last_online'),
@@ -254,10 +284,10 @@ export function serializeWorkerStatus(w: WorkerStatus, redact = false): WorkerSt
   };
 }
 
-function cmdFields(json: Loose): WorkerCmd {
+function cmdFields(json: Loose, what: string): WorkerCmd {
   return {
     cmd: json.cmd as CommandVerb,
-    mirrorId: str(json, 'mirror_id'),
+    mirrorId: checkBytes(str(json, 'mirror_id'), 'mirror_id', what),
     args: (json.args as string[] | null | undefined) ?? [],
     options: (json.options as Record<string, boolean> | null | undefined) ?? {},
   };
@@ -266,7 +296,7 @@ function cmdFields(json: Loose): WorkerCmd {
 /** Parses a ClientCmd; an unknown verb or an empty `worker_id` is rejected. */
 export function parseClientCmd(json: unknown): ClientCmd {
   assertValid(validators.ClientCmd, json, 'ClientCmd');
-  return { ...cmdFields(json), workerId: str(json, 'worker_id') };
+  return { ...cmdFields(json, 'ClientCmd'), workerId: checkBytes(str(json, 'worker_id'), 'worker_id', 'ClientCmd') };
 }
 
 /** Serialises a ClientCmd. */
@@ -277,7 +307,7 @@ export function serializeClientCmd(c: ClientCmd): ClientCmdJSON {
 /** Parses a WorkerCmd; an unknown verb is rejected. */
 export function parseWorkerCmd(json: unknown): WorkerCmd {
   assertValid(validators.WorkerCmd, json, 'WorkerCmd');
-  return cmdFields(json);
+  return cmdFields(json, 'WorkerCmd');
 }
 
 /** Serialises a WorkerCmd. */
@@ -290,7 +320,7 @@ export function parseMirrorSchedules(json: unknown): MirrorSchedule[] {
   assertValid(validators.MirrorSchedules, json, 'MirrorSchedules');
   const list = (json.schedules as { name: string; next_schedule: string }[] | null) ?? [];
   return list.map((s, i) => ({
-    name: s.name,
+    name: checkBytes(s.name, `schedules[${i}].name`, 'MirrorSchedules'),
     nextSchedule: parseRfc3339(s.next_schedule, `schedules[${i}].next_schedule`),
   }));
 }
@@ -303,7 +333,7 @@ export function serializeMirrorSchedules(list: MirrorSchedule[]): MirrorSchedule
 /** Parses a `POST /workers/:id/jobs/:job/size` body. */
 export function parseSizeUpdate(json: unknown): SizeUpdate {
   assertValid(validators.SizeUpdate, json, 'SizeUpdate');
-  return { name: json.name, size: json.size };
+  return { name: checkBytes(json.name, 'name', 'SizeUpdate'), size: json.size };
 }
 
 /** A MirrorStatus with every time zero, as a new job starts out. */

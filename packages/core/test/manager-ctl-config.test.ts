@@ -33,8 +33,10 @@ describe('manager.conf', () => {
     expect(DEFAULT_MANAGER_DB_FILE).toBe('/var/lib/tunasync/manager.db');
     expect(loadManagerConfig(undefined)).toEqual({
       config: {
+        file: '<defaults>',
         debug: false,
-        server: { addr: '127.0.0.1', port: 14242, sslCert: '', sslKey: '', clientCa: '' },
+        server: { addr: '127.0.0.1', port: 14242, sslCert: '', sslKey: '', clientCa: '', allowWorkerUrls: [] },
+        limits: { maxWorkers: 1000, maxJobsPerWorker: 10000 },
         files: { dbType: 'sqlite', dbFile: '/var/lib/tunasync/manager.db', caCert: '' },
         auth: { workerToken: '', workerTokens: {}, adminTokens: [], publicRead: true },
       },
@@ -67,8 +69,17 @@ w2 = "t2"
     );
     expect(loadManagerConfig(file)).toEqual({
       config: {
+        file,
         debug: true,
-        server: { addr: '0.0.0.0', port: 12345, sslCert: '/etc/tunasync/manager.crt', sslKey: '/etc/tunasync/manager.key', clientCa: '/etc/tunasync/clients-ca.pem' },
+        server: {
+          addr: '0.0.0.0',
+          port: 12345,
+          sslCert: '/etc/tunasync/manager.crt',
+          sslKey: '/etc/tunasync/manager.key',
+          clientCa: '/etc/tunasync/clients-ca.pem',
+          allowWorkerUrls: [],
+        },
+        limits: { maxWorkers: 1000, maxJobsPerWorker: 10000 },
         files: { dbType: 'sqlite', dbFile: '/srv/manager.db', caCert: '/etc/tunasync/ca.pem' },
         auth: { workerToken: 'shared', workerTokens: { w1: 't1', w2: 't2' }, adminTokens: ['admin1', 'admin2'], publicRead: false },
       },
@@ -88,7 +99,7 @@ w2 = "t2"
       debug: false,
     });
     expect(config.debug).toBe(false);
-    expect(config.server).toEqual({ addr: '::1', port: 0, sslCert: '/x.crt', sslKey: '/x.key', clientCa: '' });
+    expect(config.server).toEqual({ addr: '::1', port: 0, sslCert: '/x.crt', sslKey: '/x.key', clientCa: '', allowWorkerUrls: [] });
     expect(config.files).toEqual({ dbType: 'other', dbFile: '/b.db', caCert: '' });
     expect(loadManagerConfig(undefined, { port: 9 }).config.server.port).toBe(9);
   });

@@ -9,33 +9,27 @@
  * - an admin token is accepted everywhere;
  * - reads are public unless `public_read = false`, then any valid token.
  *
- * Tokens are compared in constant time and never logged.
+ * Tokens are compared in constant time and never logged. Routes check them
+ * with the middlewares below, mounted before the body parser, so an
+ * anonymous client cannot make the manager parse a body.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
-import { ForbiddenError, UnauthorizedError, type ManagerConfig } from '@tunasync/core';
-import type { Request } from 'express';
+import { ForbiddenError, UnauthorizedError, parseBearer, tokensEqual, type ManagerConfig } from '@tunasync/core';
+import type { Request, RequestHandler } from 'express';
+
+/** core's constant-time compare, re-exported (part of this package's API since 0.1). */
+export { tokensEqual };
 
 /** Who a request's token says it is. */
 export type Principal = { kind: 'anonymous' } | { kind: 'admin' } | { kind: 'worker'; ids: ReadonlySet<string>; shared: boolean };
 
-function digest(s: string): Buffer {
-  return createHash('sha256').update(s, 'utf8').digest();
-}
-
-/**
- * Constant-time equality of two secrets: both are hashed to equal-length
- * digests first, so neither the content nor the length leaks through timing.
- */
-export function tokensEqual(a: string, b: string): boolean {
-  return timingSafeEqual(digest(a), digest(b));
-}
-
-/** Reads `Authorization: Bearer <token>`; undefined when absent or another scheme. */
+/** Reads `Authorization: Bearer <token>` (core's parseBearer); undefined when absent or another scheme. */
 export function bearerToken(req: Request): string | undefined {
-  const h = req.headers.authorization;
-  if (!h) return undefined;
-  const m = /^Bearer\s+(\S+)\s*$/i.exec(h);
-  return m ? m[1] : undefined;
+  return parseBearer(req.headers.authorization);
+}
+
+function param(req: Request, name: string): string {
+  const v = req.params[name];
+  return typeof v === 'string' ? v : '';
 }
 
 /** Decides what a request may do, from the `[auth]` section. */
@@ -105,5 +99,31 @@ export class Authenticator {
   requireRead(req: Request): void {
     if (!this.enabled || this.auth.publicRead) return;
     this.principal(req);
+  }
+
+  /** Middleware: requireAdmin, before anything else of the route runs. */
+  readonly admin: RequestHandler = (req, _res, next) => {
+    this.requireAdmin(req);
+    next();
+  };
+
+  /** Middleware: requireAny (the route decides the rest once it has read the body). */
+  readonly any: RequestHandler = (req, _res, next) => {
+    this.requireAny(req);
+    next();
+  };
+
+  /** Middleware: requireRead. */
+  readonly read: RequestHandler = (req, _res, next) => {
+    this.requireRead(req);
+    next();
+  };
+
+  /** Middleware: requireWorker for the worker id in route parameter `name` (default `id`). */
+  worker(name = 'id'): RequestHandler {
+    return (req, _res, next) => {
+      this.requireWorker(req, param(req, name));
+      next();
+    };
   }
 }

@@ -22,7 +22,7 @@ export async function runManagerCli(args: string[], scriptName = 'tunasync-manag
       key: { type: 'string', describe: 'TLS key file (PEM)' },
       'db-file': { type: 'string', describe: 'database file' },
       'db-type': { type: 'string', describe: 'database type (only "sqlite")' },
-      verbose: { alias: 'v', type: 'boolean', default: false, describe: 'verbose logging' },
+      verbose: { alias: 'v', type: 'boolean', default: false, describe: 'verbose logging (each schedules update, each command forwarded)' },
       debug: { type: 'boolean', default: false, describe: 'debug logging' },
       'with-systemd': { type: 'boolean', default: false, describe: 'log for journald (no timestamps)' },
       pidfile: { type: 'string', describe: 'write the process id to this file' },
@@ -59,6 +59,8 @@ export async function runManagerCli(args: string[], scriptName = 'tunasync-manag
   const { config, warnings } = loaded;
   const logger = createLogger({ verbose: argv.verbose, debug: config.debug, systemd: argv['with-systemd'], name: 'manager' });
   for (const w of warnings) logger.warn(w);
+  const limits = config.limits ? `, at most ${config.limits.maxWorkers} workers and ${config.limits.maxJobsPerWorker} jobs per worker` : '';
+  logger.verbose(`config ${config.file ?? '<defaults>'}: store ${config.files.dbType} ${config.files.dbFile}${limits}`);
 
   let manager;
   try {

@@ -1,6 +1,7 @@
 /**
- * `POST /cmd`: a client's command, recorded and forwarded to the worker's
- * control server as a WorkerCmd.
+ * `POST /cmd`: a client's command, forwarded to the worker's control server
+ * as a WorkerCmd, and recorded (stop → paused, disable → disabled) once the
+ * worker accepted it.
  */
 import {
   UpstreamError,
@@ -14,6 +15,7 @@ import {
   type Logger,
   type WorkerStatus,
 } from '@tunasync/core';
+import { LINK_LOCAL_LOOKUP_ERROR, checkWorkerUrl, linkLocalGuard } from './worker-url.js';
 
 /** What forwardCommand needs. */
 export interface CommandContext {
@@ -23,48 +25,51 @@ export interface CommandContext {
   http: ReturnType<typeof createHttpClient>;
   /** The bearer token to send to a worker, if any. */
   tokenFor(worker: WorkerStatus): string | undefined;
+  /** `[server] allow_worker_urls`: link-local worker URLs allowed anyway. */
+  allowWorkerUrls?: readonly string[];
 }
 
-function workerMessage(body: string): string {
+/** Longest worker message passed on to the client. */
+const MAX_WORKER_MESSAGE = 200;
+
+/**
+ * The message of a worker's error answer, only when it is worker-protocol
+ * JSON (`{"msg": "..."}`, or our `{"error": "...", "code": "..."}`): anything
+ * else (an HTML page, a metadata service's answer) is not shown to the admin.
+ */
+export function workerMessage(body: string): string | undefined {
+  let parsed: unknown;
   try {
-    const parsed: unknown = JSON.parse(body);
-    if (parsed && typeof parsed === 'object') {
-      const o = parsed as Record<string, unknown>;
-      for (const k of ['msg', 'error', 'message']) if (typeof o[k] === 'string') return o[k] as string;
-    }
+    parsed = JSON.parse(body);
   } catch {
-    // not JSON: report the text itself
+    return undefined;
   }
-  const text = body.trim();
-  return text.length > 200 ? `${text.slice(0, 200)}…` : text || '(empty body)';
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return undefined;
+  const o = parsed as Record<string, unknown>;
+  let text: string | undefined;
+  if (typeof o.msg === 'string') text = o.msg;
+  else if (typeof o.error === 'string' && typeof o.code === 'string') text = o.error;
+  if (text === undefined || text === '') return undefined;
+  return text.length > MAX_WORKER_MESSAGE ? `${text.slice(0, MAX_WORKER_MESSAGE)}…` : text;
 }
 
 /**
- * Records `stop` (→ paused) and `disable` (→ disabled) in the store, then
- * posts the command to `worker`. Resolves with the reply for the client;
- * throws a TunasyncError: 500 when the worker cannot be reached, 502 when it
- * answers 4xx/5xx (tunasync ignored the worker's answer).
+ * Posts `cmd` to `worker` (redirects are not followed: a worker URL cannot
+ * send the manager, and the token, elsewhere). Once the worker accepted a
+ * `stop` or `disable`, records `paused` or `disabled`. Resolves with the
+ * reply for the client; throws a TunasyncError: 500 `worker_unreachable`
+ * when the worker cannot be reached, 502 `worker_refused` when it answers
+ * anything but 2xx (tunasync ignored the worker's answer).
  */
 export async function forwardCommand(ctx: CommandContext, worker: WorkerStatus, cmd: ClientCmd): Promise<{ message: string }> {
   if ((cmd.cmd === 'stop' || cmd.cmd === 'disable') && cmd.mirrorId === '') {
     throw new ValidationError(`mirror_id is required for ${cmd.cmd}`, 'mirror_id');
   }
-  // Recorded before forwarding, as tunasync does: the job is stopped or
-  // disabled in the manager's view even if the worker cannot be reached.
-  const newStatus = cmd.cmd === 'stop' ? 'paused' : cmd.cmd === 'disable' ? 'disabled' : undefined;
-  if (newStatus !== undefined) {
-    await ctx.store.updateMirrorStatus(worker.id, cmd.mirrorId, (prev) => ({
-      ...(prev ?? emptyMirrorStatus(cmd.mirrorId, worker.id)),
-      status: newStatus,
-    }));
-    ctx.logger.info(`Job [${cmd.mirrorId}] @<${worker.id}> ${newStatus}`, { job: cmd.mirrorId, worker: worker.id, status: newStatus });
-  }
-  ctx.logger.info(`Posting command '${cmd.cmd} ${cmd.mirrorId}' to <${worker.id}>`, {
-    worker: worker.id,
-    job: cmd.mirrorId,
-    cmd: cmd.cmd,
-  });
+  // A URL registered before the link-local rule existed is refused here too.
+  checkWorkerUrl(worker.url, ctx.allowWorkerUrls);
+  ctx.logger.verbose(`Posting command '${cmd.cmd} ${cmd.mirrorId}' to <${worker.id}>`, { worker: worker.id, job: cmd.mirrorId, cmd: cmd.cmd });
   const token = ctx.tokenFor(worker);
+  const allowed = ctx.allowWorkerUrls ?? [];
   let status: number;
   let body: string;
   try {
@@ -72,19 +77,35 @@ export async function forwardCommand(ctx: CommandContext, worker: WorkerStatus, 
       json: serializeWorkerCmd(cmd),
       headers: token ? { authorization: `Bearer ${token}` } : {},
       throwHttpErrors: false,
+      followRedirect: false,
+      dnsLookup: linkLocalGuard(undefined, allowed),
       responseType: 'text',
     });
     status = res.statusCode;
     body = res.body;
   } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === LINK_LOCAL_LOOKUP_ERROR) {
+      throw new ValidationError(`url: ${errorMessage(err)}`, 'url', 'worker_url_not_allowed');
+    }
     const message = `post command to worker ${worker.id}(${worker.url}) fail: ${errorMessage(err)}`;
     ctx.logger.error(message, { worker: worker.id, cmd: cmd.cmd });
-    throw new UpstreamError(message, 500, { cause: err });
+    throw new UpstreamError(message, 500, { cause: err, wireCode: 'worker_unreachable' });
   }
-  if (status >= 400) {
-    const message = `worker ${worker.id} answered ${status}: ${workerMessage(body)}`;
+  if (status < 200 || status >= 300) {
+    const said = workerMessage(body);
+    const message = `worker ${worker.id} answered ${status}${said !== undefined ? `: ${said}` : ''}`;
     ctx.logger.warn(message, { worker: worker.id, cmd: cmd.cmd, job: cmd.mirrorId });
-    throw new UpstreamError(message, 502);
+    throw new UpstreamError(message, 502, { wireCode: 'worker_refused' });
+  }
+  // Recorded only now (tunasync records before forwarding): a command the
+  // worker refused, e.g. for a mirror it does not have, leaves no phantom job.
+  const newStatus = cmd.cmd === 'stop' ? 'paused' : cmd.cmd === 'disable' ? 'disabled' : undefined;
+  if (newStatus !== undefined) {
+    await ctx.store.updateMirrorStatus(worker.id, cmd.mirrorId, (prev) => ({
+      ...(prev ?? emptyMirrorStatus(cmd.mirrorId, worker.id)),
+      status: newStatus,
+    }));
+    ctx.logger.info(`Job [${cmd.mirrorId}] @<${worker.id}> ${newStatus}`, { job: cmd.mirrorId, worker: worker.id, status: newStatus });
   }
   return { message: `successfully send command to worker ${worker.id}` };
 }

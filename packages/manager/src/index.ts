@@ -4,6 +4,9 @@
  */
 export { createManagerApp, MAX_BODY_BYTES, DEFAULT_COMMAND_TIMEOUT_MS, type ManagerAppOptions } from './app.js';
 export { Authenticator, tokensEqual, bearerToken, type Principal } from './auth.js';
+export type { ManagerRouteModule, ManagerRouteContext } from './route-module.js';
+export { JobsCache } from './jobs-cache.js';
+export { checkWorkerUrl, isLinkLocalAddress, linkLocalGuard, LINK_LOCAL_LOOKUP_ERROR } from './worker-url.js';
 export { applyStatusReport, applySizeUpdate, isUnknownSize } from './rules.js';
 export { SqliteJobStore, type SqliteJobStoreOptions } from './store/sqlite-store.js';
 export { openJobStore, storePackageName, redactDbUrl, type OpenJobStoreOptions } from './store/open-store.js';
@@ -13,5 +16,13 @@ export { MIGRATIONS, SCHEMA_VERSION, type Migration } from './store/migrations.j
 
 /** The package's name, as published. */
 export const PACKAGE_NAME = '@tunasync/manager';
-export { startManager, isLoopback, type StartManagerOptions, type RunningManager } from './server.js';
+export {
+  startManager,
+  isLoopback,
+  DEFAULT_HEADERS_TIMEOUT_MS,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  DEFAULT_MAX_CONNECTIONS,
+  type StartManagerOptions,
+  type RunningManager,
+} from './server.js';
 export { runManagerCli } from './cli-main.js';

@@ -1,37 +1,34 @@
 /**
- * The manager's routes (wire-protocol.md, "Manager routes"). Each handler
- * checks authentication, then validates everything it was sent, and only
- * then writes: no 4xx leaves anything behind.
+ * The manager's routes (wire-protocol.md, "Manager routes"), plus
+ * `GET /healthz`. Each route checks its token first (before the body is
+ * read), then validates everything it was sent, and only then writes: no
+ * 4xx leaves anything behind.
  */
 import {
+  DEFAULT_MAX_JOBS_PER_WORKER,
+  DEFAULT_MAX_WORKERS,
   NotFoundError,
   ValidationError,
+  errorMessage,
   parseClientCmd,
   parseMirrorSchedules,
   parseMirrorStatus,
   parseSizeUpdate,
   parseWorkerStatus,
   serializeMirrorStatus,
-  serializeWebMirrorStatus,
   serializeWorkerStatus,
-  type Clock,
-  type JobStore,
-  type Logger,
 } from '@tunasync/core';
 import type { Request, Response, Router } from 'express';
-import type { Authenticator } from './auth.js';
 import { forwardCommand, type CommandContext } from './command.js';
+import type { JobsCache } from './jobs-cache.js';
+import type { ManagerRouteContext } from './route-module.js';
 import { applySizeUpdate, applyStatusReport } from './rules.js';
+import { checkWorkerUrl } from './worker-url.js';
 
-/** What the route handlers share. */
-export interface RouteContext {
-  store: JobStore;
-  logger: Logger;
-  clock: Clock;
-  auth: Authenticator;
+/** What the built-in route handlers share: a route module's context plus the command forwarder and the `/jobs` cache. */
+export interface RouteContext extends ManagerRouteContext {
   command: CommandContext;
-  /** IANA zone for `/jobs` text times; the process's zone when undefined. */
-  timeZone?: string;
+  jobs: JobsCache;
 }
 
 function param(req: Request, name: string): string {
@@ -39,8 +36,9 @@ function param(req: Request, name: string): string {
   return typeof v === 'string' ? v : '';
 }
 
+/** The 400 every `/workers/:id/...` route answers for an unknown worker; our worker re-registers on its code. */
 function invalidWorker(id: string): ValidationError {
-  return new ValidationError(`invalid workerID ${id}`, 'id');
+  return new ValidationError(`invalid workerID ${id}`, 'id', 'invalid_worker_id');
 }
 
 /** Checks a body's job name against the URL's `:job`. */
@@ -52,89 +50,77 @@ function checkJobName(bodyName: string, urlName: string): void {
   }
 }
 
-function checkWorkerUrl(url: string): void {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new ValidationError(`url: ${JSON.stringify(url)} is not a URL`, 'url');
-  }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
-    throw new ValidationError(`url: ${JSON.stringify(url)} must be http or https`, 'url');
-  }
-}
-
-/** Mounts every manager route on `router`. */
+/** Mounts every tunasync route and `/healthz` on `router`. */
 export function mountRoutes(router: Router, ctx: RouteContext): void {
-  const { store, logger, clock, auth } = ctx;
-  // `/jobs` is read by every status page and is the largest answer (about
-  // 400 bytes a job): serialised once per change of the store, not per request.
-  let jobsCache: { generation: string; body: string } | undefined;
+  const { store, logger, clock, auth, jsonBody, config } = ctx;
+  const maxWorkers = config.limits?.maxWorkers ?? DEFAULT_MAX_WORKERS;
+  const maxJobs = config.limits?.maxJobsPerWorker ?? DEFAULT_MAX_JOBS_PER_WORKER;
+  const allowWorkerUrls = config.server.allowWorkerUrls ?? [];
 
-  router.get('/ping', (req: Request, res: Response) => {
-    auth.requireRead(req);
+  router.get('/ping', auth.read, (_req: Request, res: Response) => {
     res.json({ message: 'pong' });
   });
 
-  router.get('/jobs', async (req: Request, res: Response) => {
-    auth.requireRead(req);
-    const generation = store.generation ? await store.generation() : undefined;
-    if (generation === undefined || jobsCache?.generation !== generation) {
-      const all = await store.listAllMirrorStatus();
-      const body = JSON.stringify(all.map((s) => serializeWebMirrorStatus(s, ctx.timeZone)));
-      jobsCache = generation === undefined ? undefined : { generation, body };
-      res.type('json').send(body);
+  // For load balancers and systemd: unlike /ping (tunasync's), it touches the store.
+  router.get('/healthz', auth.read, async (req: Request, res: Response) => {
+    try {
+      await store.healthCheck();
+    } catch (err) {
+      const message = `store unavailable: ${errorMessage(err)}`;
+      logger.warn(`${req.method} ${req.path}: ${message}`);
+      res.status(503).json({ error: message, code: 'store_unavailable' });
       return;
     }
-    res.type('json').send(jobsCache.body);
+    res.json({ status: 'ok' });
   });
 
-  router.delete('/jobs/disabled', async (req: Request, res: Response) => {
-    auth.requireAdmin(req);
+  router.get('/jobs', auth.read, async (_req: Request, res: Response) => {
+    res.type('json').send(await ctx.jobs.body());
+  });
+
+  router.delete('/jobs/disabled', auth.admin, async (_req: Request, res: Response) => {
     const n = await store.flushDisabledJobs();
     logger.info(`Flushed ${n} disabled job(s)`, { count: n });
     res.json({ message: 'flushed' });
   });
 
-  router.get('/workers', async (req: Request, res: Response) => {
-    auth.requireRead(req);
+  router.get('/workers', auth.read, async (_req: Request, res: Response) => {
     const workers = await store.listWorkers();
     // Fix: tunasync answered `null` for no workers.
     res.json(workers.map((w) => serializeWorkerStatus(w, true)));
   });
 
-  router.post('/workers', async (req: Request, res: Response) => {
-    auth.requireAny(req);
+  router.post('/workers', auth.any, jsonBody, async (req: Request, res: Response) => {
     const w = parseWorkerStatus(req.body);
     if (w.id === '') throw new ValidationError('worker id must not be empty', 'id');
-    checkWorkerUrl(w.url);
+    checkWorkerUrl(w.url, allowWorkerUrls);
     auth.requireWorker(req, w.id);
+    if (!(await store.getWorker(w.id)) && (await store.listWorkers()).length >= maxWorkers) {
+      throw new ValidationError(`id: the manager already has ${maxWorkers} workers (manager.conf [limits] max_workers)`, 'id', 'too_many_workers');
+    }
     const now = clock.now();
     const stored = await store.createWorker({ ...w, lastOnline: now, lastRegister: now });
     logger.info(`Worker <${w.id}> registered at ${w.url}`, { worker: w.id });
     res.json(serializeWorkerStatus(stored, true));
   });
 
-  router.delete('/workers/:id', async (req: Request, res: Response) => {
+  router.delete('/workers/:id', auth.admin, async (req: Request, res: Response) => {
     const id = param(req, 'id');
-    auth.requireAdmin(req);
     if (!(await store.deleteWorker(id))) throw invalidWorker(id);
     logger.info(`Worker <${id}> deleted`, { worker: id });
     res.json({ message: 'deleted' });
   });
 
-  router.get('/workers/:id/jobs', async (req: Request, res: Response) => {
+  router.get('/workers/:id/jobs', auth.read, async (req: Request, res: Response) => {
     const id = param(req, 'id');
-    auth.requireRead(req);
     if (!(await store.getWorker(id))) throw invalidWorker(id);
     const jobs = await store.listMirrorStatus(id);
     // Fix: tunasync answered `null` for a worker without jobs.
     res.json(jobs.map(serializeMirrorStatus));
   });
 
-  router.post('/workers/:id/jobs/:job', async (req: Request, res: Response) => {
+  router.post('/workers/:id/jobs/:job', auth.worker('id'), jsonBody, async (req: Request, res: Response) => {
     const id = param(req, 'id');
-    auth.requireWorker(req, id);
     const reported = parseMirrorStatus(req.body);
     checkJobName(reported.name, param(req, 'job'));
     if (reported.worker !== '' && reported.worker !== id) {
@@ -142,6 +128,10 @@ export function mountRoutes(router: Router, ctx: RouteContext): void {
     }
     const now = clock.now();
     if (!(await store.refreshWorker(id, now))) throw invalidWorker(id);
+    // The cap is checked before the write; concurrent first reports of new jobs may pass it by a few.
+    if (!(await store.getMirrorStatus(id, reported.name)) && (await store.listMirrorStatus(id)).length >= maxJobs) {
+      throw new ValidationError(`name: worker ${id} already has ${maxJobs} jobs (manager.conf [limits] max_jobs_per_worker)`, 'name', 'too_many_jobs');
+    }
     const stored = await store.updateMirrorStatus(id, reported.name, (prev) => applyStatusReport(prev, reported, id, now));
     const what = stored.status === 'syncing' ? 'starts syncing' : stored.status;
     logger.info(`Job [${stored.name}] @<${id}> ${what}`, { job: stored.name, worker: id, status: stored.status });
@@ -150,19 +140,17 @@ export function mountRoutes(router: Router, ctx: RouteContext): void {
 
   // Extension (tunasync#29: jobs removed from a worker's config stayed listed
   // for ever): the worker deletes a job it no longer has, on reload.
-  router.delete('/workers/:id/jobs/:job', async (req: Request, res: Response) => {
+  router.delete('/workers/:id/jobs/:job', auth.worker('id'), async (req: Request, res: Response) => {
     const id = param(req, 'id');
     const job = param(req, 'job');
-    auth.requireWorker(req, id);
     if (!(await store.getWorker(id))) throw invalidWorker(id);
     if (!(await store.deleteMirrorStatus(id, job))) throw new NotFoundError(`job ${job} of worker ${id} not found`);
     logger.info(`Job [${job}] @<${id}> deleted`, { job, worker: id });
     res.json({ message: 'deleted' });
   });
 
-  router.post('/workers/:id/jobs/:job/size', async (req: Request, res: Response) => {
+  router.post('/workers/:id/jobs/:job/size', auth.admin, jsonBody, async (req: Request, res: Response) => {
     const id = param(req, 'id');
-    auth.requireAdmin(req);
     const update = parseSizeUpdate(req.body);
     checkJobName(update.name, param(req, 'job'));
     if (!(await store.getWorker(id))) throw invalidWorker(id);
@@ -175,23 +163,21 @@ export function mountRoutes(router: Router, ctx: RouteContext): void {
     res.json(serializeMirrorStatus(stored));
   });
 
-  router.post('/workers/:id/schedules', async (req: Request, res: Response) => {
+  router.post('/workers/:id/schedules', auth.worker('id'), jsonBody, async (req: Request, res: Response) => {
     const id = param(req, 'id');
-    auth.requireWorker(req, id);
     const schedules = parseMirrorSchedules(req.body);
     if (!(await store.refreshWorker(id, clock.now()))) throw invalidWorker(id);
     const n = await store.setSchedules(id, schedules);
-    logger.debug(`Worker <${id}> updated ${n} schedule(s)`, { worker: id, count: n });
+    logger.verbose(`Worker <${id}> updated ${n} schedule(s)`, { worker: id, count: n });
     res.json({});
   });
 
-  router.post('/cmd', async (req: Request, res: Response) => {
-    auth.requireAdmin(req);
+  router.post('/cmd', auth.admin, jsonBody, async (req: Request, res: Response) => {
     // Fixes: an unknown verb (tunasync ran `start`) and an empty worker_id
     // (tunasync: empty 500) are 400s with a message.
     const cmd = parseClientCmd(req.body);
     const worker = await store.getWorker(cmd.workerId);
-    if (!worker) throw new ValidationError(`worker ${cmd.workerId} is not registered yet`, 'worker_id');
+    if (!worker) throw new ValidationError(`worker ${cmd.workerId} is not registered yet`, 'worker_id', 'worker_not_registered');
     res.json(await forwardCommand(ctx.command, worker, cmd));
   });
 }

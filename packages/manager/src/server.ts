@@ -1,17 +1,18 @@
 /**
  * startManager: opens the store, builds the app and listens over HTTP, or
  * HTTPS when `[server] ssl_cert` and `ssl_key` are set (with client
- * certificates required when `client_ca` is). `close()` stops accepting,
- * lets in-flight requests finish, then closes the store.
+ * certificates required when `client_ca` is), through core's
+ * createServerFor/listenOn. `close()` stops accepting, lets in-flight
+ * requests finish, then closes the store.
  */
-import { readFileSync } from 'node:fs';
-import http from 'node:http';
-import https from 'node:https';
+import type http from 'node:http';
+import type https from 'node:https';
 import { isIP, type AddressInfo } from 'node:net';
 import {
-  ConfigError,
+  createServerFor,
   createSilentLogger,
-  errorMessage,
+  listenOn,
+  serverProtocol,
   systemClock,
   type Clock,
   type JobStore,
@@ -21,7 +22,15 @@ import {
 } from '@tunasync/core';
 import { createManagerApp } from './app.js';
 import { Authenticator } from './auth.js';
-import { openJobStore } from './store/open-store.js';
+import type { ManagerRouteModule } from './route-module.js';
+import { openJobStore, redactDbUrl } from './store/open-store.js';
+
+/** Default time a client has to send a request's headers, in ms. */
+export const DEFAULT_HEADERS_TIMEOUT_MS = 30_000;
+/** Default time a client has to send a whole request, in ms. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
+/** Default cap on open connections (workers, tunasynctl, status pages); more are dropped. */
+export const DEFAULT_MAX_CONNECTIONS = 4096;
 
 /** Options of startManager. */
 export interface StartManagerOptions {
@@ -37,6 +46,14 @@ export interface StartManagerOptions {
   commandTimeoutMs?: number;
   /** How long close() waits for in-flight requests before cutting them, in ms (default 10 000). */
   drainTimeoutMs?: number;
+  /** Time a client has to send a request's headers, in ms (default 30 000). */
+  headersTimeoutMs?: number;
+  /** Time a client has to send a whole request, in ms (default 60 000). */
+  requestTimeoutMs?: number;
+  /** Most open connections; the server drops new ones beyond (default 4096). */
+  maxConnections?: number;
+  /** Route modules mounted before the 404 (status page, metrics…). */
+  routes?: ManagerRouteModule[];
 }
 
 /** A running manager. */
@@ -63,46 +80,6 @@ export function isLoopback(addr: string): boolean {
   if (isIP(addr) === 4) return addr.startsWith('127.');
   if (isIP(addr) === 6) return addr === '::1';
   return false;
-}
-
-function readPem(file: string, key: string): Buffer {
-  try {
-    return readFileSync(file);
-  } catch (err) {
-    throw new ConfigError([{ file, path: key, message: `cannot read: ${errorMessage(err)}` }]);
-  }
-}
-
-function createServer(config: ManagerConfig, app: http.RequestListener): http.Server | https.Server {
-  const { sslCert, sslKey, clientCa } = config.server;
-  if (!sslCert && !sslKey) {
-    if (clientCa) {
-      throw new ConfigError([{ file: '<config>', path: 'server.client_ca', message: 'needs ssl_cert and ssl_key (client certificates only work over TLS)' }]);
-    }
-    return http.createServer(app);
-  }
-  if (!sslCert || !sslKey) {
-    throw new ConfigError([{ file: '<config>', path: sslCert ? 'server.ssl_key' : 'server.ssl_cert', message: 'ssl_cert and ssl_key must be set together' }]);
-  }
-  return https.createServer(
-    {
-      cert: readPem(sslCert, 'server.ssl_cert'),
-      key: readPem(sslKey, 'server.ssl_key'),
-      ...(clientCa ? { ca: readPem(clientCa, 'server.client_ca'), requestCert: true, rejectUnauthorized: true } : {}),
-    },
-    app,
-  );
-}
-
-function listen(server: http.Server, addr: string, port: number): Promise<AddressInfo> {
-  return new Promise((resolve, reject) => {
-    const onError = (err: Error): void => reject(err);
-    server.once('error', onError);
-    server.listen(port, addr, () => {
-      server.off('error', onError);
-      resolve(server.address() as AddressInfo);
-    });
-  });
 }
 
 /**
@@ -137,17 +114,22 @@ export async function startManager(config: ManagerConfig, options: StartManagerO
       logger,
       clock: options.clock ?? systemClock,
       ...(options.commandTimeoutMs !== undefined ? { commandTimeoutMs: options.commandTimeoutMs } : {}),
+      ...(options.routes ? { routes: options.routes } : {}),
     });
-    server = createServer(config, app);
-    bound = await listen(server, config.server.addr, config.server.port);
+    const { sslCert, sslKey, clientCa } = config.server;
+    server = createServerFor({ configFile: config.file ?? '<manager.conf>', sslCert, sslKey, clientCa }, app);
+    server.headersTimeout = options.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS;
+    server.requestTimeout = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    server.maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+    bound = await listenOn(server, config.server.addr, config.server.port);
   } catch (err) {
     await store.close();
     throw err;
   }
-  const protocol = server instanceof https.Server ? 'https' : 'http';
+  const protocol = serverProtocol(server);
   const host = bound.family === 'IPv6' ? `[${bound.address}]` : bound.address;
   const url = `${protocol}://${host}:${bound.port}`;
-  logger.info(`tunasync manager listening on ${url}`, { db: config.files.dbFile });
+  logger.info(`tunasync manager listening on ${url}`, { db: redactDbUrl(config.files.dbFile) });
   if (!new Authenticator(config.auth).enabled && !isLoopback(config.server.addr)) {
     logger.warn(
       `no [auth] tokens are configured and the manager listens on ${config.server.addr}: ` +

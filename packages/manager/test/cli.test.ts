@@ -81,12 +81,35 @@ describe('tunasync-manager bin', () => {
     expect(s.output()).toMatch(/SIGTERM received, shutting down/);
     // --with-systemd: no timestamps.
     expect(s.output()).toMatch(/^\[info\] \[manager\] tunasync manager listening/m);
+    // Without -v, nothing at the verbose level.
+    expect(s.output()).not.toMatch(/\[verbose\]/);
 
     // The same db file after a restart still has the worker.
     const again = await startBin(['--port', '0', '--db-file', join(dir, 'a.db')]);
     expect((await call(again.url, 'GET', '/workers')).body.map((w: { id: string }) => w.id)).toEqual(['w']);
     again.child.kill('SIGINT');
     expect((await again.exit).code).toBe(0);
+  });
+
+  it('-v logs at the verbose level: the config in use, each schedules update', async () => {
+    const s = await startBin(['-v', '--port', '0', '--db-file', join(dir, 'v.db'), '--with-systemd']);
+    await call(s.url, 'POST', '/workers', { body: { id: 'w', url: 'http://w:6000/' } });
+    await call(s.url, 'POST', '/workers/w/schedules', { body: { schedules: [] } });
+    s.child.kill('SIGTERM');
+    expect((await s.exit).code).toBe(0);
+    expect(s.output()).toMatch(/^\[verbose\] \[manager\] config <defaults>: store sqlite /m);
+    expect(s.output()).toMatch(/^\[verbose\] \[manager\] Worker <w> updated 0 schedule\(s\)/m);
+    expect(s.output()).not.toMatch(/\[debug\]/);
+  });
+
+  it('refuses half a TLS setup at config load, naming file and key, before opening the store', async () => {
+    const conf = join(dir, 'tls.conf');
+    writeFileSync(conf, `[server]\nssl_cert = "${join(dir, 'missing.crt')}"\n`);
+    const db = join(dir, 'never.db');
+    const r = await runBin(['-c', conf, '--port', '0', '--db-file', db]);
+    expect(r.code).toBe(1);
+    expect(r.output).toContain(`${conf}: server.ssl_key: ssl_cert and ssl_key must be set together`);
+    expect(existsSync(db)).toBe(false);
   });
 
   it('refuses db_type bolt with a clear message and exit status 1', async () => {

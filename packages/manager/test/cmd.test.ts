@@ -42,7 +42,7 @@ describe('POST /cmd', () => {
   it.each([
     ['stop', 'paused'],
     ['disable', 'disabled'],
-  ])('%s records %s before forwarding', async (verb, status) => {
+  ])('%s records %s once the worker accepted (tunasync: before forwarding)', async (verb, status) => {
     fake.delayMs = 50;
     const pending = cmd({ cmd: verb, mirror_id: 'debian', worker_id: 'w1' });
     // Poll until the fake has the command, then look at the store.
@@ -50,18 +50,19 @@ describe('POST /cmd', () => {
     const statusWhenForwarded = (await m.store.getMirrorStatus('w1', 'debian'))?.status;
     const r = await pending;
     expect(r.status).toBe(200);
-    expect(statusWhenForwarded).toBe(status);
+    expect(statusWhenForwarded).toBe('success');
     const stored = await m.store.getMirrorStatus('w1', 'debian');
     expect(stored?.status).toBe(status);
     expect(stored?.size).toBe('10G');
   });
 
-  it('stop is recorded even when the worker cannot be reached', async () => {
+  it('stop is not recorded when the worker cannot be reached (tunasync recorded it)', async () => {
     await fake.close();
     const r = await cmd({ cmd: 'stop', mirror_id: 'debian', worker_id: 'w1' });
     expect(r.status).toBe(500);
     expect(r.body.error).toMatch(new RegExp(`^post command to worker w1\\(${fake.url.replace(/[.:/]/g, '\\$&')}\\) fail: .*ECONNREFUSED`));
-    expect((await m.store.getMirrorStatus('w1', 'debian'))?.status).toBe('paused');
+    expect(r.body.code).toBe('worker_unreachable');
+    expect((await m.store.getMirrorStatus('w1', 'debian'))?.status).toBe('success');
   });
 
   it('disable of a job the manager has not seen yet creates it as disabled', async () => {
@@ -78,7 +79,7 @@ describe('POST /cmd', () => {
   it('an unregistered worker is 400 and nothing is forwarded or written', async () => {
     const r = await cmd({ cmd: 'stop', mirror_id: 'debian', worker_id: 'test_worker2' });
     expect(r.status).toBe(400);
-    expect(r.body).toEqual({ error: 'worker test_worker2 is not registered yet' });
+    expect(r.body).toEqual({ error: 'worker test_worker2 is not registered yet', code: 'worker_not_registered' });
     expect(fake.received).toHaveLength(0);
     expect(await m.store.getMirrorStatus('test_worker2', 'debian')).toBeUndefined();
   });
@@ -108,12 +109,12 @@ describe('POST /cmd', () => {
   it.each([
     [404, { msg: 'Mirror debian not found' }, 'Mirror debian not found'],
     [406, { msg: 'Invalid Command' }, 'Invalid Command'],
-    [500, { error: 'kaboom' }, 'kaboom'],
+    [500, { error: 'kaboom', code: 'internal' }, 'kaboom'],
   ])('a worker answering %i comes back as 502 with its message', async (status, body, text) => {
     fake.reply = { status, body };
     const r = await cmd({ cmd: 'start', mirror_id: 'debian', worker_id: 'w1' });
     expect(r.status).toBe(502);
-    expect(r.body).toEqual({ error: `worker w1 answered ${status}: ${text}` });
+    expect(r.body).toEqual({ error: `worker w1 answered ${status}: ${text}`, code: 'worker_refused' });
   });
 
   it('a worker that does not answer in time is 500 with the reason', async () => {

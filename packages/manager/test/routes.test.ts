@@ -88,7 +88,7 @@ describe('workers', () => {
   it('delete a non-existing worker', async () => {
     const r = await del('/workers/test_worker233');
     expect(r.status).toBe(400);
-    expect(r.body).toEqual({ error: 'invalid workerID test_worker233' });
+    expect(r.body).toEqual({ error: 'invalid workerID test_worker233', code: 'invalid_worker_id' });
   });
 
   it.each([
@@ -99,7 +99,7 @@ describe('workers', () => {
   ])('%s %s for an unknown worker is 400 invalid workerID and writes nothing', async (method, path, body) => {
     const r = await call(m.url, method, path, body === undefined ? {} : { body });
     expect(r.status).toBe(400);
-    expect(r.body).toEqual({ error: 'invalid workerID ghost' });
+    expect(r.body).toEqual({ error: 'invalid workerID ghost', code: 'invalid_worker_id' });
     expect(await m.store.listAllMirrorStatus()).toEqual([]);
     expect(await m.store.listWorkers()).toEqual([]);
   });

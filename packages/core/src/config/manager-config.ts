@@ -1,6 +1,10 @@
 /**
- * manager.conf: tunasync's keys plus `[auth]` and `[server] client_ca`.
+ * manager.conf: tunasync's keys plus `[auth]`, `[limits]` and `[server]
+ * client_ca`, `allow_worker_urls`. Every check happens here, at load (after
+ * the command-line overrides), so a bad file is refused before anything opens.
  */
+import { ConfigError } from '../errors.js';
+import { serverTlsProblems } from '../net/serve.js';
 import { ajv } from '../validate.js';
 import { checkAgainstSchema, finish, table, type CheckResult, type Loaded } from './check.js';
 import { managerConfigSchema } from './schemas.js';
@@ -8,6 +12,8 @@ import { parseToml, readTomlFile, type TomlTable } from './toml-file.js';
 
 /** The manager's settings, defaults applied. */
 export interface ManagerConfig {
+  /** The file it was loaded from (named in errors at listen time); unset for a config built in code. */
+  file?: string;
   debug: boolean;
   server: {
     /** Listen address (default 127.0.0.1). */
@@ -18,6 +24,18 @@ export interface ManagerConfig {
     sslKey: string;
     /** CA whose client certificates are required (mTLS); empty: none required. */
     clientCa: string;
+    /**
+     * Link-local worker URLs allowed to register anyway: hosts (`169.254.1.1`,
+     * `fe80::1`) or origins (`http://[fe80::1]:6000`). Unset: none.
+     */
+    allowWorkerUrls?: string[];
+  };
+  /** Caps on what worker tokens can store; unset: the defaults. */
+  limits?: {
+    /** Most workers registered at once (default 1,000). */
+    maxWorkers: number;
+    /** Most jobs one worker may have (default 10,000). */
+    maxJobsPerWorker: number;
   };
   files: {
     /** Store type; only `sqlite` is built in. */
@@ -49,17 +67,25 @@ export interface ManagerOverrides {
   debug?: boolean;
 }
 
+/** Default `[limits] max_workers`. */
+export const DEFAULT_MAX_WORKERS = 1_000;
+/** Default `[limits] max_jobs_per_worker`. */
+export const DEFAULT_MAX_JOBS_PER_WORKER = 10_000;
+
 /** Default db_file (tunasync's). */
 export const DEFAULT_MANAGER_DB_FILE = '/var/lib/tunasync/manager.db';
 
 const validateManager = ajv.compile(managerConfigSchema);
 
-function build(doc: TomlTable, overrides: ManagerOverrides): ManagerConfig {
+function build(doc: TomlTable, file: string, overrides: ManagerOverrides): ManagerConfig {
   const server = table(doc, 'server');
   const files = table(doc, 'files');
   const auth = table(doc, 'auth');
+  const limits = table(doc, 'limits');
   const s = (o: Record<string, unknown>, k: string, d = ''): string => (typeof o[k] === 'string' ? (o[k] as string) : d);
+  const n = (o: Record<string, unknown>, k: string, d: number): number => (typeof o[k] === 'number' ? (o[k] as number) : d);
   return {
+    file,
     debug: overrides.debug ?? doc.debug === true,
     server: {
       addr: overrides.addr ?? s(server, 'addr', '127.0.0.1'),
@@ -67,6 +93,11 @@ function build(doc: TomlTable, overrides: ManagerOverrides): ManagerConfig {
       sslCert: overrides.sslCert ?? s(server, 'ssl_cert'),
       sslKey: overrides.sslKey ?? s(server, 'ssl_key'),
       clientCa: s(server, 'client_ca'),
+      allowWorkerUrls: Array.isArray(server.allow_worker_urls) ? [...(server.allow_worker_urls as string[])] : [],
+    },
+    limits: {
+      maxWorkers: n(limits, 'max_workers', DEFAULT_MAX_WORKERS),
+      maxJobsPerWorker: n(limits, 'max_jobs_per_worker', DEFAULT_MAX_JOBS_PER_WORKER),
     },
     files: {
       dbType: overrides.dbType ?? s(files, 'db_type', 'sqlite'),
@@ -85,7 +116,11 @@ function build(doc: TomlTable, overrides: ManagerOverrides): ManagerConfig {
 function load(doc: TomlTable, file: string, overrides: ManagerOverrides): Loaded<ManagerConfig> {
   const result: CheckResult = checkAgainstSchema(validateManager, doc, file);
   const warnings = finish(result);
-  return { config: build(doc, overrides), warnings };
+  const config = build(doc, file, overrides);
+  const { sslCert, sslKey, clientCa } = config.server;
+  const tls = serverTlsProblems({ configFile: file, sslCert, sslKey, clientCa });
+  if (tls.length > 0) throw new ConfigError(tls);
+  return { config, warnings };
 }
 
 /**

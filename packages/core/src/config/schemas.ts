@@ -23,7 +23,24 @@ export const managerConfigSchema = {
     server: {
       type: 'object',
       additionalProperties: false,
-      properties: { addr: str, port, ssl_cert: str, ssl_key: str, client_ca: str },
+      properties: {
+        addr: str,
+        port,
+        ssl_cert: str,
+        ssl_key: str,
+        client_ca: str,
+        /** tunasync-ts: link-local worker URLs (hosts or origins) that may register anyway. */
+        allow_worker_urls: { type: 'array', items: { type: 'string', minLength: 1 } },
+      },
+    },
+    /** tunasync-ts: caps on what worker tokens can store. */
+    limits: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        max_workers: { type: 'integer', minimum: 1 },
+        max_jobs_per_worker: { type: 'integer', minimum: 1 },
+      },
     },
     files: {
       type: 'object',
