@@ -246,7 +246,7 @@ export class MirrorJob extends EventEmitter<MirrorJobEvents> {
           if (r.timedOut) cursor = abortRun(cursor);
         } else {
           if (cursor.phase === 'pre-exec') logFile = runLogFile(m.logDir, m.name, this.opts.clock.now());
-          outcome = await this.runHooks(cursor.phase as HookPhase, cursor, logFile);
+          outcome = await this.runHooks(cursor.phase as HookPhase, cursor, logFile, runSignal);
         }
         step = advanceRun(cursor, outcome);
         if (step.report) {
@@ -275,7 +275,7 @@ export class MirrorJob extends EventEmitter<MirrorJobEvents> {
     };
   }
 
-  private async runHooks(phase: HookPhase, cursor: RunCursor, logFile: string): Promise<PhaseOutcome> {
+  private async runHooks(phase: HookPhase, cursor: RunCursor, logFile: string, signal: AbortSignal): Promise<PhaseOutcome> {
     const m = this.opts.mirror;
     const hooks = phase.startsWith('pre') ? this.opts.hooks : [...this.opts.hooks].reverse();
     const ctx: HookContext = {
@@ -288,6 +288,7 @@ export class MirrorJob extends EventEmitter<MirrorJobEvents> {
       attempt: cursor.attempt,
       stage: phase,
       ...(cursor.syncError !== null ? { syncError: cursor.syncError } : {}),
+      signal,
       logger: this.log,
     };
     for (const hook of hooks) {

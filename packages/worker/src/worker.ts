@@ -24,7 +24,7 @@ import {
   type WorkerConfig,
 } from '@tunasync/core';
 import { createControlApp } from './control-server.js';
-import { workerConfigProblems } from './config-checks.js';
+import { checkWorkerConfig } from './config-checks.js';
 import { prepareHooks } from './hooks/hook-set.js';
 import { MirrorJob } from './mirror-job.js';
 import { createProvider } from './providers/registry.js';
@@ -84,8 +84,7 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
   const jobs = new Map<string, MirrorJob>();
   let server: Server | undefined;
   let url = '';
-  const problems = workerConfigProblems(config.mirrors);
-  if (problems.length > 0) throw new ConfigError(problems);
+  await checkWorkerConfig(config);
   const hookSet = await prepareHooks(config, logger);
 
   const http = createHttpClient({ caFile: config.manager.caCert || undefined, clientCertFile: config.manager.clientCert || undefined, clientKeyFile: config.manager.clientKey || undefined, token: config.manager.token, timeoutMs: 5000 });
@@ -158,8 +157,7 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
     let fresh: WorkerConfig;
     try {
       fresh = next ?? loadWorkerConfig(config.file).config;
-      const problems = workerConfigProblems(fresh.mirrors);
-      if (problems.length > 0) throw new ConfigError(problems);
+      await checkWorkerConfig(fresh);
     } catch (err) {
       logger.error(`reload refused, nothing changed: ${(err as Error).message}`);
       throw err;
