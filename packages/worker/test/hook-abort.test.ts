@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createSilentLogger, systemClock, type Hook, type HookContext } from '@tunasync/core';
-import { CommandProvider, ConcurrencySlots, LogRotationHook, MirrorJob, groupAlive, runInProcessGroup } from '@tunasync/worker';
+import { CommandProvider, ConcurrencySlots, LogRotationHook, MirrorJob, groupAlive, runInProcessGroup, runTool } from '@tunasync/worker';
 import { collectStatuses, commandJob, mirrorsFrom, nextEvent, pidAlive, tempDir } from './helpers.js';
 
 let cleanup: () => void = () => {};
@@ -122,5 +122,14 @@ describe('hooks are aborted with their run (issue 13)', () => {
     await job.control('start');
     expect((await ended).outcome).toBe('failed');
     expect(existsSync(marker)).toBe(true);
+  });
+
+  it('a tool a hook runs (zfs, btrfs) is killed when the run aborts', async () => {
+    const c = new AbortController();
+    const began = Date.now();
+    const running = runTool(['sleep', '30'], { signal: c.signal });
+    c.abort(new Error('stopped by command'));
+    await expect(running).rejects.toThrow('sleep stopped: stopped by command');
+    expect(Date.now() - began).toBeLessThan(15_000);
   });
 });

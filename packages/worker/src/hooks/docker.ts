@@ -8,6 +8,7 @@
  * the container to be gone, and warns when it is not, since the next run
  * reuses its name.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { CommandSpec, Hook, HookContext, Logger, MirrorConfig, RunContext } from '@tunasync/core';
 import { commandLine, runTool, toolOutput } from './run-tool.js';
 
@@ -81,8 +82,6 @@ export function dockerRunArgv(
     ...spec.argv,
   ];
 }
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Runs a mirror's commands in Docker. */
 export class DockerHook implements Hook {
