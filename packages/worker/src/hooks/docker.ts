@@ -146,7 +146,8 @@ export class DockerHook implements Hook {
   private async waitGone(env: Readonly<Record<string, string>>, logger: Logger): Promise<void> {
     const argv = ['docker', 'ps', '-a', '--filter', `name=^${this.container}$`, '--format', '{{.Status}}'];
     const deadline = Date.now() + (this.settings.removeWaitMs ?? 10_000);
-    for (;;) {
+    // At least one look after a pause, however slow `docker ps` was.
+    for (let checks = 1; ; checks++) {
       let out: string;
       try {
         const r = await runTool(argv, { env, timeoutMs: 30_000 });
@@ -160,7 +161,7 @@ export class DockerHook implements Hook {
         return;
       }
       if (!out) return;
-      if (Date.now() >= deadline) {
+      if (Date.now() >= deadline && checks >= 2) {
         logger.warn(`container ${this.container} not removed automatically (${out}), next sync may fail`);
         return;
       }
