@@ -9,7 +9,7 @@ import { readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, createSilentLogger, formatConfigIssue, loadWorkerConfig } from '@tunasync/core';
-import { createWorker } from '@tunasync/worker';
+import { checkWorkerConfig, createWorker } from '@tunasync/worker';
 import { runScript, tempDir } from './helpers.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -141,5 +141,26 @@ describe('--dry-run and start refuse the same configs', () => {
   it('[manager]: a ca_cert or client certificate that cannot be read', async () => {
     const manager = 'ca_cert = "/nonexistent/ca.pem"\nclient_cert = "/nonexistent/c.pem"\nclient_key = "/nonexistent/k.pem"\n';
     await expectSameRefusal(command('a'), (conf) => ['ca_cert', 'client_cert', 'client_key'].map((k) => `${conf}: manager.${k}: cannot read /nonexistent/${k === 'ca_cert' ? 'ca' : k === 'client_cert' ? 'c' : 'k'}.pem (ENOENT)`), {}, { manager });
+  });
+
+  it('reload refuses with the same check, changing nothing', async () => {
+    const t = tempDir('tunasync-check-');
+    cleanups.push(t.cleanup);
+    const conf = join(t.dir, 'worker.conf');
+    const head = `[global]\nname = "w"\nlog_dir = "${t.dir}/log/{{.Name}}"\nmirror_dir = "${t.dir}/data"\n[manager]\napi_base = "http://127.0.0.1:9"\n[server]\nlisten_port = 0\n`;
+    writeFileSync(conf, `${head}${command('a', 'interval = 600\n')}`);
+    const w = await createWorker({ config: loadWorkerConfig(conf).config, logger: createSilentLogger(), registerWaitMs: 1 });
+    try {
+      await w.start();
+      writeFileSync(conf, `${head}[btrfs_snapshot]\nenable = true\n${command('a', 'interval = 600\n')}${command('b')}`);
+      const checked = await checkWorkerConfig(loadWorkerConfig(conf).config).catch((e: unknown) => e);
+      expect(checked).toBeInstanceOf(ConfigError);
+      const dry = await runScript(bin, ['--dry-run', '-c', conf]);
+      expect(issueLines(dry.stderr)).toEqual((checked as ConfigError).issues.map(formatConfigIssue));
+      await expect(w.reload()).rejects.toThrow((checked as ConfigError).message);
+      expect([...w.jobs.keys()]).toEqual(['a']);
+    } finally {
+      await w.halt();
+    }
   });
 });
