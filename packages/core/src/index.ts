@@ -1,6 +1,8 @@
 /**
  * @tunasync/core: what every tunasync-ts component and every custom provider
- * imports. Nothing here listens or spawns.
+ * imports. Nothing here listens or spawns. The ajv instance that validates
+ * configs and wire bodies stays inside: the JSON Schemas are exported as
+ * plain objects, and validation surfaces as ConfigError / ValidationError.
  */
 export * from './errors.js';
 export * from './status.js';
@@ -24,7 +26,6 @@ export * from './http-client.js';
 export * from './net/bearer.js';
 export * from './net/pem.js';
 export * from './net/serve.js';
-export { ajv, pointerToPath, describeAjvErrors, assertValid, type SchemaProblem } from './validate.js';
 export * from './config/schemas.js';
 export type { Loaded } from './config/check.js';
 export * from './config/manager-config.js';

@@ -35,24 +35,33 @@ export interface ExecOptions {
   cwd?: string;
 }
 
-/** Everything a provider's `run` gets. */
-export interface RunContext {
+/** What providers and hooks both get: the job, the try, where it logs, and the run's abort signal. */
+export interface JobContext {
   /** The mirror's name. */
   readonly name: string;
   /** The job's directory (`mirror_dir` or `<global mirror_dir>/<subdir>/<name>`). */
   readonly workingDir: string;
   /** The mirror's log directory. */
   readonly logDir: string;
-  /** This run's log file; commands started with `exec` write to it directly. */
+  /** This try's log file. */
   readonly logFile: string;
   /** TUNASYNC_* variables and the mirror's `env`. */
   readonly env: Readonly<Record<string, string>>;
-  /** Zero-based try number. */
+  /** Zero-based try number (0 during pre-job). */
   readonly attempt: number;
-  /** Aborted on stop, disable, restart, worker halt or timeout. */
+  /**
+   * Aborted on stop, disable, restart and worker halt (and, for a provider,
+   * on its timeout). Anything long (a command, a wait) must end promptly once
+   * it aborts. In the post stages of an aborted run it is already aborted:
+   * a hook's clean-up there must be short and must not wait on it.
+   */
   readonly signal: AbortSignal;
   /** The worker's logger, scoped to this job. */
   readonly logger: Logger;
+}
+
+/** Everything a provider's `run` gets. */
+export interface RunContext extends JobContext {
   /**
    * Runs a command the way the worker runs every provider command: its own
    * process group, output appended to `logFile`, wrapped by hooks (docker,
@@ -84,23 +93,13 @@ export interface Provider {
 }
 
 /** What a hook gets at each stage. */
-export interface HookContext {
-  /** The mirror's name. */
-  readonly name: string;
+export interface HookContext extends JobContext {
   /** The provider being wrapped. */
   readonly provider: Provider;
-  readonly workingDir: string;
-  readonly logDir: string;
-  /** This run's log file. */
-  readonly logFile: string;
-  readonly env: Readonly<Record<string, string>>;
-  /** Zero-based try number (0 during pre-job). */
-  readonly attempt: number;
   /** The stage being run. */
   readonly stage: HookPhase;
   /** The provider's error message in post-fail (and in post-exec after a failed try). */
   readonly syncError?: string;
-  readonly logger: Logger;
 }
 
 /**

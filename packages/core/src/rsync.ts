@@ -193,10 +193,3 @@ export function rsyncSizeFromLine(line: string): string | undefined {
   const m = RSYNC_TOTAL_SIZE_LINE.exec(line.trim());
   return m ? normalizeSize(m[1]!) : undefined;
 }
-
-/** The size of the last `Total file size: X bytes` line of a log text, or undefined. */
-export function extractRsyncSize(log: string): string | undefined {
-  let size: string | undefined;
-  for (const line of log.split('\n')) size = rsyncSizeFromLine(line) ?? size;
-  return size;
-}

@@ -8,17 +8,15 @@ import {
   UnauthorizedError,
   UpstreamError,
   ValidationError,
-  ajv,
-  assertValid,
   ctlConfigSchema,
-  describeAjvErrors,
   errorMessage,
   isTunasyncError,
   managerConfigSchema,
-  pointerToPath,
   wireSchemas,
   workerConfigSchema,
 } from '@tunasync/core';
+// ajv and its glue are internal to core (not a public export): tested from the source.
+import { ajv, assertValid, describeAjvErrors, pointerToPath } from '../src/validate.js';
 
 describe('error classes', () => {
   it.each<[string, string, number, TunasyncError]>([

@@ -6,7 +6,6 @@ import {
   buildRsyncArgv,
   buildRsyncOptions,
   buildTwoStageArgv,
-  extractRsyncSize,
   parseWorkerConfig,
   rsyncExitMessage,
   rsyncMirrorProblems,
@@ -262,6 +261,12 @@ describe('rsync exit codes', () => {
 });
 
 describe('size from an rsync --stats log', () => {
+  // The worker reads the last matching line of a log file (log-scan's lastLineWhere); this is that over a string.
+  const extractRsyncSize = (log: string): string | undefined => {
+    let size: string | undefined;
+    for (const line of log.split('\n')) size = rsyncSizeFromLine(line) ?? size;
+    return size;
+  };
   const stats = (total: string): string => `receiving incremental file list
 
 Number of files: 1,234 (reg: 1,000, dir: 234)

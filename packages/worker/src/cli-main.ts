@@ -5,9 +5,9 @@
  */
 import { rmSync, writeFileSync } from 'node:fs';
 import yargs from 'yargs';
-import { ConfigError, createLogger, loadWorkerConfig } from '@tunasync/core';
+import { ConfigError, createLogger, loadWorkerConfig, type Logger } from '@tunasync/core';
 import { dryRun } from './dry-run.js';
-import { createWorker } from './worker.js';
+import { createWorker, type Worker } from './worker.js';
 
 /** Runs the worker with command-line `args` (without node and script); resolves the exit code once it has stopped. */
 export async function runWorkerCli(args: string[], scriptName = 'tunasync-worker'): Promise<number> {
@@ -26,15 +26,16 @@ export async function runWorkerCli(args: string[], scriptName = 'tunasync-worker
     .parseAsync();
 
   if (argv['dry-run']) {
-    const r = dryRun(argv.config);
+    const r = await dryRun(argv.config);
     for (const l of r.lines) process.stdout.write(`${l}\n`);
     for (const e of r.errors) process.stderr.write(`${e}\n`);
     return r.exitCode;
   }
   const logger = createLogger({ name: 'worker', verbose: argv.verbose, debug: argv.debug, systemd: argv['with-systemd'] });
-  let loaded;
+  // createWorker runs checkWorkerConfig, the check --dry-run runs.
+  let worker: Worker;
   try {
-    loaded = loadWorkerConfig(argv.config);
+    worker = await load(argv.config, logger);
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`${scriptName}: ${err.message}\n`);
@@ -42,8 +43,6 @@ export async function runWorkerCli(args: string[], scriptName = 'tunasync-worker
     }
     throw err;
   }
-  for (const w of loaded.warnings) logger.warn(w);
-  const worker = await createWorker({ config: loaded.config, logger });
   if (argv.pidfile) writeFileSync(argv.pidfile, `${process.pid}\n`);
   await worker.start();
   const onHup = (): void => {
@@ -65,4 +64,10 @@ export async function runWorkerCli(args: string[], scriptName = 'tunasync-worker
   await worker.halt().catch(() => undefined);
   if (argv.pidfile) rmSync(argv.pidfile, { force: true });
   return 0;
+}
+
+async function load(file: string, logger: Logger): Promise<Worker> {
+  const loaded = loadWorkerConfig(file);
+  for (const w of loaded.warnings) logger.warn(w);
+  return createWorker({ config: loaded.config, logger });
 }

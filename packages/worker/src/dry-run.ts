@@ -1,9 +1,10 @@
 /**
- * `tunasync-worker --dry-run`: load and validate worker.conf and describe
- * every job, starting nothing and creating nothing.
+ * `tunasync-worker --dry-run`: load and validate worker.conf with the same
+ * check start uses (checkWorkerConfig) and describe every job, starting
+ * nothing and creating nothing.
  */
 import { ConfigError, formatConfigIssue, loadWorkerConfig, type MirrorConfig } from '@tunasync/core';
-import { workerConfigProblems } from './config-checks.js';
+import { workerConfigIssues, type WorkerCheckOptions } from './config-checks.js';
 
 /** One line per job: name, provider, upstream, schedule, directory. */
 export function describeJob(m: MirrorConfig): string {
@@ -21,11 +22,11 @@ export interface DryRunResult {
   errors: string[];
 }
 
-/** Validates `file` and describes its jobs. */
-export function dryRun(file: string): DryRunResult {
+/** Validates `file` as start would and describes its jobs. */
+export async function dryRun(file: string, options: WorkerCheckOptions = {}): Promise<DryRunResult> {
   try {
     const { config, warnings } = loadWorkerConfig(file);
-    const problems = workerConfigProblems(config.mirrors).map(formatConfigIssue);
+    const problems = (await workerConfigIssues(config, options)).map(formatConfigIssue);
     const errors = [...warnings.map((w) => `warning: ${w}`), ...problems];
     const lines = config.mirrors.map(describeJob);
     lines.push(`${config.mirrors.length} jobs for worker ${config.global.name}, reporting to ${config.manager.apiBaseList.join(', ')}`);

@@ -62,9 +62,10 @@ export {
   type WorkerRouteServices,
 } from './control-server.js';
 export { RsyncProvider, TwoStageRsyncProvider } from './providers/rsync-provider.js';
-export { createProvider, checkProviderReference, isBuiltinProvider, type ProviderFactory } from './providers/registry.js';
+export { createProvider, loadProviderFactory, checkProviderReference, isBuiltinProvider, type ProviderFactory } from './providers/registry.js';
 export { dryRun, describeJob, type DryRunResult } from './dry-run.js';
-export { workerConfigProblems } from './config-checks.js';
+export { checkWorkerConfig, workerConfigIssues, loadCheckedWorkerConfig, type WorkerCheckOptions } from './config-checks.js';
+export { hookConfigIssues, type CgroupLocation } from './hooks/hook-checks.js';
 export { runWorkerCli } from './cli-main.js';
 export { prepareHooks, type HookSet, type HookSetOptions } from './hooks/hook-set.js';
 export {

@@ -255,7 +255,7 @@ export class MirrorJob extends EventEmitter<MirrorJobEvents> {
             logFile = runLogFile(m.logDir, m.name, this.opts.clock.now());
             this.tryBegins(run, cursor, logFile);
           }
-          outcome = await this.runHooks(cursor.phase as HookPhase, cursor, logFile);
+          outcome = await this.runHooks(cursor.phase as HookPhase, cursor, logFile, runSignal);
         }
         step = advanceRun(cursor, outcome);
         if (step.report) {
@@ -291,7 +291,7 @@ export class MirrorJob extends EventEmitter<MirrorJobEvents> {
     };
   }
 
-  private async runHooks(phase: HookPhase, cursor: RunCursor, logFile: string): Promise<PhaseOutcome> {
+  private async runHooks(phase: HookPhase, cursor: RunCursor, logFile: string, signal: AbortSignal): Promise<PhaseOutcome> {
     const m = this.opts.mirror;
     const hooks = phase.startsWith('pre') ? this.opts.hooks : [...this.opts.hooks].reverse();
     const ctx: HookContext = {
@@ -304,6 +304,7 @@ export class MirrorJob extends EventEmitter<MirrorJobEvents> {
       attempt: cursor.attempt,
       stage: phase,
       ...(cursor.syncError !== null ? { syncError: cursor.syncError } : {}),
+      signal,
       logger: this.log,
     };
     for (const hook of hooks) {

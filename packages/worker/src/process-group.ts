@@ -7,6 +7,7 @@
  */
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, readdirSync, readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { CommandSpec } from '@tunasync/core';
 
 /** How a process group ended. */
@@ -83,8 +84,6 @@ function signalGroup(pgid: number, sig: NodeJS.Signals): void {
     // The group is already gone.
   }
 }
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Terminates every process of group `pgid`: SIGTERM, then SIGKILL after `graceMs`; resolves when none is left. */
 export async function terminateGroup(pgid: number, graceMs: number): Promise<void> {

@@ -6,8 +6,8 @@
  * start-up restore (restore.ts). `createWorker` builds it; `start()`
  * listens, registers and schedules; `halt()` stops everything.
  */
-import { ConfigError, loadWorkerConfig, systemClock, type MirrorConfig, type WorkerConfig } from '@tunasync/core';
-import { workerConfigProblems } from './config-checks.js';
+import { loadWorkerConfig, systemClock, type MirrorConfig, type WorkerConfig } from '@tunasync/core';
+import { checkWorkerConfig } from './config-checks.js';
 import { listenControl, type ControlListener } from './control-listener.js';
 import { createControlApp } from './control-server.js';
 import { createWorkerEvents } from './events.js';
@@ -27,20 +27,13 @@ import type { Worker, WorkerOptions } from './worker-api.js';
 
 export type { Worker, WorkerOptions } from './worker-api.js';
 
-/** A ConfigError when the worker's own checks find problems in `config`. */
-function checkConfig(config: WorkerConfig): void {
-  // INTEGRATOR (worker-config): the one call of the worker's config check; becomes checkWorkerConfig(config).
-  const problems = workerConfigProblems(config.mirrors);
-  if (problems.length > 0) throw new ConfigError(problems);
-}
-
 /** Builds a worker from a loaded config; nothing runs until `start()`. */
 export async function createWorker(opts: WorkerOptions): Promise<Worker> {
   const { logger } = opts;
   const clock = opts.clock ?? systemClock;
   let config = opts.config;
   let listener: ControlListener | undefined;
-  checkConfig(config);
+  await checkWorkerConfig(config); // the same check as reload and --dry-run
   // The state directory is locked before anything else is set up or read.
   const stateLock = config.global.stateDir ? lockStateDir(config.global.stateDir, { logger }) : undefined;
   const events = createWorkerEvents();
@@ -91,7 +84,7 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
     let fresh: WorkerConfig;
     try {
       fresh = next ?? loadWorkerConfig(config.file).config;
-      checkConfig(fresh);
+      await checkWorkerConfig(fresh);
     } catch (err) {
       logger.error(`reload refused, nothing changed: ${(err as Error).message}`);
       throw err;

@@ -11,6 +11,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, createSilentLogger, parseSize } from '@tunasync/core';
 import {
+  checkWorkerConfig,
+  type CgroupFs,
   WorkerCgroups,
   detectCgroupVersion,
   kernelCgroupFs,
@@ -166,22 +168,56 @@ describe.each([1, 2] as const)('cgroup v%i', (version) => {
 });
 
 describe('refusing to start', () => {
-  const refusal = async (fs: FakeCgroupFs, group: string, mirrors = '', root = fs.root): Promise<string> => {
+  /**
+   * Why start refuses the config (checkWorkerConfig, then prepareHooks, as
+   * createWorker does); `checked` says whether the side-effect-free check
+   * (the one --dry-run runs) already refused it with the same message.
+   */
+  const refusalOf = async (fs: FakeCgroupFs, group: string, mirrors = '', root = fs.root): Promise<{ message: string; checked: boolean }> => {
     const t = tempDir('tunasync-cgconf-');
     cleanups.push(t.cleanup);
     const config = hookConfig(t.dir, `[cgroup]\nenable = true\n${group ? `group = "${group}"\n` : ''}${mirrors}`);
-    const err = await prepareHooks(config, createSilentLogger(), { cgroupRoot: root, selfCgroupFile: join(fs.root, 'self.cgroup'), cgroupFs: fs }).catch(
-      (e: unknown) => e,
+    const where = { cgroupRoot: root, selfCgroupFile: join(fs.root, 'self.cgroup'), cgroupFs: fs };
+    const strip = (e: unknown): string => {
+      expect(e).toBeInstanceOf(ConfigError);
+      return (e as ConfigError).message.replace(`${join(t.dir, 'worker.conf')}: `, '');
+    };
+    // The check only reads: record any change it would make.
+    const changes: string[] = [];
+    const readOnly: CgroupFs = {
+      exists: (p) => fs.exists(p),
+      read: (p) => fs.read(p),
+      mkdir: async (p) => void changes.push(`mkdir ${p}`),
+      rmdir: async (p) => void changes.push(`rmdir ${p}`),
+      write: async (p) => void changes.push(`write ${p}`),
+    };
+    const checked = await checkWorkerConfig(config, { ...where, cgroupFs: readOnly }).then(
+      () => undefined,
+      (e: unknown) => strip(e),
     );
-    expect(err).toBeInstanceOf(ConfigError);
-    return (err as ConfigError).message.replace(`${join(t.dir, 'worker.conf')}: `, '');
+    expect(changes).toEqual([]);
+    if (checked !== undefined) return { message: checked, checked: true };
+    const err = await prepareHooks(config, createSilentLogger(), where).catch((e: unknown) => e);
+    return { message: strip(err), checked: false };
+  };
+  /** The refusal of a config that checkWorkerConfig (and so --dry-run) refuses too. */
+  const refusal = async (...args: Parameters<typeof refusalOf>): Promise<string> => {
+    const r = await refusalOf(...args);
+    expect(r.checked).toBe(true);
+    return r.message;
+  };
+  /** The refusal of a config only the set-up at start can find out about (creating a group). */
+  const setupRefusal = async (...args: Parameters<typeof refusalOf>): Promise<string> => {
+    const r = await refusalOf(...args);
+    expect(r.checked).toBe(false);
+    return r.message;
   };
 
   it('when the cgroup filesystem is not writable', async () => {
     const { fs } = fakeTree(1, '/svc', []);
     fs.denyMkdir = 'EACCES';
-    expect(await refusal(fs, '')).toBe(`cgroup.enable: cgroups are enabled but cannot be used: cannot create cgroups in ${join(fs.hierarchy, 'svc')}: EACCES: ${join(fs.hierarchy, 'svc', '.tunasync-probe')}`);
-    expect(await refusal(fs, 'tunasync')).toBe(`cgroup.group: cgroups are enabled but cannot be used: cannot create cgroup ${join(fs.hierarchy, 'tunasync')}: EACCES: ${join(fs.hierarchy, 'tunasync')}`);
+    expect(await setupRefusal(fs, '')).toBe(`cgroup.enable: cgroups are enabled but cannot be used: cannot create cgroups in ${join(fs.hierarchy, 'svc')}: EACCES: ${join(fs.hierarchy, 'svc', '.tunasync-probe')}`);
+    expect(await setupRefusal(fs, 'tunasync')).toBe(`cgroup.group: cgroups are enabled but cannot be used: cannot create cgroup ${join(fs.hierarchy, 'tunasync')}: EACCES: ${join(fs.hierarchy, 'tunasync')}`);
   });
 
   it('when there is no cgroup filesystem, or the worker sits in the root group', async () => {
@@ -204,7 +240,7 @@ describe('refusing to start', () => {
     const own = join(fs.hierarchy, 'svc');
     const msg = await refusal(fs, '', '[[mirrors]]\nname = "m"\nprovider = "command"\ncommand = "true"\nmemory_limit = "1G"\n');
     expect(msg).toBe(`cgroup.enable: cgroups are enabled but cannot be used: the memory controller is not available in ${fs.hierarchy} (cgroup.controllers: "cpu pids"); delegate it to the worker's group`);
-    // The refused set-up put the worker's processes back where they were.
+    // The check refused it before any set-up: the worker's processes stayed where they were.
     expect(existsSync(join(own, '__worker'))).toBe(false);
     expect(await fs.pids(own)).toHaveLength(1);
   });

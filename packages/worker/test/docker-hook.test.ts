@@ -165,7 +165,8 @@ describe('docker hook', () => {
       expect.stringContaining(`container ${name} not removed automatically (Exited (0) 2 seconds ago), next sync may fail`),
     ]);
     const ps = stubCalls(bin, 'docker').filter((c) => c[0] === 'ps');
-    expect(ps.length).toBeGreaterThanOrEqual(3);
+    // A first look, and at least one more after a pause (more when ps is fast).
+    expect(ps.length).toBeGreaterThanOrEqual(2);
     expect(ps.every((c) => JSON.stringify(c) === JSON.stringify(psArgv(name)))).toBe(true);
   });
 

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, createSilentLogger } from '@tunasync/core';
-import { prepareHooks, zfsFixCommands } from '@tunasync/worker';
+import { checkWorkerConfig, createWorker, prepareHooks, zfsFixCommands } from '@tunasync/worker';
 import { runOnce, tempDir } from './helpers.js';
 import { hookConfig, hookedJobs, installStubs, stubCalls } from './hook-helpers.js';
 
@@ -153,9 +153,12 @@ describe('btrfs snapshot hook', () => {
   it('refuses to start when snapshots are enabled and a mirror has nowhere to put its snapshot', async () => {
     const { dir, path } = setup(['btrfs']);
     const config = hookConfig(dir, `[btrfs_snapshot]\nenable = true\n${commandMirror('a', path, 'true', 'snapshot_path = "/srv/snap/a"\n')}${commandMirror('b', path, 'true')}`);
-    const err = await prepareHooks(config, createSilentLogger()).catch((e: unknown) => e);
+    // The one check start, reload and --dry-run run refuses it (prepareHooks only sets up).
+    const err = await checkWorkerConfig(config).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ConfigError);
     expect((err as ConfigError).message).toBe(`${join(dir, 'worker.conf')}: mirrors[1].snapshot_path: is needed: [btrfs_snapshot] is enabled and has no snapshot_path`);
+    const start = await createWorker({ config, logger: createSilentLogger() }).catch((e: unknown) => e);
+    expect((start as ConfigError).message).toBe((err as ConfigError).message);
   });
 });
 

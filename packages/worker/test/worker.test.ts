@@ -118,8 +118,9 @@ describe('worker with a real manager', () => {
     const conf = workerConf(t.dir, 'http://127.0.0.1:9', `[[mirrors]]\nname = "a"\nprovider = "command"\ncommand = "true"\n`);
     conf.server.sslCert = join(t.dir, 'missing.crt');
     conf.server.sslKey = join(t.dir, 'missing.key');
-    const w = await createWorker({ config: conf, logger: createSilentLogger() });
-    await expect(w.start()).rejects.toThrow(`${conf.file}: server.ssl_cert: cannot read ${join(t.dir, 'missing.crt')} (ENOENT)`);
+    // checkWorkerConfig refuses it in createWorker, before anything is set up.
+    const refused = createWorker({ config: conf, logger: createSilentLogger() }).then((w) => w.start());
+    await expect(refused).rejects.toThrow(`${conf.file}: server.ssl_cert: cannot read ${join(t.dir, 'missing.crt')} (ENOENT)`);
   });
 
   it('restores disabled and paused jobs from the manager at start-up and does not run them', async () => {

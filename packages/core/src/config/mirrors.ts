@@ -4,7 +4,7 @@
  * tables merge key by key; only leaves become jobs) and resolving a leaf into
  * a MirrorConfig with tunasync's rules and defaults.
  */
-import { join } from 'node:path';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { ConfigIssue } from '../errors.js';
 import { parseSize } from '../size.js';
 import { rsyncMirrorProblems } from '../rsync.js';
@@ -22,6 +22,28 @@ export const BUILTIN_PROVIDERS = ['rsync', 'two-stage-rsync', 'command'] as cons
 
 /** A mirror name must be one safe path segment: letters, digits, `._+@~-`, not starting with `.` or `-`. */
 export const SAFE_MIRROR_NAME = /^[A-Za-z0-9_+@~][A-Za-z0-9._+@~-]*$/;
+
+/** Longest name in bytes (NAME_MAX: a longer name could not be a directory or a log file's prefix). */
+export const MAX_NAME_BYTES = 255;
+
+/**
+ * Why `name` cannot be a mirror or worker name (it becomes a directory, a
+ * file name prefix and a URL segment), or undefined when it can.
+ */
+export function nameProblem(name: string): string | undefined {
+  const bytes = Buffer.byteLength(name, 'utf8');
+  if (bytes > MAX_NAME_BYTES) return `is ${bytes} bytes long; a name may have at most ${MAX_NAME_BYTES}`;
+  if (!SAFE_MIRROR_NAME.test(name)) {
+    return `${JSON.stringify(name)} is not a safe directory name (use letters, digits and ._+@~-, not starting with . or -)`;
+  }
+  return undefined;
+}
+
+/** True when `dir` is strictly below `root` (both resolved). */
+function isBelow(root: string, dir: string): boolean {
+  const rel = relative(resolve(root), resolve(dir));
+  return rel !== '' && rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel);
+}
 
 /** Flattens nested mirrors into leaves, children inheriting from parents. */
 export function flattenMirrors(list: unknown, file: string, basePath = 'mirrors', parent?: Record<string, unknown>): RawMirror[] {
@@ -81,10 +103,8 @@ export function resolveMirror(raw: RawMirror, global: WorkerGlobalConfig, issues
     issues.push({ file: raw.file, path: key ? `${raw.path}.${key}` : raw.path, message });
   };
   const name = text(f.name);
-  if (!name) issue('name', 'is required and must not be empty');
-  else if (!SAFE_MIRROR_NAME.test(name)) {
-    issue('name', `${JSON.stringify(name)} is not a safe directory name (use letters, digits and ._+@~-, not starting with . or -)`);
-  }
+  const badName = name ? nameProblem(name) : 'is required and must not be empty';
+  if (badName) issue('name', badName);
   // tunasync's provider enum defaults to rsync when the key is absent.
   const provider = text(f.provider) || 'rsync';
   const isRsync = provider === 'rsync' || provider === 'two-stage-rsync';
@@ -110,7 +130,12 @@ export function resolveMirror(raw: RawMirror, global: WorkerGlobalConfig, issues
   let mirrorDir = text(f.mirror_dir);
   if (!mirrorDir) {
     if (!global.mirrorDir) issue('mirror_dir', 'is not set here nor in [global] mirror_dir');
-    mirrorDir = join(global.mirrorDir, text(f.mirror_subdir), name);
+    const subdir = text(f.mirror_subdir);
+    mirrorDir = join(global.mirrorDir, subdir, name);
+    // With rsync --delete, a directory outside mirror_dir is someone else's data.
+    if (global.mirrorDir && !badName && !isBelow(global.mirrorDir, mirrorDir)) {
+      issue('mirror_subdir', `${JSON.stringify(subdir)} puts the mirror directory outside [global] mirror_dir ${JSON.stringify(global.mirrorDir)}`);
+    }
   }
   const logDirTemplate = text(f.log_dir) || global.logDir;
   if (!logDirTemplate) issue('log_dir', 'is not set here nor in [global] log_dir');

@@ -9,7 +9,7 @@ import { globSync } from 'tinyglobby';
 import { ConfigError, type ConfigIssue } from '../errors.js';
 import { ajv } from '../validate.js';
 import { checkAgainstSchema, table, type Loaded } from './check.js';
-import { flattenMirrors, resolveMirror, type RawMirror } from './mirrors.js';
+import { flattenMirrors, nameProblem, resolveMirror, type RawMirror } from './mirrors.js';
 import { workerConfigSchema } from './schemas.js';
 import { parseToml, readTomlFile, type TomlTable } from './toml-file.js';
 import { formatConfigIssue } from '../errors.js';
@@ -199,6 +199,11 @@ function build(doc: TomlTable, file: string, readInclude: (f: string) => TomlTab
   check(doc, file);
   const global = buildGlobal(doc);
   if (!global.name) errors.push({ file, path: 'global.name', message: 'is required: it is the worker id at the manager' });
+  else {
+    // It is part of the default state directory and of the manager's URLs.
+    const bad = nameProblem(global.name);
+    if (bad) errors.push({ file, path: 'global.name', message: bad });
+  }
 
   const raws: RawMirror[] = flattenMirrors(doc.mirrors, file);
   const includeTable = table(doc, 'include');

@@ -38,7 +38,7 @@ export class BtrfsSnapshotHook implements Hook {
 
   private async btrfs(args: string[], ctx: HookContext): Promise<{ ok: boolean; why: string }> {
     const argv = ['btrfs', ...args];
-    const r = await runTool(argv, { env: ctx.env, timeoutMs: 10 * 60_000 });
+    const r = await runTool(argv, { env: ctx.env, timeoutMs: 10 * 60_000, signal: ctx.signal });
     return { ok: r.code === 0, why: `${commandLine(argv)}: ${toolOutput(r)}` };
   }
 

@@ -8,6 +8,7 @@
  * emptied (every process in it killed) and removed after each try.
  */
 import { posix } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '@tunasync/core';
 import {
   DEFAULT_CGROUP_ROOT,
@@ -43,7 +44,6 @@ export interface CgroupSetupOptions {
   needMemory?: boolean;
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const errno = (err: unknown): string | undefined => (err as NodeJS.ErrnoException).code;
 const message = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
@@ -67,34 +67,33 @@ export class WorkerCgroups {
     private readonly logger: Logger,
   ) {}
 
+  /**
+   * Checks, reading only, what setup would refuse: no cgroup filesystem, the
+   * worker's own group not found or the root group (implicit mode), a
+   * manual group that holds processes, on v2 a memory controller a mirror
+   * needs and the tree does not offer. Throws an Error saying why; creates
+   * nothing. (Whether groups can be created is only known by making one.)
+   */
+  static async probe(opts: Omit<CgroupSetupOptions, 'logger'>): Promise<void> {
+    const { version, hier, base } = await locate(opts);
+    if (version !== 2 || !opts.needMemory) return;
+    const fs = opts.fs ?? kernelCgroupFs;
+    for (const dir of levelsDown(hier, base)) {
+      if ((await words(fs, posix.join(dir, 'cgroup.subtree_control'))).includes('memory')) continue;
+      const available = await words(fs, posix.join(dir, 'cgroup.controllers'));
+      if (!available.includes('memory')) throw noMemory(dir, available);
+    }
+  }
+
   /** Detects the cgroup version and prepares the base group; throws an Error saying why it cannot. */
   static async setup(opts: CgroupSetupOptions): Promise<WorkerCgroups> {
     const fs = opts.fs ?? kernelCgroupFs;
-    const root = opts.root ?? DEFAULT_CGROUP_ROOT;
-    const version = await detectCgroupVersion(fs, root);
-    if (!version) throw new Error(`no cgroup filesystem at ${root} (neither a v2 tree with cgroup.controllers nor a v1 memory hierarchy)`);
-    const hier = hierarchyRoot(version, root);
-    let base: string;
+    const { version, hier, base, exists } = await locate(opts);
     let created: string[] = [];
-    if (opts.group) {
-      base = posix.join(hier, posix.normalize(`/${opts.group}`));
-      if (!(await fs.exists(base))) {
-        created = await mkdirs(fs, hier, base).catch((err: unknown) => {
-          throw new Error(`cannot create cgroup ${base}: ${message(err)}`);
-        });
-      }
-      const pids = parsePids(await fs.read(posix.join(base, 'cgroup.procs')));
-      if (pids.length > 0) {
-        throw new Error(`cgroup ${base} has processes in it (${pids.slice(0, 5).join(', ')}${pids.length > 5 ? ', …' : ''}); give the worker an empty group of its own`);
-      }
-    } else {
-      const file = opts.selfCgroupFile ?? '/proc/self/cgroup';
-      const own = ownCgroupPath(await fs.read(file), version);
-      if (own === undefined) throw new Error(`cannot find the worker's ${version === 2 ? 'v2' : 'memory'} cgroup in ${file}`);
-      if (own === '/') {
-        throw new Error('the worker runs in the root cgroup; set [cgroup] group, or run the worker in a delegated group of its own (systemd Delegate=yes)');
-      }
-      base = posix.join(hier, own);
+    if (opts.group && !exists) {
+      created = await mkdirs(fs, hier, base).catch((err: unknown) => {
+        throw new Error(`cannot create cgroup ${base}: ${message(err)}`);
+      });
     }
     const cg = new WorkerCgroups(version, base, hier, !opts.group, created, fs, opts.logger);
     try {
@@ -263,16 +262,13 @@ export class WorkerCgroups {
    * (as containerd does for tunasync), where it is not already.
    */
   private async enableMemory(needed: boolean): Promise<void> {
-    const levels = [this.hierarchy];
-    for (const part of posix.relative(this.hierarchy, this.base).split('/').filter(Boolean)) levels.push(posix.join(levels.at(-1)!, part));
-    for (const dir of levels) {
+    for (const dir of levelsDown(this.hierarchy, this.base)) {
       const subtree = posix.join(dir, 'cgroup.subtree_control');
-      const words = async (file: string): Promise<string[]> => (await this.fs.read(file).catch(() => '')).split(/\s+/).filter(Boolean);
-      if ((await words(subtree)).includes('memory')) continue;
-      const available = await words(posix.join(dir, 'cgroup.controllers'));
+      if ((await words(this.fs, subtree)).includes('memory')) continue;
+      const available = await words(this.fs, posix.join(dir, 'cgroup.controllers'));
       if (!available.includes('memory')) {
         if (!needed) return;
-        throw new Error(`the memory controller is not available in ${dir} (cgroup.controllers: "${available.join(' ')}"); delegate it to the worker's group`);
+        throw noMemory(dir, available);
       }
       try {
         await this.fs.write(subtree, '+memory');
@@ -284,6 +280,49 @@ export class WorkerCgroups {
       }
     }
   }
+}
+
+/** `top` and every group from it down to `base`, outermost first. */
+function levelsDown(top: string, base: string): string[] {
+  const levels = [top];
+  for (const part of posix.relative(top, base).split('/').filter(Boolean)) levels.push(posix.join(levels.at(-1)!, part));
+  return levels;
+}
+
+/** The words of a cgroup list file (`cgroup.controllers`, `cgroup.subtree_control`); none when unreadable. */
+async function words(fs: CgroupFs, file: string): Promise<string[]> {
+  return (await fs.read(file).catch(() => '')).split(/\s+/).filter(Boolean);
+}
+
+function noMemory(dir: string, available: string[]): Error {
+  return new Error(`the memory controller is not available in ${dir} (cgroup.controllers: "${available.join(' ')}"); delegate it to the worker's group`);
+}
+
+/** Where the worker's job groups go, found by reading only; throws an Error saying why it cannot use cgroups. */
+async function locate(
+  opts: Omit<CgroupSetupOptions, 'logger'>,
+): Promise<{ version: CgroupVersion; hier: string; base: string; exists: boolean }> {
+  const fs = opts.fs ?? kernelCgroupFs;
+  const root = opts.root ?? DEFAULT_CGROUP_ROOT;
+  const version = await detectCgroupVersion(fs, root);
+  if (!version) throw new Error(`no cgroup filesystem at ${root} (neither a v2 tree with cgroup.controllers nor a v1 memory hierarchy)`);
+  const hier = hierarchyRoot(version, root);
+  if (opts.group) {
+    const base = posix.join(hier, posix.normalize(`/${opts.group}`));
+    const exists = await fs.exists(base);
+    const pids = exists ? parsePids(await fs.read(posix.join(base, 'cgroup.procs'))) : [];
+    if (pids.length > 0) {
+      throw new Error(`cgroup ${base} has processes in it (${pids.slice(0, 5).join(', ')}${pids.length > 5 ? ', …' : ''}); give the worker an empty group of its own`);
+    }
+    return { version, hier, base, exists };
+  }
+  const file = opts.selfCgroupFile ?? '/proc/self/cgroup';
+  const own = ownCgroupPath(await fs.read(file), version);
+  if (own === undefined) throw new Error(`cannot find the worker's ${version === 2 ? 'v2' : 'memory'} cgroup in ${file}`);
+  if (own === '/') {
+    throw new Error('the worker runs in the root cgroup; set [cgroup] group, or run the worker in a delegated group of its own (systemd Delegate=yes)');
+  }
+  return { version, hier, base: posix.join(hier, own), exists: true };
 }
 
 /** Creates `target` and its missing parents below `top`; returns the directories it made, outermost first. */

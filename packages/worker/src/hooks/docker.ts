@@ -8,6 +8,7 @@
  * the container to be gone, and warns when it is not, since the next run
  * reuses its name.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { CommandSpec, Hook, HookContext, Logger, MirrorConfig, RunContext } from '@tunasync/core';
 import { commandLine, runTool, toolOutput } from './run-tool.js';
 
@@ -82,8 +83,6 @@ export function dockerRunArgv(
   ];
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
 /** Runs a mirror's commands in Docker. */
 export class DockerHook implements Hook {
   /** Hook name in logs. */
@@ -147,7 +146,8 @@ export class DockerHook implements Hook {
   private async waitGone(env: Readonly<Record<string, string>>, logger: Logger): Promise<void> {
     const argv = ['docker', 'ps', '-a', '--filter', `name=^${this.container}$`, '--format', '{{.Status}}'];
     const deadline = Date.now() + (this.settings.removeWaitMs ?? 10_000);
-    for (;;) {
+    // At least one look after a pause, however slow `docker ps` was.
+    for (let checks = 1; ; checks++) {
       let out: string;
       try {
         const r = await runTool(argv, { env, timeoutMs: 30_000 });
@@ -161,7 +161,7 @@ export class DockerHook implements Hook {
         return;
       }
       if (!out) return;
-      if (Date.now() >= deadline) {
+      if (Date.now() >= deadline && checks >= 2) {
         logger.warn(`container ${this.container} not removed automatically (${out}), next sync may fail`);
         return;
       }

@@ -9,15 +9,17 @@
  * has a `docker_image`; otherwise in its own cgroup when `[cgroup]` is
  * enabled. A `memory_limit` with neither is ignored, with one warning at
  * start. The `[cgroup]`, `[docker]`, `[zfs]` and `[btrfs_snapshot]` sections
- * are read at start; a reload applies only mirror changes.
+ * are read at start; a reload applies only mirror changes. What these
+ * settings must satisfy is checked before, by checkWorkerConfig
+ * (hook-checks.ts); prepareHooks only sets up.
  */
-import { ConfigError, type ConfigIssue, type Hook, type Logger, type MirrorConfig, type WorkerConfig } from '@tunasync/core';
+import { ConfigError, type Hook, type Logger, type MirrorConfig, type WorkerConfig } from '@tunasync/core';
 import { BtrfsSnapshotHook, btrfsSnapshotPath } from './btrfs.js';
-import type { CgroupFs } from './cgroup-fs.js';
 import { CgroupHook } from './cgroup.js';
 import { WORKER_SUBGROUP, WorkerCgroups } from './cgroup-tree.js';
 import { DockerHook } from './docker.js';
 import { ExecHook } from './exec-hook.js';
+import { cgroupIssue, runsInDocker, type CgroupLocation } from './hook-checks.js';
 import { LogRotationHook } from './log-rotation.js';
 import { ZfsHook } from './zfs.js';
 
@@ -30,13 +32,7 @@ export interface HookSet {
 }
 
 /** Where the hooks find the system (defaults: the real one); tests point them elsewhere. */
-export interface HookSetOptions {
-  /** Where cgroup filesystems are mounted (default /sys/fs/cgroup). */
-  cgroupRoot?: string;
-  /** The worker's `/proc/<pid>/cgroup` (default /proc/self/cgroup). */
-  selfCgroupFile?: string;
-  /** Cgroup file access (default: the kernel's). */
-  cgroupFs?: CgroupFs;
+export interface HookSetOptions extends CgroupLocation {
   /** How long to wait after a Docker try for its container to be gone (default 10 s). */
   dockerRemoveWaitMs?: number;
   /** Interval of those checks (default 1 s). */
@@ -57,21 +53,13 @@ function ignoredSettings(config: WorkerConfig, inDocker: (m: MirrorConfig) => bo
   return out;
 }
 
-/** Checks and prepares what the configured hooks need; throws (ConfigError) when they cannot work. */
+/**
+ * Sets up what the configured hooks need (cgroups) for a config that passed
+ * checkWorkerConfig; throws a ConfigError when the set-up fails (cgroups
+ * that cannot be created, say).
+ */
 export async function prepareHooks(config: WorkerConfig, logger: Logger, options: HookSetOptions = {}): Promise<HookSet> {
-  const inDocker = (m: MirrorConfig): boolean => config.docker.enable && m.dockerImage !== '';
-  const issues: ConfigIssue[] = [];
-  if (config.btrfsSnapshot.enable && !config.btrfsSnapshot.snapshotPath) {
-    for (const m of config.mirrors.filter((x) => !x.snapshotPath)) {
-      issues.push({ file: m.source.file, path: `${m.source.path}.snapshot_path`, message: 'is needed: [btrfs_snapshot] is enabled and has no snapshot_path' });
-    }
-  }
-  if (config.cgroup.enable && !config.cgroup.group) {
-    for (const m of config.mirrors.filter((x) => x.name === WORKER_SUBGROUP && !inDocker(x))) {
-      issues.push({ file: m.source.file, path: `${m.source.path}.name`, message: `${WORKER_SUBGROUP} is the worker's own cgroup; rename the mirror` });
-    }
-  }
-  if (issues.length > 0) throw new ConfigError(issues);
+  const inDocker = (m: MirrorConfig): boolean => runsInDocker(config, m);
   for (const w of ignoredSettings(config, inDocker)) logger.warn(w);
 
   let cgroups: WorkerCgroups | undefined;
@@ -86,8 +74,7 @@ export async function prepareHooks(config: WorkerConfig, logger: Logger, options
         ...(options.cgroupFs ? { fs: options.cgroupFs } : {}),
       });
     } catch (err) {
-      const path = config.cgroup.group ? 'cgroup.group' : 'cgroup.enable';
-      throw new ConfigError([{ file: config.file, path, message: `cgroups are enabled but cannot be used: ${(err as Error).message}` }]);
+      throw new ConfigError([cgroupIssue(config, (err as Error).message)]);
     }
   }
   const docker = {

@@ -3,7 +3,8 @@
  * `<log_dir>/<name>_<YYYY-MM-DD_HH_MM>.log`, a `latest` symlink points at
  * it, a failed try's log is renamed `….log.fail`, and only the newest ten
  * logs of a mirror are kept. (tunasync matched every file starting with the
- * mirror's name, so `debian` pruned `debian-cd`'s logs; we match `<name>_`.)
+ * mirror's name, so `debian` pruned `debian-cd`'s logs; we match the exact
+ * `<name>_YYYY-MM-DD_HH_MM.log[.fail]`.)
  */
 import { mkdir, readdir, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
@@ -26,8 +27,15 @@ async function relink(logDir: string, target: string): Promise<void> {
   await symlink(basename(target), link);
 }
 
+const STAMPED_LOG = /^_\d{4}-\d{2}-\d{2}_\d{2}_\d{2}\.log(\.fail)?$/;
+
+/**
+ * True for a log of mirror `name`: exactly `<name>_YYYY-MM-DD_HH_MM.log[.fail]`.
+ * (`_` is allowed in names, so a prefix match on `debian_` would take
+ * `debian_cd`'s logs too in a shared log_dir.)
+ */
 function isMirrorLog(file: string, name: string): boolean {
-  return file.startsWith(`${name}_`) && (file.endsWith('.log') || file.endsWith('.log.fail'));
+  return file.startsWith(name) && STAMPED_LOG.test(file.slice(name.length));
 }
 
 /** Keeps a mirror's log directory tidy and `latest` pointing at the current try. */

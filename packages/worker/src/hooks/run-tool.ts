@@ -20,6 +20,8 @@ export interface ToolOptions {
   env?: Readonly<Record<string, string>>;
   /** Killed (SIGKILL) after this many milliseconds (default 60 s). */
   timeoutMs?: number;
+  /** Killed (SIGKILL) when it aborts: a hook passes its run's signal. */
+  signal?: AbortSignal;
 }
 
 const MAX_OUTPUT = 64 * 1024;
@@ -31,6 +33,7 @@ export function runTool(argv: string[], options: ToolOptions = {}): Promise<Tool
     const child = spawn(program, args, {
       env: { ...process.env, ...(options.env ?? {}) },
       stdio: ['ignore', 'pipe', 'pipe'],
+      ...(options.signal ? { signal: options.signal, killSignal: 'SIGKILL' as const } : {}),
     });
     let stdout = '';
     let stderr = '';
@@ -43,7 +46,8 @@ export function runTool(argv: string[], options: ToolOptions = {}): Promise<Tool
     const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000);
     child.once('error', (err) => {
       clearTimeout(timer);
-      reject(new Error(`cannot run ${program}: ${err.message}`));
+      const aborted = options.signal?.aborted ? `${program} stopped: ${(options.signal.reason as Error | undefined)?.message ?? 'aborted'}` : undefined;
+      reject(new Error(aborted ?? `cannot run ${program}: ${err.message}`));
     });
     child.once('close', (code) => {
       clearTimeout(timer);

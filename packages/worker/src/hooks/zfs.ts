@@ -36,7 +36,7 @@ export class ZfsHook implements Hook {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw fix(`directory ${dir} does not exist`);
       throw err;
     }
-    const r = await runTool(['mountpoint', '-q', dir], { env: ctx.env, timeoutMs: 30_000 });
+    const r = await runTool(['mountpoint', '-q', dir], { env: ctx.env, timeoutMs: 30_000, signal: ctx.signal });
     if (r.code !== 0) throw fix(`${dir} is not a mount point`);
   }
 }

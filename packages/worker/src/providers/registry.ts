@@ -54,9 +54,15 @@ function fail(mirror: MirrorConfig, message: string): ConfigError {
   return new ConfigError([{ file: mirror.source.file, path: `${mirror.source.path}.provider`, message }]);
 }
 
-/** Creates the provider of a mirror; a custom module that cannot be loaded is a ConfigError naming the mirror. */
-export async function createProvider(mirror: MirrorConfig): Promise<Provider> {
-  if (isBuiltinProvider(mirror.provider)) return BUILTINS[mirror.provider](mirror);
+/**
+ * Loads a custom provider's module and finds its factory (`createProvider`
+ * or the default export), without calling it; a ConfigError naming the
+ * mirror's `provider` key when the module cannot be loaded or exports
+ * neither. Used by createProvider and by checkWorkerConfig.
+ */
+export async function loadProviderFactory(mirror: MirrorConfig): Promise<ProviderFactory> {
+  const missing = checkProviderReference(mirror);
+  if (missing) throw fail(mirror, missing);
   const spec = providerModuleSpecifier(mirror);
   let mod: Record<string, unknown>;
   try {
@@ -69,9 +75,13 @@ export async function createProvider(mirror: MirrorConfig): Promise<Provider> {
     throw fail(mirror, `provider module ${JSON.stringify(mirror.provider)} exports neither createProvider nor a default`);
   }
   const isClass = /^class\b/.test(Function.prototype.toString.call(exported));
-  const provider = isClass
-    ? new (exported as new (m: MirrorConfig) => Provider)(mirror)
-    : await (exported as ProviderFactory)(mirror);
+  return isClass ? (m) => new (exported as new (m: MirrorConfig) => Provider)(m) : (exported as ProviderFactory);
+}
+
+/** Creates the provider of a mirror; a custom module that cannot be loaded is a ConfigError naming the mirror. */
+export async function createProvider(mirror: MirrorConfig): Promise<Provider> {
+  if (isBuiltinProvider(mirror.provider)) return BUILTINS[mirror.provider](mirror);
+  const provider = await (await loadProviderFactory(mirror))(mirror);
   if (!provider || typeof provider.run !== 'function') {
     throw fail(mirror, `provider module ${JSON.stringify(mirror.provider)} did not give an object with run()`);
   }
