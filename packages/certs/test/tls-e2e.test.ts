@@ -88,16 +88,16 @@ describe('manager and worker over HTTPS with tunasync-certs certificates', () =>
 
   it('the worker registers through ca_cert and an https api_base, with its HTTPS control server', async () => {
     expect(sys.worker.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+\/$/);
-    const workers = await until('worker1 is registered', async () => {
+    const workers = await until(async () => {
       const list = await get<{ id: string; url: string }[]>(sys.client, sys.manager.url, '/workers');
       return list.some((w) => w.id === 'worker1') ? list : undefined;
-    });
+    }, 'worker1 is registered');
     expect(workers).toEqual([expect.objectContaining({ id: 'worker1', url: sys.worker.url })]);
   });
 
   it('a command posted to /cmd reaches the worker over HTTPS and the job runs', async () => {
     // The job's first run (due at start) is reported over HTTPS.
-    await until('the first run ended', () => (sys.runs() >= 1 ? true : undefined));
+    await until(() => (sys.runs() >= 1 ? true : undefined), 'the first run ended');
     expect(await sys.worker.flushReports()).toBe(true);
     type Job = { name: string; status: string; last_update: string };
     const [first] = await get<Job[]>(sys.client, sys.manager.url, '/workers/worker1/jobs');
@@ -106,7 +106,7 @@ describe('manager and worker over HTTPS with tunasync-certs certificates', () =>
 
     const answer = await postCmd(sys.client, sys.manager.url, { cmd: 'start', mirror_id: 'tls-job', worker_id: 'worker1' });
     expect(answer).toEqual({ status: 200, body: { message: 'successfully send command to worker worker1' } });
-    await until('the commanded run ended', () => (sys.runs() > before ? true : undefined));
+    await until(() => (sys.runs() > before ? true : undefined), 'the commanded run ended');
     expect(await sys.worker.flushReports()).toBe(true);
     const [after] = await get<Job[]>(sys.client, sys.manager.url, '/workers/worker1/jobs');
     expect(after).toMatchObject({ name: 'tls-job', status: 'success' });
@@ -138,7 +138,7 @@ describe('tunasynctl --ca-cert against the HTTPS manager', () => {
     const start = await tunasynctl(['start', '-w', 'worker1', 'tls-job', ...at(), '--ca-cert', sys.pki.caCert]);
     expect(start.code).toBe(0);
     expect(start.stdout.trim()).toBe('Successfully send the command');
-    await until('the run started by tunasynctl ended', () => (sys.runs() > before ? true : undefined));
+    await until(() => (sys.runs() > before ? true : undefined), 'the run started by tunasynctl ended');
   });
 
   it('refuses a manager certificate that the given CA did not sign, and plain http against https', async () => {
@@ -168,8 +168,9 @@ describe('a certificate from another CA is refused', () => {
     );
     cleanups.push(() => wary.halt());
     await wary.start();
-    const line = await until('the worker reports the refusal', () =>
-      log.text().split('\n').find((l) => l.includes(`manager ${impostor.url} unreachable (`)),
+    const line = await until(
+      () => log.text().split('\n').find((l) => l.includes(`manager ${impostor.url} unreachable (`)),
+      'the worker reports the refusal',
     );
     expect(line).toMatch(/unreachable \(.*certificate.*\); retrying/);
     const impostorClient = createHttpClient({ caFile: sys.pki.otherCaCert, retries: 0 });
@@ -190,10 +191,11 @@ describe('a certificate from another CA is refused', () => {
     impostor.jobs.get('fake-job')!.on('run-end', () => runs++);
     cleanups.push(() => impostor.halt());
     await impostor.start();
-    await until('the impostor worker is registered', async () =>
-      (await get<{ id: string }[]>(sys.client, sys.manager.url, '/workers')).some((w) => w.id === 'impostor-worker') ? true : undefined,
+    await until(
+      async () => ((await get<{ id: string }[]>(sys.client, sys.manager.url, '/workers')).some((w) => w.id === 'impostor-worker') ? true : undefined),
+      'the impostor worker is registered',
     );
-    await until('its first run ended', () => (runs >= 1 ? true : undefined));
+    await until(() => (runs >= 1 ? true : undefined), 'its first run ended');
     const answer = await postCmd(sys.client, sys.manager.url, { cmd: 'start', mirror_id: 'fake-job', worker_id: 'impostor-worker' });
     expect(answer.status).toBe(500);
     expect(answer.body.error).toMatch(/^post command to worker impostor-worker\(https:\/\/127\.0\.0\.1:\d+\/\) fail: .*certificate/);
@@ -222,8 +224,9 @@ describe('mTLS: a manager with [server] client_ca', () => {
     expect(await trusted.flushReports()).toBe(true);
     expect(await get(withCert, mtls.url, '/workers/trusted/jobs')).toEqual([expect.objectContaining({ name: 'mtls-job', status: 'success' })]);
 
-    await until('the anonymous worker reports the refusal', () =>
-      log.text().split('\n').find((l) => l.includes(`manager ${mtls.url} unreachable (`)),
+    await until(
+      () => log.text().split('\n').find((l) => l.includes(`manager ${mtls.url} unreachable (`)),
+      'the anonymous worker reports the refusal',
     );
     const ids = (await get<{ id: string }[]>(withCert, mtls.url, '/workers')).map((w) => w.id);
     expect(ids).toEqual(['trusted']);

@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { systemClock, type Clock, type JobStore, type Logger, type ManagerConfig } from '@tunasync/core';
-import { startManager, type RunningManager } from '@tunasync/manager';
+import type { RunningManager } from '@tunasync/manager';
 import { captureLogger } from './logger.js';
 import { request, type Answer } from './net.js';
 import { tempDir } from './temp.js';
@@ -15,6 +15,8 @@ export interface TestManagerOptions {
   dbFile?: string;
   /** Port on 127.0.0.1 (default 0: any free port). */
   port?: number;
+  /** A whole config (e.g. parsed from manager.conf text), used as is; `dbFile`, `port`, `auth`, `server` and `files` are then ignored. */
+  config?: ManagerConfig;
   /** `[auth]` changes from tunasync's defaults (open, public read). */
   auth?: Partial<ManagerConfig['auth']>;
   /** `[server]` changes: `sslCert`/`sslKey`/`clientCa` for HTTPS and mTLS. */
@@ -64,12 +66,14 @@ export function testManagerConfig(
 
 /** Starts a real manager (`startManager`) for a test; `close()` stops it and removes a temp dir it made. */
 export async function startTestManager(options: TestManagerOptions = {}): Promise<TestManager> {
-  const own = options.dir === undefined && options.dbFile === undefined ? tempDir('tunasync-manager-') : undefined;
-  const dbFile = options.dbFile ?? join(options.dir ?? own!.dir, `manager-${randomBytes(4).toString('hex')}.db`);
+  const own = options.config === undefined && options.dir === undefined && options.dbFile === undefined ? tempDir('tunasync-manager-') : undefined;
+  const dbFile = options.config?.files.dbFile ?? options.dbFile ?? join(options.dir ?? own!.dir, `manager-${randomBytes(4).toString('hex')}.db`);
   const dir = dirname(dbFile);
   const capture = captureLogger();
-  const config = testManagerConfig(dbFile, options);
+  const config = options.config ?? testManagerConfig(dbFile, options);
   const clock = options.clock ?? systemClock;
+  // Loaded on first use, so tests that never start a manager do not load it.
+  const { startManager } = await import('@tunasync/manager');
   let m: RunningManager;
   try {
     m = await startManager(config, {

@@ -2,7 +2,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createSilentLogger, parseWorkerConfig, type WorkerConfig } from '@tunasync/core';
-import { createWorker, type Worker, type WorkerOptions } from '@tunasync/worker';
+import type { Worker, WorkerOptions } from '@tunasync/worker';
 
 /** A TOML scalar or list. */
 export type TomlValue = string | number | boolean | (string | number)[];
@@ -57,7 +57,7 @@ export function writeWorkerConf(c: TestWorkerConf): { file: string; config: Work
   const file = c.file ?? join(c.dir, 'worker.conf');
   writeFileSync(file, text);
   const { config, warnings } = parseWorkerConfig(text, file);
-  return { file, config, warnings: warnings.map(String) };
+  return { file, config, warnings };
 }
 
 /** Creates (does not start) a worker on a written worker.conf. Test defaults: silent, grace 300 ms, backoff ≤ 200 ms, register wait 3 s. */
@@ -66,5 +66,7 @@ export async function createTestWorker(
 ): Promise<Worker> {
   const { config, warnings } = writeWorkerConf(c);
   if (c.strict && warnings.length > 0) throw new Error(`worker.conf warnings: ${warnings.join('; ')}`);
+  // Loaded on first use, so tests that never start a worker do not load it.
+  const { createWorker } = await import('@tunasync/worker');
   return createWorker({ config, logger: createSilentLogger(), graceMs: 300, maxBackoffMs: 200, registerWaitMs: 3000, ...c.options });
 }

@@ -162,7 +162,7 @@ describe('examples/custom-provider', () => {
     const jobs = await until(async () => {
       const list = (await getJson(`${m.base}/workers/w1/jobs`)) as Job[];
       return list.length === 2 && list.every((j) => j.status === 'success' || j.status === 'failed') ? list : undefined;
-    }, 20_000);
+    }, 'both example jobs ended', 20_000);
     const byName = Object.fromEntries(jobs.map((j) => [j.name, j]));
     expect(byName.hello).toMatchObject({ status: 'success', size: '2K' });
     expect(readFileSync(join(t.dir, 'data', 'hello', 'hello.txt'), 'utf8')).toBe(body);
