@@ -76,7 +76,7 @@ for (const d of dirs) {
     const needed = ['package.json', 'README.md', 'dist/index.js', 'dist/index.d.ts', ...Object.values(pkg.bin ?? {}).map((b) => b.replace(/^\.\//, ''))];
     const missing = needed.filter((f) => !files.includes(f));
     if (missing.length) fail(`tarball lacks ${missing.join(', ')}`);
-    const stray = files.filter((f) => !(f.startsWith('dist/') || ['package.json', 'README.md', 'LICENSE'].includes(f)) || f.endsWith('.tsbuildinfo'));
+    const stray = files.filter((f) => !(f.startsWith('dist/') || f.startsWith('bin/') || ['package.json', 'README.md', 'LICENSE'].includes(f)) || f.endsWith('.tsbuildinfo'));
     if (stray.length) fail(`tarball holds files it should not: ${stray.join(', ')}`);
     return `${packed.filename}, ${files.length} files, ${(packed.size / 1024).toFixed(0)} KiB`;
   });
@@ -146,6 +146,7 @@ for (const f of [parseSize, loadWorkerConfig, createManagerApp, createWorker, dr
 }
 // The native SQLite addon was built: open, write, read, close.
 const store = new SqliteJobStore(process.argv[2]);
+await store.init();
 await store.createWorker({ id: 'w1', url: 'http://127.0.0.1:6000/', token: '', lastOnline: new Date(), lastRegister: new Date() });
 const ids = (await store.listWorkers()).map((w) => w.id);
 await store.close();
