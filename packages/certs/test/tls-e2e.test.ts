@@ -16,14 +16,13 @@
  * (`worker1`, job `tls-job`) and `sys.runs()` counts the job's finished runs.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { execFile } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import type { Got } from 'got';
 import { createHttpClient, createSilentLogger } from '@tunasync/core';
 import type { RunningManager } from '@tunasync/manager';
 import type { Worker } from '@tunasync/worker';
+import { runScript, type RunResult } from '@tunasync/testkit';
 import { tempDir } from './helpers.js';
 import { captureLogger, createTlsWorker, makePki, startHttpsManager, trueMirror, until, type Pki } from './tls-system.js';
 
@@ -115,15 +114,9 @@ describe('manager and worker over HTTPS with tunasync-certs certificates', () =>
 });
 
 /** Runs the built `tunasynctl` with an empty HOME and no system ctl.conf; never rejects on a non-zero exit. */
-async function tunasynctl(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+function tunasynctl(args: string[]): Promise<RunResult> {
   const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: sys.dir, TUNASYNCTL_SYSTEM_CONF: join(sys.dir, 'no-ctl.conf') };
-  try {
-    const r = await promisify(execFile)(process.execPath, [ctlBin, ...args], { env, timeout: 20_000 });
-    return { code: 0, stdout: r.stdout, stderr: r.stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
+  return runScript(ctlBin, args, { env, timeoutMs: 20_000 });
 }
 
 describe('tunasynctl --ca-cert against the HTTPS manager', () => {

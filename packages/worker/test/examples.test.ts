@@ -5,19 +5,18 @@
  * reporting to a real manager.
  */
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { existsSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { createSilentLogger, parseWorkerConfig } from '@tunasync/core';
 import { createWorker } from '@tunasync/worker';
 import { getJson, startManager, until, type Cleanups } from './harness.js';
+import { runScript as node } from '@tunasync/testkit';
 import { tempDir } from './helpers.js';
 
-const run = promisify(execFile);
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const examples = join(repo, 'examples');
 const providerModule = join(examples, 'custom-provider', 'http-file-provider.js');
@@ -27,17 +26,6 @@ afterEach(async () => {
   for (const c of cleanups.reverse()) await c();
   cleanups = [];
 });
-
-/** Runs `node <script> ...args`, resolving with its exit code and output (never rejecting). */
-async function node(script: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const r = await run(process.execPath, [script, ...args]);
-    return { code: 0, stdout: r.stdout, stderr: r.stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
 
 /** The `[Service]` and other settings of a systemd unit, key → values in order. */
 function unitSettings(file: string): Map<string, string[]> {
