@@ -15,11 +15,11 @@ import {
   startTestManager as startKitManager,
   testManagerConfig,
   type Answer,
-  type RequestOptions,
   type TestManager as KitManager,
 } from '@tunasync/testkit';
 
-export { TestClock, captureLogger, type Answer };
+/** `call(base, method, path, { body, raw, token, headers })`: one request, never throwing on an HTTP error status. */
+export { TestClock, captureLogger, request as call, type Answer };
 
 /** A manager config with tunasync's defaults and the given `[auth]`/`[files]` changes. */
 export function makeConfig(parts: { auth?: Partial<ManagerConfig['auth']>; files?: Partial<ManagerConfig['files']> } = {}): ManagerConfig {
@@ -33,8 +33,9 @@ export interface TestManager extends KitManager {
 
 /**
  * Starts a real manager over a fresh SQLite file in a temp dir (removed by
- * close()); `config` contributes its `[auth]`. With `timeZone` (not a
- * startManager option) the app is served directly.
+ * close()); `config` contributes its `[auth]`. `timeZone` is not a
+ * startManager option (yet): with it, an app over the same store and clock is
+ * served in place of the manager's own server.
  */
 export async function startTestManager(
   options: { config?: ManagerConfig; store?: JobStore; commandTimeoutMs?: number; timeZone?: string } = {},
@@ -61,11 +62,6 @@ export async function startTestManager(
       await close();
     },
   });
-}
-
-/** Sends a request; `body` is JSON-encoded unless `raw` is given. */
-export function call(base: string, method: string, path: string, opts: RequestOptions = {}): Promise<Answer> {
-  return request(base, method, path, opts);
 }
 
 /** A worker's control server that records what the manager posts. */
