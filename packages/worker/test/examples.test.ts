@@ -68,7 +68,7 @@ describe('examples/systemd', () => {
     expect(unit.get('ExecReload')).toEqual(['/bin/kill -HUP $MAINPID']);
     expect(unit.get('KillMode')).toEqual(['mixed']);
     const { script, args } = execStart(unit, 'worker');
-    expect(script).toBe(join(repo, 'packages', 'worker', 'dist', 'cli.js'));
+    expect(script).toBe(join(repo, 'packages', 'worker', 'bin', 'tunasync-worker.js'));
     expect(args).toEqual(['-c', '/etc/tunasync/worker.conf', '--with-systemd']);
     // The same flags, on the example config, with --dry-run: accepted by the strict parser.
     const r = await node(script, [...args.map((a) => (a === '/etc/tunasync/worker.conf' ? join(examples, 'worker.conf') : a)), '--dry-run']);
@@ -80,7 +80,7 @@ describe('examples/systemd', () => {
     const unit = unitSettings(join(examples, 'systemd', 'tunasync-manager.service'));
     expect(unit.get('StateDirectory')).toEqual(['tunasync']);
     const { script, args } = execStart(unit, 'manager');
-    expect(script).toBe(join(repo, 'packages', 'manager', 'dist', 'cli.js'));
+    expect(script).toBe(join(repo, 'packages', 'manager', 'bin', 'tunasync-manager.js'));
     expect(args).toEqual(['-c', '/etc/tunasync/manager.conf', '--with-systemd']);
     const t = tempDir();
     cleanups.push(t.cleanup);
