@@ -76,7 +76,7 @@ for (const d of dirs) {
     const needed = ['package.json', 'README.md', 'dist/index.js', 'dist/index.d.ts', ...Object.values(pkg.bin ?? {}).map((b) => b.replace(/^\.\//, ''))];
     const missing = needed.filter((f) => !files.includes(f));
     if (missing.length) fail(`tarball lacks ${missing.join(', ')}`);
-    const stray = files.filter((f) => !(f.startsWith('dist/') || ['package.json', 'README.md', 'LICENSE'].includes(f)) || f.endsWith('.tsbuildinfo'));
+    const stray = files.filter((f) => !(f.startsWith('dist/') || f.startsWith('bin/') || ['package.json', 'README.md', 'LICENSE'].includes(f)) || f.endsWith('.tsbuildinfo'));
     if (stray.length) fail(`tarball holds files it should not: ${stray.join(', ')}`);
     return `${packed.filename}, ${files.length} files, ${(packed.size / 1024).toFixed(0)} KiB`;
   });

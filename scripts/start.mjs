@@ -7,20 +7,13 @@
 //
 // Environment: TUNASYNC_DEMO_PORT (manager port, default 14242),
 // TUNASYNC_DEMO_STATE_DIR (default .state/demo in the repository).
-import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { installAndBuild, onPath, requireNode, root } from './bootstrap.mjs';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const run = (cmd, args) => execFileSync(cmd, args, { cwd: root, stdio: 'inherit' });
-
-if (!existsSync(join(root, 'node_modules', '.package-lock.json'))) run('npm', ['install', '--no-audit', '--no-fund']);
-run(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-b']);
-// npm links a workspace's bins only if their files exist, and on a fresh clone they are
-// built after `npm install`: link them now (no install scripts run), so `npx tunasynctl` works.
-const bins = ['tunasync-manager', 'tunasync-worker', 'tunasync', 'tunasynctl', 'tunasync-certs'];
-if (bins.some((b) => !existsSync(join(root, 'node_modules', '.bin', b)))) run('npm', ['rebuild', '--ignore-scripts']);
+requireNode('npm start');
+installAndBuild();
 
 const port = Number(process.env.TUNASYNC_DEMO_PORT || 14242);
 if (!Number.isInteger(port) || port < 1 || port > 65535) {
@@ -90,7 +83,7 @@ for (;;) {
 }
 const worker = start('worker', 'packages/worker/dist/cli.js', ['-c', workerConf]);
 
-const hasRsync = (process.env.PATH ?? '').split(':').some((d) => d && existsSync(join(d, 'rsync')));
+const hasRsync = onPath('rsync');
 console.log(`
 tunasync-ts demo is running. Ctrl-C stops it.
   manager  ${base}  (pid ${manager.pid}; SQLite file ${join(state, 'manager.db')})

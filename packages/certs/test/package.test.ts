@@ -14,8 +14,8 @@ describe('@tunasync/certs packaging', () => {
     expect(PACKAGE_NAME).toBe(pkg.name);
     expect(pkg.type).toBe('module');
     expect(pkg.exports).toMatchObject({ '.': { types: './dist/index.d.ts', import: './dist/index.js' } });
-    expect(pkg.bin).toEqual({ 'tunasync-certs': './dist/cli.js' });
-    expect(pkg.files).toEqual(expect.arrayContaining(['dist', 'README.md']));
+    expect(pkg.bin).toEqual({ 'tunasync-certs': './bin/tunasync-certs.js' });
+    expect(pkg.files).toEqual(expect.arrayContaining(['dist', 'bin', 'README.md']));
     expect(pkg.engines).toEqual({ node: '>=20.19' });
     expect(pkg.license).toBe('GPL-3.0');
     // Runtime dependencies only: the X.509 library and the CLI parser (types are build-time).

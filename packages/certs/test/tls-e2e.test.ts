@@ -16,14 +16,13 @@
  * (`worker1`, job `tls-job`) and `sys.runs()` counts the job's finished runs.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { execFile } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import type { Got } from 'got';
 import { createHttpClient, createSilentLogger } from '@tunasync/core';
 import type { RunningManager } from '@tunasync/manager';
 import type { Worker } from '@tunasync/worker';
+import { runScript, type RunResult } from '@tunasync/testkit';
 import { tempDir } from './helpers.js';
 import { captureLogger, createTlsWorker, makePki, startHttpsManager, trueMirror, until, type Pki } from './tls-system.js';
 
@@ -88,16 +87,16 @@ describe('manager and worker over HTTPS with tunasync-certs certificates', () =>
 
   it('the worker registers through ca_cert and an https api_base, with its HTTPS control server', async () => {
     expect(sys.worker.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+\/$/);
-    const workers = await until('worker1 is registered', async () => {
+    const workers = await until(async () => {
       const list = await get<{ id: string; url: string }[]>(sys.client, sys.manager.url, '/workers');
       return list.some((w) => w.id === 'worker1') ? list : undefined;
-    });
+    }, 'worker1 is registered');
     expect(workers).toEqual([expect.objectContaining({ id: 'worker1', url: sys.worker.url })]);
   });
 
   it('a command posted to /cmd reaches the worker over HTTPS and the job runs', async () => {
     // The job's first run (due at start) is reported over HTTPS.
-    await until('the first run ended', () => (sys.runs() >= 1 ? true : undefined));
+    await until(() => (sys.runs() >= 1 ? true : undefined), 'the first run ended');
     expect(await sys.worker.flushReports()).toBe(true);
     type Job = { name: string; status: string; last_update: string };
     const [first] = await get<Job[]>(sys.client, sys.manager.url, '/workers/worker1/jobs');
@@ -106,7 +105,7 @@ describe('manager and worker over HTTPS with tunasync-certs certificates', () =>
 
     const answer = await postCmd(sys.client, sys.manager.url, { cmd: 'start', mirror_id: 'tls-job', worker_id: 'worker1' });
     expect(answer).toEqual({ status: 200, body: { message: 'successfully send command to worker worker1' } });
-    await until('the commanded run ended', () => (sys.runs() > before ? true : undefined));
+    await until(() => (sys.runs() > before ? true : undefined), 'the commanded run ended');
     expect(await sys.worker.flushReports()).toBe(true);
     const [after] = await get<Job[]>(sys.client, sys.manager.url, '/workers/worker1/jobs');
     expect(after).toMatchObject({ name: 'tls-job', status: 'success' });
@@ -115,15 +114,9 @@ describe('manager and worker over HTTPS with tunasync-certs certificates', () =>
 });
 
 /** Runs the built `tunasynctl` with an empty HOME and no system ctl.conf; never rejects on a non-zero exit. */
-async function tunasynctl(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+function tunasynctl(args: string[]): Promise<RunResult> {
   const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: sys.dir, TUNASYNCTL_SYSTEM_CONF: join(sys.dir, 'no-ctl.conf') };
-  try {
-    const r = await promisify(execFile)(process.execPath, [ctlBin, ...args], { env, timeout: 20_000 });
-    return { code: 0, stdout: r.stdout, stderr: r.stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
+  return runScript(ctlBin, args, { env, timeoutMs: 20_000 });
 }
 
 describe('tunasynctl --ca-cert against the HTTPS manager', () => {
@@ -138,7 +131,7 @@ describe('tunasynctl --ca-cert against the HTTPS manager', () => {
     const start = await tunasynctl(['start', '-w', 'worker1', 'tls-job', ...at(), '--ca-cert', sys.pki.caCert]);
     expect(start.code).toBe(0);
     expect(start.stdout.trim()).toBe('Successfully send the command');
-    await until('the run started by tunasynctl ended', () => (sys.runs() > before ? true : undefined));
+    await until(() => (sys.runs() > before ? true : undefined), 'the run started by tunasynctl ended');
   });
 
   it('refuses a manager certificate that the given CA did not sign, and plain http against https', async () => {
@@ -168,8 +161,9 @@ describe('a certificate from another CA is refused', () => {
     );
     cleanups.push(() => wary.halt());
     await wary.start();
-    const line = await until('the worker reports the refusal', () =>
-      log.text().split('\n').find((l) => l.includes(`manager ${impostor.url} unreachable (`)),
+    const line = await until(
+      () => log.text().split('\n').find((l) => l.includes(`manager ${impostor.url} unreachable (`)),
+      'the worker reports the refusal',
     );
     expect(line).toMatch(/unreachable \(.*certificate.*\); retrying/);
     const impostorClient = createHttpClient({ caFile: sys.pki.otherCaCert, retries: 0 });
@@ -190,10 +184,11 @@ describe('a certificate from another CA is refused', () => {
     impostor.jobs.get('fake-job')!.on('run-end', () => runs++);
     cleanups.push(() => impostor.halt());
     await impostor.start();
-    await until('the impostor worker is registered', async () =>
-      (await get<{ id: string }[]>(sys.client, sys.manager.url, '/workers')).some((w) => w.id === 'impostor-worker') ? true : undefined,
+    await until(
+      async () => ((await get<{ id: string }[]>(sys.client, sys.manager.url, '/workers')).some((w) => w.id === 'impostor-worker') ? true : undefined),
+      'the impostor worker is registered',
     );
-    await until('its first run ended', () => (runs >= 1 ? true : undefined));
+    await until(() => (runs >= 1 ? true : undefined), 'its first run ended');
     const answer = await postCmd(sys.client, sys.manager.url, { cmd: 'start', mirror_id: 'fake-job', worker_id: 'impostor-worker' });
     expect(answer.status).toBe(500);
     expect(answer.body.error).toMatch(/^post command to worker impostor-worker\(https:\/\/127\.0\.0\.1:\d+\/\) fail: .*certificate/);
@@ -222,8 +217,9 @@ describe('mTLS: a manager with [server] client_ca', () => {
     expect(await trusted.flushReports()).toBe(true);
     expect(await get(withCert, mtls.url, '/workers/trusted/jobs')).toEqual([expect.objectContaining({ name: 'mtls-job', status: 'success' })]);
 
-    await until('the anonymous worker reports the refusal', () =>
-      log.text().split('\n').find((l) => l.includes(`manager ${mtls.url} unreachable (`)),
+    await until(
+      () => log.text().split('\n').find((l) => l.includes(`manager ${mtls.url} unreachable (`)),
+      'the anonymous worker reports the refusal',
     );
     const ids = (await get<{ id: string }[]>(withCert, mtls.url, '/workers')).map((w) => w.id);
     expect(ids).toEqual(['trusted']);

@@ -5,11 +5,13 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import { createLogger, parseManagerConfig, parseWorkerConfig, type Logger } from '@tunasync/core';
-import { startManager, type RunningManager } from '@tunasync/manager';
-import { createWorker, type Worker } from '@tunasync/worker';
+import { parseManagerConfig, type Logger } from '@tunasync/core';
+import type { RunningManager } from '@tunasync/manager';
+import type { Worker } from '@tunasync/worker';
 import { createCa, createHostCertificate } from '@tunasync/certs';
+import { createTestWorker, startTestManager } from '@tunasync/testkit';
+
+export { captureLogger, until } from '@tunasync/testkit';
 
 /** Every PEM file of the test PKI. */
 export interface Pki {
@@ -46,29 +48,6 @@ export async function makePki(dir: string): Promise<Pki> {
   };
 }
 
-/** A logger whose lines the test can read. */
-export function captureLogger(): { logger: Logger; text: () => string } {
-  const lines: string[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      lines.push(chunk.toString());
-      cb();
-    },
-  });
-  return { logger: createLogger({ stream, systemd: true }), text: () => lines.join('') };
-}
-
-/** Polls `fn` until it returns something other than undefined (or throws after `timeoutMs`). */
-export async function until<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, timeoutMs = 15_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await Promise.resolve().then(fn).catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 const toml = (v: string): string => JSON.stringify(v);
 
 /** Starts a real manager from manager.conf text: HTTPS with `cert`/`key`, `[files] ca_cert`, optional `client_ca`. */
@@ -95,7 +74,11 @@ export async function startHttpsManager(
   writeFileSync(file, text);
   const { config, warnings } = parseManagerConfig(text, file);
   if (warnings.length > 0) throw new Error(`manager.conf warnings: ${warnings.join('; ')}`);
-  return startManager(config, { commandTimeoutMs: 5000, ...(logger ? { logger } : {}) });
+  return startTestManager({
+    config,
+    commandTimeoutMs: 5000,
+    ...(logger ? { logger } : {}),
+  });
 }
 
 /** What a test worker's worker.conf says about TLS. */
@@ -113,31 +96,23 @@ export interface WorkerTls {
 }
 
 /** Creates a real worker from worker.conf text (control server on 127.0.0.1:0); the caller starts it. `start()` waits up to `registerWaitMs` for the manager. */
-export async function createTlsWorker(dir: string, name: string, tls: WorkerTls, mirrors: string, logger: Logger, registerWaitMs = 3000): Promise<Worker> {
-  const text = [
-    '[global]',
-    `name = ${toml(name)}`,
-    `log_dir = ${toml(join(dir, name, 'log', '{{.Name}}'))}`,
-    `mirror_dir = ${toml(join(dir, name, 'data'))}`,
-    'interval = 600',
-    '[manager]',
-    `api_base = ${toml(tls.apiBase)}`,
-    `ca_cert = ${toml(tls.caCert)}`,
-    ...(tls.clientCert ? [`client_cert = ${toml(tls.clientCert)}`] : []),
-    ...(tls.clientKey ? [`client_key = ${toml(tls.clientKey)}`] : []),
-    '[server]',
-    'hostname = "127.0.0.1"',
-    'listen_addr = "127.0.0.1"',
-    'listen_port = 0',
-    `ssl_cert = ${toml(tls.cert)}`,
-    `ssl_key = ${toml(tls.key)}`,
+export function createTlsWorker(dir: string, name: string, tls: WorkerTls, mirrors: string, logger: Logger, registerWaitMs = 3000): Promise<Worker> {
+  return createTestWorker({
+    dir: join(dir, name),
+    file: join(dir, `${name}.conf`),
+    name,
+    apiBase: tls.apiBase,
+    global: { interval: 600 },
+    manager: {
+      ca_cert: tls.caCert,
+      ...(tls.clientCert ? { client_cert: tls.clientCert } : {}),
+      ...(tls.clientKey ? { client_key: tls.clientKey } : {}),
+    },
+    server: { ssl_cert: tls.cert, ssl_key: tls.key },
     mirrors,
-  ].join('\n');
-  const file = join(dir, `${name}.conf`);
-  writeFileSync(file, text);
-  const { config, warnings } = parseWorkerConfig(text, file);
-  if (warnings.length > 0) throw new Error(`worker.conf warnings: ${warnings.join('; ')}`);
-  return createWorker({ config, logger, graceMs: 300, maxBackoffMs: 200, registerWaitMs });
+    strict: true,
+    options: { logger, registerWaitMs },
+  });
 }
 
 /** A `command` mirror running `true`. */

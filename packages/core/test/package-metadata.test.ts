@@ -28,17 +28,18 @@ interface Manifest {
   scripts?: Record<string, string>;
 }
 
-const BINS: Record<string, Record<string, string>> = {
+/** Each bin: the committed file npm links, and the built CLI it runs. */
+const BINS: Record<string, Record<string, [string, string]>> = {
   core: {},
-  manager: { 'tunasync-manager': './dist/cli.js' },
-  worker: { 'tunasync-worker': './dist/cli.js', tunasync: './dist/compat-cli.js' },
-  ctl: { tunasynctl: './dist/cli.js' },
-  certs: { 'tunasync-certs': './dist/cli.js' },
+  manager: { 'tunasync-manager': ['./bin/tunasync-manager.js', '../dist/cli.js'] },
+  worker: { 'tunasync-worker': ['./bin/tunasync-worker.js', '../dist/cli.js'], tunasync: ['./bin/tunasync.js', '../dist/compat-cli.js'] },
+  ctl: { tunasynctl: ['./bin/tunasynctl.js', '../dist/cli.js'] },
+  certs: { 'tunasync-certs': ['./bin/tunasync-certs.js', '../dist/cli.js'] },
 };
 
 describe('package manifests', () => {
-  it('cover the five workspaces', () => {
-    expect(rootPkg.workspaces).toEqual(Object.keys(BINS).map((d) => `packages/${d}`));
+  it('cover the five published workspaces (and the private testkit)', () => {
+    expect(rootPkg.workspaces).toEqual([...Object.keys(BINS).map((d) => `packages/${d}`), 'packages/testkit']);
   });
 
   const manifests = Object.keys(BINS).map((dir) => {
@@ -57,7 +58,7 @@ describe('package manifests', () => {
     expect(pkg.repository.url).toMatch(/^git\+https:\/\//);
     expect(pkg.types).toBe('./dist/index.d.ts');
     expect(pkg.exports['.']).toEqual({ types: './dist/index.d.ts', import: './dist/index.js' });
-    expect(pkg.files).toEqual(expect.arrayContaining(['dist', 'README.md']));
+    expect(pkg.files).toEqual(expect.arrayContaining(['dist', 'README.md', ...(pkg.bin ? ['bin'] : [])]));
     expect(pkg.files).toContain('!dist/**/*.tsbuildinfo');
     // `npm pack` / `npm publish` build first, so a tarball never lacks its dist.
     expect(pkg.scripts?.prepack).toBe('tsc -b');
@@ -68,11 +69,14 @@ describe('package manifests', () => {
     expect(readme.length).toBeGreaterThan(1000);
   });
 
-  it.each(manifests.map((m) => [m.dir, m] as const))('@tunasync/%s has its bins, built with a node shebang', (dir, { pkgDir, pkg }) => {
-    expect(pkg.bin ?? {}).toEqual(BINS[dir]);
-    for (const target of Object.values(pkg.bin ?? {})) {
-      expect(existsSync(join(pkgDir, target.replace('./dist/', './src/').replace(/\.js$/, '.ts')))).toBe(true);
-      expect(readFileSync(join(pkgDir, target), 'utf8').startsWith('#!/usr/bin/env node\n')).toBe(true);
+  it.each(manifests.map((m) => [m.dir, m] as const))('@tunasync/%s has its bins: committed files with a node shebang that run the built CLI', (dir, { pkgDir, pkg }) => {
+    expect(pkg.bin ?? {}).toEqual(Object.fromEntries(Object.entries(BINS[dir]!).map(([name, [file]]) => [name, file])));
+    for (const [file, cli] of Object.values(BINS[dir]!)) {
+      const text = readFileSync(join(pkgDir, file), 'utf8');
+      expect(text.startsWith('#!/usr/bin/env node\n')).toBe(true);
+      expect(text).toContain(`new URL('${cli}', import.meta.url)`);
+      expect(text).toContain('run `npm run build` first');
+      expect(existsSync(join(pkgDir, 'bin', cli.replace('../dist/', '../src/').replace(/\.js$/, '.ts')))).toBe(true);
     }
   });
 });

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { loadWorkerConfig, type MirrorConfig, type WorkerConfig } from '@tunasync/core';
-import { makeTempDir, repoRoot, type TempDir } from './helpers.js';
+import { fixturePath } from '@tunasync/testkit';
+import { makeTempDir, type TempDir } from './helpers.js';
 
 const MAIN = `
 [global]
@@ -292,28 +292,26 @@ describe('worker.conf with every option', () => {
   });
 });
 
-describe("TUNA's real worker config", () => {
-  const fixture = resolve(repoRoot(), '..', 'shared', 'fixtures', 'tuna-workers.conf');
+describe("a large site's worker config (packages/testkit/fixtures)", () => {
+  const fixture = fixturePath('large-site-worker.conf');
 
-  it('loads unchanged with its 88 mirrors', () => {
-    if (!existsSync(fixture)) {
-      throw new Error(`fixture missing: ${fixture} (the shared/ directory must sit beside the repository clone)`);
-    }
+  it('loads unchanged with its 79 mirrors', () => {
     const { config, warnings } = loadWorkerConfig(fixture);
     expect(warnings).toEqual([]);
-    expect(config.mirrors).toHaveLength(88);
-    expect(new Set(config.mirrors.map((m) => m.name)).size).toBe(88);
-    expect(config.global).toMatchObject({ name: 'mirror_worker', concurrent: 10, interval: 120 });
-    expect(config.manager).toEqual({ apiBaseList: ['http://localhost:12345'], caCert: '', token: 'some_token', clientCert: '', clientKey: '' });
+    expect(config.mirrors).toHaveLength(79);
+    expect(new Set(config.mirrors.map((m) => m.name)).size).toBe(79);
+    expect(config.global).toMatchObject({ name: 'mirror-box-1', concurrent: 8, interval: 240 });
+    expect(config.manager).toEqual({ apiBaseList: ['http://manager.mirrors.example.edu:14242'], caCert: '', token: 'example-worker-token', clientCert: '', clientKey: '' });
     for (const m of config.mirrors) {
-      expect(m.logDir).toBe(join('/srv/tunasync/log/tunasync', m.name));
+      expect(m.logDir).toBe(join('/srv/mirror/log', m.name));
       expect(m.logDir).not.toContain('{{');
     }
     const byName = new Map(config.mirrors.map((m) => [m.name, m]));
-    expect(byName.get('alpine')).toMatchObject({ provider: 'rsync', memoryLimit: 256 * 1024 * 1024, mirrorDir: '/srv/tunasync/alpine' });
-    expect(byName.get('armbian')).toMatchObject({ provider: 'two-stage-rsync', stage1Profile: 'debian' });
-    expect(byName.get('apache')).toMatchObject({ useIPv4: true, rsyncOptions: ['--delete-excluded'] });
-    expect(byName.get('clojars')?.env).toMatchObject({ TUNASYNC_S3_ENDPOINT: 'https://s3.dualstack.us-east-2.amazonaws.com' });
-    expect(byName.get('debian')).toMatchObject({ provider: 'command', dockerImage: 'tunathu/ftpsync' });
+    expect(byName.get('alpine')).toMatchObject({ provider: 'rsync', memoryLimit: 256 * 1024 * 1024, mirrorDir: '/srv/mirror/data/alpine' });
+    expect(byName.get('debian')).toMatchObject({ provider: 'two-stage-rsync', stage1Profile: 'debian', successExitCodes: [23] });
+    expect(byName.get('raspbian')).toMatchObject({ useIPv4: true, rsyncOptions: ['--include=*.diff/', '--exclude=*.diff/Index'] });
+    expect(byName.get('debian-ports')?.env).toEqual({ TUNASYNC_DEBIAN_ARCHES: 'riscv64 loong64' });
+    expect(byName.get('debian-cd')).toMatchObject({ provider: 'rsync', mirrorDir: '/srv/mirror/data/cd-images/debian-cd' });
+    expect(byName.get('anaconda')).toMatchObject({ provider: 'command', dockerImage: 'mirror-scripts:latest' });
   });
 });

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { freePort } from '@tunasync/testkit';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { execFile } from 'node:child_process';
@@ -42,10 +42,7 @@ beforeAll(async () => {
   await registerWorker(secured, 'w1', 'http://127.0.0.1:1/', 'worker-secret');
   await reportJob(secured, 'w1', 'secret-mirror', 'disabled', {}, 'worker-secret');
   https = await startTestManager(t.dir, { server: { sslCert: tls.serverCert, sslKey: tls.serverKey } });
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  deadPort = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
+  deadPort = await freePort();
 });
 afterAll(async () => {
   await Promise.all([m.close(), secured.close(), https.close()]);

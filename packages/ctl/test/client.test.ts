@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { ValidationError } from '@tunasync/core';
 import { ManagerRequestError, createManagerClient, type ManagerClient } from '@tunasync/ctl';
 import { makeTlsFiles, registerWorker, reportJob, startTestManager, tempDir, type TestManager, type TlsFiles } from './helpers.js';
+import { freePort as closedPort } from '@tunasync/testkit';
 
 const t = tempDir();
 let tls: TlsFiles;
@@ -29,14 +29,6 @@ async function failure(p: Promise<unknown>): Promise<ManagerRequestError> {
   );
   expect(err).toBeInstanceOf(ManagerRequestError);
   return err as ManagerRequestError;
-}
-
-async function closedPort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const { port } = s.address() as { port: number };
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
 }
 
 describe('createManagerClient over HTTP', () => {

@@ -3,36 +3,29 @@
  * file, HTTP or HTTPS, with or without tokens) on 127.0.0.1:0, the built
  * bin run with async execFile in a clean environment (a temporary HOME and
  * system ctl.conf, so nothing of the machine's own config is read), jobs
- * reported the way a worker reports them, and openssl-made certificates.
+ * reported the way a worker reports them, and openssl-made certificates
+ * (the manager, temp dirs, `until` and TLS files come from @tunasync/testkit).
  */
-import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
-import { createSilentLogger, type Clock, type ManagerConfig } from '@tunasync/core';
-import { startManager, type RunningManager } from '@tunasync/manager';
+import {
+  runScript,
+  startTestManager as startKitManager,
+  type RunResult,
+  type TestManager as KitManager,
+  type TestManagerOptions,
+} from '@tunasync/testkit';
 
-const run = promisify(execFile);
+export { makeTlsFiles, tempDir, until, type TlsFiles } from '@tunasync/testkit';
 
 /** packages/ctl. */
 export const PKG_DIR = join(dirname(fileURLToPath(import.meta.url)), '..');
 /** The built bin. */
 export const CLI = join(PKG_DIR, 'dist', 'cli.js');
 
-/** A temp dir removed by `cleanup`. */
-export function tempDir(prefix = 'tunasync-ctl-'): { dir: string; cleanup: () => void } {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
-}
-
 /** What the bin did. */
-export interface CtlResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+export type CtlResult = RunResult;
 
 /** Where the bin looks for config, and anything else in its environment. */
 export interface CtlEnv {
@@ -53,7 +46,7 @@ export function cleanEnv(dir: string): CtlEnv {
 }
 
 /** Runs `tunasynctl args…`; never rejects on a non-zero exit. */
-export async function ctl(args: string[], env: CtlEnv): Promise<CtlResult> {
+export function ctl(args: string[], env: CtlEnv): Promise<CtlResult> {
   const vars: Record<string, string> = {
     PATH: process.env.PATH ?? '/usr/bin:/bin',
     HOME: env.home,
@@ -61,53 +54,18 @@ export async function ctl(args: string[], env: CtlEnv): Promise<CtlResult> {
     TZ: 'UTC',
     ...env.vars,
   };
-  try {
-    const r = await run(process.execPath, [CLI, ...args], { env: vars, timeout: 20_000 });
-    return { code: 0, stdout: r.stdout, stderr: r.stderr };
-  } catch (err) {
-    const e = err as { code?: number | string; stdout?: string; stderr?: string };
-    if (typeof e.code !== 'number') throw err;
-    return { code: e.code, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-  }
+  return runScript(CLI, args, { env: vars, timeoutMs: 20_000 });
 }
 
-/** Manager settings for a test: tunasync's defaults on 127.0.0.1:0. */
-export function managerConfig(dbFile: string, parts: { auth?: Partial<ManagerConfig['auth']>; server?: Partial<ManagerConfig['server']> } = {}): ManagerConfig {
-  return {
-    debug: false,
-    server: { addr: '127.0.0.1', port: 0, sslCert: '', sslKey: '', clientCa: '', ...parts.server },
-    files: { dbType: 'sqlite', dbFile, caCert: '' },
-    auth: { workerToken: '', workerTokens: {}, adminTokens: [], publicRead: true, ...parts.auth },
-  };
-}
+/** A real manager in this process (testkit's), over a SQLite file in `dir`. */
+export type TestManager = KitManager;
 
-/** A real manager in this process, with its own temp dir. */
-export interface TestManager extends RunningManager {
-  /** Sends a request as a worker or admin would; resolves with status and JSON body. */
-  call(method: string, path: string, body?: unknown, token?: string): Promise<{ status: number; body: any }>; // eslint-disable-line @typescript-eslint/no-explicit-any
-}
-
-/** Starts a manager over a SQLite file in `dir`. */
-export async function startTestManager(
+/** Starts a manager over a SQLite file in `dir`: HTTP, or HTTPS with `server.sslCert`/`sslKey`; tokens from `auth`. */
+export function startTestManager(
   dir: string,
-  parts: Parameters<typeof managerConfig>[1] & { clock?: Clock } = {},
+  parts: Pick<TestManagerOptions, 'auth' | 'server' | 'clock'> = {},
 ): Promise<TestManager> {
-  const m = await startManager(managerConfig(join(dir, `manager-${Math.random().toString(36).slice(2)}.db`), parts), {
-    logger: createSilentLogger(),
-    commandTimeoutMs: 3000,
-    drainTimeoutMs: 500,
-    ...(parts.clock ? { clock: parts.clock } : {}),
-  });
-  const plain = m.protocol === 'http';
-  return Object.assign(m, {
-    async call(method: string, path: string, body?: unknown, token?: string) {
-      if (!plain) throw new Error('call() speaks plain HTTP only');
-      const headers: Record<string, string> = { 'content-type': 'application/json' };
-      if (token) headers.authorization = `Bearer ${token}`;
-      const res = await fetch(m.url + path, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
-      return { status: res.status, body: await res.json() };
-    },
-  });
+  return startKitManager({ dir, ...parts });
 }
 
 const ZERO = '0001-01-01T00:00:00Z';
@@ -141,56 +99,6 @@ export async function reportJob(
 export function writeConf(file: string, text: string): string {
   writeFileSync(file, text);
   return file;
-}
-
-/** Polls `fn` until it returns something other than undefined. */
-export async function until<T>(fn: () => Promise<T | undefined> | T | undefined, what = 'condition', timeoutMs = 15_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-/** PEM files made with openssl (the referee for TLS here). */
-export interface TlsFiles {
-  caCert: string;
-  serverCert: string;
-  serverKey: string;
-  clientCert: string;
-  clientKey: string;
-  /** A CA that signed nothing here. */
-  otherCaCert: string;
-  /** A server certificate (signed by the CA) for elsewhere.example only. */
-  elsewhereCert: string;
-  elsewhereKey: string;
-}
-
-const EC = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-
-/** A CA, a server certificate for 127.0.0.1/localhost and a client certificate, in `dir`. */
-export async function makeTlsFiles(dir: string): Promise<TlsFiles> {
-  const openssl = (...args: string[]): Promise<unknown> => run('openssl', args, { cwd: dir });
-  const ca = (name: string): Promise<unknown> =>
-    openssl('req', '-x509', ...EC, '-keyout', `${name}.key`, '-out', `${name}.crt`, '-days', '2', '-subj', `/CN=${name}`);
-  const signed = async (name: string, ext: string): Promise<void> => {
-    writeFileSync(join(dir, `${name}.ext`), ext);
-    await openssl('req', ...EC, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${name}`);
-    await openssl('x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${name}.crt`, '-days', '2', '-extfile', `${name}.ext`);
-  };
-  await ca('ca');
-  await ca('other-ca');
-  await signed('server', 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n');
-  await signed('client', 'extendedKeyUsage=clientAuth\n');
-  await signed('elsewhere', 'subjectAltName=DNS:elsewhere.example\nextendedKeyUsage=serverAuth\n');
-  const p = (f: string): string => join(dir, f);
-  return {
-    caCert: p('ca.crt'), serverCert: p('server.crt'), serverKey: p('server.key'),
-    clientCert: p('client.crt'), clientKey: p('client.key'), otherCaCert: p('other-ca.crt'),
-    elsewhereCert: p('elsewhere.crt'), elsewhereKey: p('elsewhere.key'),
-  };
 }
 
 /** True when `text` shows a JavaScript stack trace. */

@@ -13,9 +13,9 @@ describe('@tunasync/ctl packaging', () => {
     expect(pkg.name).toBe('@tunasync/ctl');
     expect(ctlApi.PACKAGE_NAME).toBe(pkg.name);
     expect(pkg.type).toBe('module');
-    expect(pkg.bin).toEqual({ tunasynctl: './dist/cli.js' });
+    expect(pkg.bin).toEqual({ tunasynctl: './bin/tunasynctl.js' });
     expect(pkg.exports).toMatchObject({ '.': { types: './dist/index.d.ts', import: './dist/index.js' } });
-    expect(pkg.files).toEqual(expect.arrayContaining(['dist', 'README.md']));
+    expect(pkg.files).toEqual(expect.arrayContaining(['dist', 'bin', 'README.md']));
     expect(pkg.engines).toEqual({ node: '>=20.19' });
     expect(pkg.license).toBe('GPL-3.0');
     // Runtime needs only core and yargs; the manager and worker are for tests.

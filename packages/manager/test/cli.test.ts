@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { runScript } from '@tunasync/testkit';
 import { call } from './helpers.js';
 
 const run = promisify(execFile);
@@ -55,13 +56,8 @@ function startBin(args: string[]): Promise<Started> {
 
 /** Runs the bin to completion. */
 async function runBin(args: string[]): Promise<{ code: number; output: string }> {
-  try {
-    const r = await run(process.execPath, [bin, ...args], { timeout: 20_000 });
-    return { code: 0, output: r.stdout + r.stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, output: e.stdout + e.stderr };
-  }
+  const r = await runScript(bin, args, { timeoutMs: 20_000 });
+  return { code: r.code, output: r.stdout + r.stderr };
 }
 
 describe('tunasync-manager bin', () => {

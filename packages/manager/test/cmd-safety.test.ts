@@ -8,7 +8,8 @@ import type { LookupFunction } from 'node:net';
 import express from 'express';
 import type { ManagerConfig } from '@tunasync/core';
 import { linkLocalGuard } from '@tunasync/manager';
-import { call, closeServer, listen, makeConfig, startFakeWorker, startTestManager, statusBody, workerBody, type FakeWorker, type TestManager } from './helpers.js';
+import { call, makeConfig, startFakeWorker, startTestManager, statusBody, workerBody, type FakeWorker, type TestManager } from './helpers.js';
+import { serve } from '@tunasync/testkit';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -29,8 +30,8 @@ async function server(answer: (res: express.Response) => void): Promise<{ url: s
     hits.push(`${req.method} ${req.url}`);
     answer(res);
   });
-  const { server: s, url } = await listen(app);
-  cleanups.push(() => closeServer(s));
+  const { url, close } = await serve(app);
+  cleanups.push(close);
   return { url, hits };
 }
 

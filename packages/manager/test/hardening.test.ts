@@ -7,7 +7,8 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { Writable } from 'node:stream';
 import { createLogger, type ManagerConfig } from '@tunasync/core';
 import { SqliteJobStore, createManagerApp } from '@tunasync/manager';
-import { TestClock, call, closeServer, listen, makeConfig, startTestManager, statusBody, workerBody, type TestManager } from './helpers.js';
+import { TestClock, call, makeConfig, startTestManager, statusBody, workerBody, type TestManager } from './helpers.js';
+import { serve } from '@tunasync/testkit';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -180,9 +181,9 @@ describe('log lines', () => {
     const logger = createLogger({ stream, debug: true });
     const store = new SqliteJobStore(':memory:');
     await store.init();
-    const { server, url } = await listen(createManagerApp({ config: makeConfig(), store, logger, clock: new TestClock() }));
+    const { url, close } = await serve(createManagerApp({ config: makeConfig(), store, logger, clock: new TestClock() }));
     cleanups.push(async () => {
-      await closeServer(server);
+      await close();
       await store.close();
     });
     const name = 'a\n2026-11-30 07:00:00 [info] [manager] FORGED';

@@ -1,147 +1,67 @@
 /**
- * Shared test fixtures: a manager app on 127.0.0.1:0 over a real SQLite file,
- * a controllable clock, a log capture, and a fake worker control server.
+ * The manager's test fixtures, on @tunasync/testkit: a real manager on
+ * 127.0.0.1:0 over a SQLite file in a temp dir with a hand-moved clock and
+ * its log lines, request bodies as workers send them, and a fake worker
+ * control server.
  */
-import { Writable } from 'node:stream';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
 import express from 'express';
-import { createLogger, type Clock, type JobStore, type ManagerConfig } from '@tunasync/core';
-import { SqliteJobStore, createManagerApp } from '@tunasync/manager';
+import type { JobStore, ManagerConfig } from '@tunasync/core';
+import { createManagerApp } from '@tunasync/manager';
+import {
+  TestClock,
+  captureLogger,
+  request,
+  serve,
+  startTestManager as startKitManager,
+  testManagerConfig,
+  type Answer,
+  type TestManager as KitManager,
+} from '@tunasync/testkit';
 
-/** A clock tests move by hand. */
-export class TestClock implements Clock {
-  private t: number;
-  constructor(start = '2026-11-21T06:00:00.000Z') {
-    this.t = new Date(start).getTime();
-  }
-  now(): Date {
-    return new Date(this.t);
-  }
-  /** Moves the clock forward by `ms`. */
-  advance(ms: number): Date {
-    this.t += ms;
-    return this.now();
-  }
-}
+/** `call(base, method, path, { body, raw, token, headers })`: one request, never throwing on an HTTP error status. */
+export { TestClock, captureLogger, request as call, type Answer };
 
 /** A manager config with tunasync's defaults and the given `[auth]`/`[files]` changes. */
 export function makeConfig(parts: { auth?: Partial<ManagerConfig['auth']>; files?: Partial<ManagerConfig['files']> } = {}): ManagerConfig {
-  return {
-    debug: false,
-    server: { addr: '127.0.0.1', port: 0, sslCert: '', sslKey: '', clientCa: '' },
-    files: { dbType: 'sqlite', dbFile: ':memory:', caCert: '', ...parts.files },
-    auth: { workerToken: '', workerTokens: {}, adminTokens: [], publicRead: true, ...parts.auth },
-  };
+  return testManagerConfig(parts.files?.dbFile ?? ':memory:', parts);
 }
 
-/** Collects log lines. */
-export function captureLogger(): { logger: ReturnType<typeof createLogger>; lines: string[] } {
-  const lines: string[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      lines.push(chunk.toString());
-      cb();
-    },
-  });
-  return { logger: createLogger({ stream, debug: true, systemd: true }), lines };
-}
-
-/** Listens on 127.0.0.1:0; resolves with the server and its base URL. */
-export async function listen(app: express.Express): Promise<{ server: Server; url: string }> {
-  return new Promise((resolve, reject) => {
-    const server = app.listen(0, '127.0.0.1', (err?: Error) => {
-      if (err) return reject(err);
-      const { port } = server.address() as AddressInfo;
-      resolve({ server, url: `http://127.0.0.1:${port}` });
-    });
-  });
-}
-
-/** Closes a server and every connection it holds. */
-export async function closeServer(server: Server): Promise<void> {
-  server.closeAllConnections();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-}
-
-/** A manager under test. */
-export interface TestManager {
-  url: string;
-  store: JobStore;
+/** A manager under test, its clock a TestClock. */
+export interface TestManager extends KitManager {
   clock: TestClock;
-  lines: string[];
-  dir: string;
-  dbFile: string;
-  close(): Promise<void>;
 }
 
-/** Starts createManagerApp over a fresh SQLite file in a temp dir. */
+/**
+ * Starts a real manager over a fresh SQLite file in a temp dir (removed by
+ * close()); `config` contributes its `[auth]`. `timeZone` is not a
+ * startManager option (yet): with it, an app over the same store and clock is
+ * served in place of the manager's own server.
+ */
 export async function startTestManager(
   options: { config?: ManagerConfig; store?: JobStore; commandTimeoutMs?: number; timeZone?: string } = {},
 ): Promise<TestManager> {
-  const dir = mkdtempSync(join(tmpdir(), 'tunasync-mgr-'));
-  const dbFile = join(dir, 'manager.db');
-  const store = options.store ?? new SqliteJobStore(dbFile);
-  await store.init();
   const clock = new TestClock();
-  const { logger, lines } = captureLogger();
-  const app = createManagerApp({
-    config: options.config ?? makeConfig(),
-    store,
-    logger,
+  const m = await startKitManager({
     clock,
     commandTimeoutMs: options.commandTimeoutMs ?? 2000,
-    ...(options.timeZone ? { timeZone: options.timeZone } : {}),
+    ...(options.config ? { auth: options.config.auth } : {}),
+    ...(options.store ? { store: options.store } : {}),
   });
-  const { server, url } = await listen(app);
-  return {
-    url,
-    store,
-    clock,
-    lines,
-    dir,
-    dbFile,
-    async close() {
-      await closeServer(server);
-      await store.close();
-      rmSync(dir, { recursive: true, force: true });
+  if (options.timeZone === undefined) return Object.assign(m, { clock });
+  // Serve the same store through an app with the time zone, in place of the manager's own server.
+  const { logger, lines, text } = captureLogger();
+  const app = createManagerApp({ config: m.config, store: m.store, logger, clock, timeZone: options.timeZone });
+  const served = await serve(app);
+  const close = m.close;
+  return Object.assign(m, {
+    clock, url: served.url, base: served.url, lines, text,
+    call: (method: string, path: string, body?: unknown, token?: string) =>
+      request(served.url, method, path, { ...(body !== undefined ? { body } : {}), ...(token !== undefined ? { token } : {}) }),
+    close: async () => {
+      await served.close();
+      await close();
     },
-  };
-}
-
-/** A parsed HTTP answer. */
-export interface Answer {
-  status: number;
-  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
-  text: string;
-  contentType: string | null;
-}
-
-/** Sends a request; `body` is JSON-encoded unless `raw` is given. */
-export async function call(
-  base: string,
-  method: string,
-  path: string,
-  opts: { body?: unknown; raw?: string | Buffer; token?: string; headers?: Record<string, string> } = {},
-): Promise<Answer> {
-  const headers: Record<string, string> = { ...opts.headers };
-  let body: string | Buffer | undefined;
-  if (opts.raw !== undefined) body = opts.raw;
-  else if (opts.body !== undefined) body = JSON.stringify(opts.body);
-  if (body !== undefined && !headers['content-type']) headers['content-type'] = 'application/json; charset=utf-8';
-  if (opts.token !== undefined) headers.authorization = `Bearer ${opts.token}`;
-  const res = await fetch(base + path, { method, headers, ...(body !== undefined ? { body } : {}) });
-  const text = await res.text();
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    parsed = undefined;
-  }
-  return { status: res.status, body: parsed, text, contentType: res.headers.get('content-type') };
+  });
 }
 
 /** A worker's control server that records what the manager posts. */
@@ -165,8 +85,8 @@ export async function startFakeWorker(): Promise<FakeWorker> {
     if (fake.delayMs > 0) await new Promise((r) => setTimeout(r, fake.delayMs));
     res.status(fake.reply.status).json(fake.reply.body);
   });
-  const { server, url } = await listen(app);
-  return Object.assign(fake, { url: `${url}/`, close: () => closeServer(server) });
+  const served = await serve(app);
+  return Object.assign(fake, { url: `${served.url}/`, close: served.close });
 }
 
 /** A WorkerStatus registration body. */

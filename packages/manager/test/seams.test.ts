@@ -4,10 +4,10 @@
  * `error` (success bodies unchanged).
  */
 import { afterEach, describe, expect, it } from '@jest/globals';
-import type { Server } from 'node:http';
 import { SqliteJobStore, JobsCache, createManagerApp, type ManagerRouteModule } from '@tunasync/manager';
 import { emptyMirrorStatus, type JobStore } from '@tunasync/core';
-import { TestClock, call, captureLogger, closeServer, listen, makeConfig, startTestManager, statusBody, workerBody } from './helpers.js';
+import { TestClock, call, captureLogger, makeConfig, startTestManager, statusBody, workerBody } from './helpers.js';
+import { serve } from '@tunasync/testkit';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -19,9 +19,9 @@ async function startWith(routes: ManagerRouteModule[], config = makeConfig()): P
   await store.init();
   const { logger, lines } = captureLogger();
   const app = createManagerApp({ config, store, logger, clock: new TestClock(), routes });
-  const { server, url } = await listen(app);
+  const { url, close } = await serve(app);
   cleanups.push(async () => {
-    await closeServer(server as Server);
+    await close();
     await store.close();
   });
   return { url, store, lines };

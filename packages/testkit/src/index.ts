@@ -4,3 +4,13 @@
  * importing `describeJobStore` with its own factory.
  */
 export { describeJobStore, type StoreFactory } from './store-conformance.js';
+export { until } from './until.js';
+export { captureLogger, type CapturedLogger } from './logger.js';
+export { tempDir, tempDirs, useTempDirs, type TempDir, type TempDirs } from './temp.js';
+export { TestClock } from './clock.js';
+export { freePort, getJson, request, serve, type Answer, type RequestOptions, type Served } from './net.js';
+export { runProgram, runScript, type RunOptions, type RunResult } from './run.js';
+export { makeTlsFiles, type TlsFiles } from './tls.js';
+export { startTestManager, testManagerConfig, type TestManager, type TestManagerOptions } from './manager.js';
+export { createTestWorker, workerConfText, writeWorkerConf, type TestWorkerConf, type TomlValue } from './worker.js';
+export { builtBin, fixturePath, repoRoot } from './paths.js';

@@ -8,7 +8,7 @@ import { runScript, tempDir, type ScriptResult } from './helpers.js';
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, '..', '..', '..');
 const bin = join(repo, 'packages', 'worker', 'dist', 'cli.js');
-const fixture = resolve(repo, '..', 'shared', 'fixtures', 'tuna-workers.conf');
+const fixture = join(repo, 'packages', 'testkit', 'fixtures', 'large-site-worker.conf');
 
 let cleanup: () => void = () => {};
 afterEach(() => cleanup());
@@ -16,15 +16,15 @@ afterEach(() => cleanup());
 const cli = (args: string[]): Promise<ScriptResult> => runScript(bin, args);
 
 describe('tunasync-worker --dry-run', () => {
-  it("loads TUNA's published worker.conf unchanged and lists its 88 jobs", async () => {
+  it("loads a large site's worker.conf (packages/testkit/fixtures) unchanged and lists its 79 jobs", async () => {
     expect(existsSync(fixture)).toBe(true);
     const r = await cli(['--dry-run', '-c', fixture]);
     expect(r.code).toBe(0);
     const lines = r.stdout.trim().split('\n');
-    expect(lines).toHaveLength(89);
-    expect(lines).toContain('alpine\trsync\trsync://rsync.alpinelinux.org/alpine/\tevery 120 min\t/srv/tunasync/alpine');
-    expect(lines.find((l) => l.startsWith('armbian\t'))).toMatch(/^armbian\ttwo-stage-rsync\t/);
-    expect(lines.at(-1)).toBe('88 jobs for worker mirror_worker, reporting to http://localhost:12345');
+    expect(lines).toHaveLength(80);
+    expect(lines).toContain('alpine\trsync\trsync://rsync.alpinelinux.org/alpine/\tevery 240 min\t/srv/mirror/data/alpine');
+    expect(lines.find((l) => l.startsWith('debian\t'))).toMatch(/^debian\ttwo-stage-rsync\t/);
+    expect(lines.at(-1)).toBe('79 jobs for worker mirror-box-1, reporting to http://manager.mirrors.example.edu:14242');
   });
 
   it('fails with the file, key and reason, and creates nothing', async () => {

@@ -9,7 +9,7 @@ import { freePort, runScript, tempDir, type ScriptResult } from './helpers.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const bin = resolve(here, '..', 'dist', 'compat-cli.js');
-const fixture = resolve(here, '..', '..', '..', '..', 'shared', 'fixtures', 'tuna-workers.conf');
+const fixture = resolve(here, '..', '..', 'testkit', 'fixtures', 'large-site-worker.conf');
 
 let cleanup: () => void = () => {};
 afterEach(() => cleanup());
@@ -20,7 +20,7 @@ describe('tunasync (compatibility bin)', () => {
   it('worker -c FILE --dry-run lists the jobs; Go-only --prof-path is accepted and ignored', async () => {
     const r = await tunasync(['worker', '--prof-path', '/tmp/prof', '-c', fixture, '--dry-run']);
     expect(r.code).toBe(0);
-    expect(r.stdout.trim().split('\n').at(-1)).toBe('88 jobs for worker mirror_worker, reporting to http://localhost:12345');
+    expect(r.stdout.trim().split('\n').at(-1)).toBe('79 jobs for worker mirror-box-1, reporting to http://manager.mirrors.example.edu:14242');
     expect(r.stderr).toContain('--prof-path is a Go-only flag, ignored');
     const alias = await tunasync(['w', '--config', fixture, '--dry-run']);
     expect(alias.code).toBe(0);

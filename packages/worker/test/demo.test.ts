@@ -60,7 +60,7 @@ describe('npm start (scripts/start.mjs)', () => {
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));
 
-    const banner = await until(async () => (out.includes('Ctrl-C stops it') && out.includes('logs ') ? out : undefined), 60_000);
+    const banner = await until(async () => (out.includes('Ctrl-C stops it') && out.includes('logs ') ? out : undefined), 'the demo banner', 60_000);
     const daemons = [...banner.matchAll(/\(pid (\d+);/g)].map((m) => Number(m[1]));
     expect(daemons).toHaveLength(2);
     pids.push(...daemons);
@@ -73,7 +73,7 @@ describe('npm start (scripts/start.mjs)', () => {
     const jobs = await until(async () => {
       const list = (await getJson(`http://127.0.0.1:${port}/jobs`)) as Job[];
       return list.length === 2 && list.every((j) => j.status === 'success') ? list : undefined;
-    }, 30_000);
+    }, 'both demo jobs succeeded', 30_000);
     expect(jobs.map((j) => j.name).sort()).toEqual(['hello', 'sample']);
     expect(jobs.find((j) => j.name === 'hello')!.size).toBe('1K');
 

@@ -5,19 +5,18 @@
  * reporting to a real manager.
  */
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { existsSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { createSilentLogger, parseWorkerConfig } from '@tunasync/core';
 import { createWorker } from '@tunasync/worker';
 import { getJson, startManager, until, type Cleanups } from './harness.js';
+import { runScript as node } from '@tunasync/testkit';
 import { tempDir } from './helpers.js';
 
-const run = promisify(execFile);
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const examples = join(repo, 'examples');
 const providerModule = join(examples, 'custom-provider', 'http-file-provider.js');
@@ -27,17 +26,6 @@ afterEach(async () => {
   for (const c of cleanups.reverse()) await c();
   cleanups = [];
 });
-
-/** Runs `node <script> ...args`, resolving with its exit code and output (never rejecting). */
-async function node(script: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const r = await run(process.execPath, [script, ...args]);
-    return { code: 0, stdout: r.stdout, stderr: r.stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
 
 /** The `[Service]` and other settings of a systemd unit, key → values in order. */
 function unitSettings(file: string): Map<string, string[]> {
@@ -80,7 +68,7 @@ describe('examples/systemd', () => {
     expect(unit.get('ExecReload')).toEqual(['/bin/kill -HUP $MAINPID']);
     expect(unit.get('KillMode')).toEqual(['mixed']);
     const { script, args } = execStart(unit, 'worker');
-    expect(script).toBe(join(repo, 'packages', 'worker', 'dist', 'cli.js'));
+    expect(script).toBe(join(repo, 'packages', 'worker', 'bin', 'tunasync-worker.js'));
     expect(args).toEqual(['-c', '/etc/tunasync/worker.conf', '--with-systemd']);
     // The same flags, on the example config, with --dry-run: accepted by the strict parser.
     const r = await node(script, [...args.map((a) => (a === '/etc/tunasync/worker.conf' ? join(examples, 'worker.conf') : a)), '--dry-run']);
@@ -92,7 +80,7 @@ describe('examples/systemd', () => {
     const unit = unitSettings(join(examples, 'systemd', 'tunasync-manager.service'));
     expect(unit.get('StateDirectory')).toEqual(['tunasync']);
     const { script, args } = execStart(unit, 'manager');
-    expect(script).toBe(join(repo, 'packages', 'manager', 'dist', 'cli.js'));
+    expect(script).toBe(join(repo, 'packages', 'manager', 'bin', 'tunasync-manager.js'));
     expect(args).toEqual(['-c', '/etc/tunasync/manager.conf', '--with-systemd']);
     const t = tempDir();
     cleanups.push(t.cleanup);
@@ -162,7 +150,7 @@ describe('examples/custom-provider', () => {
     const jobs = await until(async () => {
       const list = (await getJson(`${m.base}/workers/w1/jobs`)) as Job[];
       return list.length === 2 && list.every((j) => j.status === 'success' || j.status === 'failed') ? list : undefined;
-    }, 20_000);
+    }, 'both example jobs ended', 20_000);
     const byName = Object.fromEntries(jobs.map((j) => [j.name, j]));
     expect(byName.hello).toMatchObject({ status: 'success', size: '2K' });
     expect(readFileSync(join(t.dir, 'data', 'hello', 'hello.txt'), 'utf8')).toBe(body);

@@ -1,10 +1,6 @@
-/** Test helpers for the worker: temp dirs, configs from TOML, waiting for typed events. */
-import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+/** Test helpers for the worker: configs from TOML, jobs, waiting for typed events; temp dirs, ports and scripts from @tunasync/testkit. */
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { createSilentLogger, parseWorkerConfig, systemClock, type MirrorConfig } from '@tunasync/core';
 import {
   CommandProvider,
@@ -16,11 +12,7 @@ import {
   type MirrorJobEvents,
 } from '@tunasync/worker';
 
-/** A temp dir removed by the returned cleanup. */
-export function tempDir(prefix = 'tunasync-worker-'): { dir: string; cleanup: () => void } {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
-}
+export { freePort, runScript, tempDir, type RunResult as ScriptResult } from '@tunasync/testkit';
 
 /** Resolved mirrors from a `[[mirrors]]` TOML snippet under a global section rooted at `dir`. */
 export function mirrorsFrom(dir: string, mirrorsToml: string, globalExtra = ''): MirrorConfig[] {
@@ -89,35 +81,5 @@ export function pidAlive(pid: number): boolean {
     return true;
   } catch {
     return false;
-  }
-}
-
-/** A port nothing listens on right now (bound on 127.0.0.1 and released). */
-export async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((resolve, reject) => {
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = srv.address() as { port: number };
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
-
-/** What a node script run to completion did. */
-export interface ScriptResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `node script args…` with async execFile; never rejects on a non-zero exit. */
-export async function runScript(script: string, args: string[]): Promise<ScriptResult> {
-  try {
-    const r = await promisify(execFile)(process.execPath, [script, ...args]);
-    return { code: 0, stdout: r.stdout, stderr: r.stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
   }
 }

@@ -1,15 +1,13 @@
 /**
  * Helpers for the isolation and snapshot hook tests: stub `docker`,
- * `mountpoint` and `btrfs` executables that record their argv, a logger that
- * keeps its lines, and jobs built the way the worker builds them.
+ * `mountpoint` and `btrfs` executables that record their argv, and jobs
+ * built the way the worker builds them; a logger that keeps its lines,
+ * `until` and a real manager come from @tunasync/testkit.
  */
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import { createLogger, createSilentLogger, parseWorkerConfig, systemClock, type Logger, type ManagerConfig, type WorkerConfig } from '@tunasync/core';
-import { SqliteJobStore, createManagerApp } from '@tunasync/manager';
+import { parseWorkerConfig, systemClock, type Logger, type WorkerConfig } from '@tunasync/core';
+import { startTestManager as startKitManager, type TestManager } from '@tunasync/testkit';
 import { ConcurrencySlots, MirrorJob, createProvider, prepareHooks, type HookSet, type HookSetOptions } from '@tunasync/worker';
 
 const SEP = '\x1f';
@@ -105,17 +103,7 @@ export function stubCalls(bin: string, name: string): string[][] {
     .map((l) => l.split(SEP).slice(0, -1));
 }
 
-/** A logger whose lines are kept in `lines`. */
-export function captureLogger(): { logger: Logger; lines: string[] } {
-  const lines: string[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      lines.push(...chunk.toString().split('\n').filter(Boolean));
-      cb();
-    },
-  });
-  return { logger: createLogger({ stream, systemd: true, debug: true }), lines };
-}
+export { captureLogger, until } from '@tunasync/testkit';
 
 /** A worker config from TOML sections and mirrors, rooted at `dir`. */
 export function hookConfig(dir: string, body: string, globalExtra = ''): WorkerConfig {
@@ -141,35 +129,7 @@ export async function hookedJobs(
   return { jobs, hooks };
 }
 
-/** Polls `fn` until it returns something other than undefined. */
-export async function until<T>(fn: () => T | undefined | Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error('condition never held');
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
-/** A real manager (SQLite on a temp file) on 127.0.0.1, port 0. */
-export async function startTestManager(dbFile: string): Promise<{ base: string; close(): Promise<void> }> {
-  const store = new SqliteJobStore(dbFile);
-  await store.init();
-  const config: ManagerConfig = {
-    debug: false,
-    server: { addr: '127.0.0.1', port: 0, sslCert: '', sslKey: '', clientCa: '' },
-    files: { dbType: 'sqlite', dbFile, caCert: '' },
-    auth: { workerToken: '', workerTokens: {}, adminTokens: [], publicRead: true },
-  };
-  const server = createServer(createManagerApp({ config, store, logger: createSilentLogger() }));
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  return {
-    base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: async () => {
-      server.closeAllConnections();
-      await new Promise<void>((r) => server.close(() => r()));
-      await store.close();
-    },
-  };
+/** A real manager (SQLite on `dbFile`) on 127.0.0.1, port 0. */
+export function startTestManager(dbFile: string): Promise<TestManager> {
+  return startKitManager({ dbFile });
 }

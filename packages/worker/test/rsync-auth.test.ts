@@ -1,10 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseWorkerConfig, type ManagerConfig } from '@tunasync/core';
-import { startManager, type RunningManager } from '@tunasync/manager';
-import { createWorker, type Worker } from '@tunasync/worker';
+import { createTestWorker, startTestManager, type TestManager } from '@tunasync/testkit';
+import type { Worker } from '@tunasync/worker';
 import { nextEvent, tempDir } from './helpers.js';
 import { startRsyncDaemon, type RsyncDaemon } from './rsync-daemon.js';
 import { captureLogger, latestLog, runLogs, totalFileSizes } from './rsync-helpers.js';
@@ -16,15 +15,8 @@ const WRONG = `wrong-${randomBytes(12).toString('hex')}`;
 let root: string;
 let cleanup: () => void;
 let daemon: RsyncDaemon;
-let manager: RunningManager;
+let manager: TestManager;
 let worker: Worker | undefined;
-
-const managerConfig = (dbFile: string): ManagerConfig => ({
-  debug: false,
-  server: { addr: '127.0.0.1', port: 0, sslCert: '', sslKey: '', clientCa: '' },
-  files: { dbType: 'sqlite', dbFile, caCert: '' },
-  auth: { workerToken: '', workerTokens: {}, adminTokens: [], publicRead: true },
-});
 
 beforeAll(async () => {
   const t = tempDir('tunasync-rsync-auth-');
@@ -32,7 +24,7 @@ beforeAll(async () => {
   cleanup = t.cleanup;
   makeSampleTree(join(root, 'up'), 1024 * 1024);
   daemon = await startRsyncDaemon(root, { secret: { path: join(root, 'up'), users: { alice: PASSWORD } } });
-  manager = await startManager(managerConfig(join(root, 'manager.db')));
+  manager = await startTestManager({ dir: root });
 });
 
 afterAll(async () => {
@@ -82,11 +74,8 @@ describe('rsync with a password-protected module, through the worker and a real 
       `[[mirrors]]\nname = "secret"\nprovider = "rsync"\nupstream = "${url}"\nusername = "alice"\npassword = "${PASSWORD}"\nrsync_options = ["--bwlimit=2000"]\nretry = 1`,
       `[[mirrors]]\nname = "wrong"\nprovider = "rsync"\nupstream = "${url}"\nusername = "alice"\npassword = "${WRONG}"\nretry = 1`,
     ].join('\n');
-    const text = `[global]\nname = "w1"\nlog_dir = "${root}/log/{{.Name}}"\nmirror_dir = "${root}/data"\ninterval = 60\n[manager]\napi_base = "${manager.url}"\n[server]\nhostname = "127.0.0.1"\nlisten_addr = "127.0.0.1"\nlisten_port = 0\n${mirrors}\n`;
-    const file = join(root, 'worker.conf');
-    writeFileSync(file, text);
     const captured = captureLogger();
-    worker = await createWorker({ config: parseWorkerConfig(text, file).config, logger: captured.logger, graceMs: 300, maxBackoffMs: 200 });
+    worker = await createTestWorker({ dir: root, apiBase: manager.url, mirrors, global: { interval: 60 }, options: { logger: captured.logger } });
     const watch = new ProcWatch((c) => c.includes(url) && !c.includes('--daemon'));
     const secretEnd = nextEvent(worker.jobs.get('secret')!, 'run-end');
     const wrongEnd = nextEvent(worker.jobs.get('wrong')!, 'run-end');

@@ -6,7 +6,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { freePort } from './helpers.js';
+import { freePort } from '@tunasync/testkit';
 import { join } from 'node:path';
 
 /** One `[module]` of rsyncd.conf. */

@@ -1,22 +1,15 @@
 /**
  * Helpers for the rsync provider tests: a MirrorJob built the way the worker
  * builds one (provider from the registry, the standard hooks), a logger that
- * keeps every line at debug level, the text of every run log of a mirror,
+ * keeps every line at debug level (the testkit's), the text of every run log of a mirror,
  * and the tunasync-style size string read back as bytes.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
-import { createLogger, createSilentLogger, systemClock, type Hook, type Logger, type MirrorConfig } from '@tunasync/core';
+import { createSilentLogger, systemClock, type Hook, type Logger, type MirrorConfig } from '@tunasync/core';
 import { ConcurrencySlots, ExecHook, LogRotationHook, MirrorJob, createProvider } from '@tunasync/worker';
 
-/** A logger at debug level whose output is kept in memory. */
-export function captureLogger(): { logger: Logger; text: () => string } {
-  const stream = new PassThrough();
-  const chunks: Buffer[] = [];
-  stream.on('data', (c: Buffer) => chunks.push(c));
-  return { logger: createLogger({ debug: true, stream, name: 'worker' }), text: () => Buffer.concat(chunks).toString('utf8') };
-}
+export { captureLogger } from '@tunasync/testkit';
 
 /** A MirrorJob for an rsync mirror: registry provider, log rotation and exec hooks, then `extraHooks`. */
 export async function rsyncJob(mirror: MirrorConfig, opts: { logger?: Logger; extraHooks?: Hook[] } = {}): Promise<MirrorJob> {

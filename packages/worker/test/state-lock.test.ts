@@ -118,7 +118,7 @@ describe('the state directory lock', () => {
     const script = holderScript(t.dir);
     const first = await startHolder(script, state);
     const journal = outboxFile(state, MANAGER);
-    await until(async () => (readFileSync(journal, 'utf8').includes('"first"') ? true : undefined), 60_000);
+    await until(async () => (readFileSync(journal, 'utf8').includes('"first"') ? true : undefined), 'the first holder to journal its message', 60_000);
     const before = { ino: statSync(journal).ino, text: readFileSync(journal, 'utf8') };
     expect(before.text).toContain('"first"');
 
@@ -133,7 +133,7 @@ describe('the state directory lock', () => {
 
     // The first worker's journal is still the file it appends to.
     first.stdin.write('report second\n');
-    await until(async () => (readFileSync(journal, 'utf8').includes('"second"') ? true : undefined), 60_000);
+    await until(async () => (readFileSync(journal, 'utf8').includes('"second"') ? true : undefined), 'the second holder to journal its message', 60_000);
     first.stdin.write('close\n');
     await exited(first);
     expect(first.exitCode).toBe(0);
@@ -152,7 +152,7 @@ describe('the state directory lock', () => {
     const holder = await startHolder(holderScript(t.dir), state);
     const pid = holder.pid;
     const journal = outboxFile(state, MANAGER);
-    await until(async () => (readFileSync(journal, 'utf8').includes('"first"') ? true : undefined), 60_000);
+    await until(async () => (readFileSync(journal, 'utf8').includes('"first"') ? true : undefined), 'the first holder to journal its message', 60_000);
     holder.kill('SIGKILL');
     await exited(holder);
     expect(existsSync(join(state, 'worker.lock'))).toBe(true);

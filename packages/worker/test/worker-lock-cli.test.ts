@@ -40,7 +40,7 @@ describe('two workers on one state directory', () => {
     });
     const journal = outboxFile(state, MANAGER);
     // The first reports come after the worker gave up waiting for the manager (5 s), and the job ran.
-    await until(async () => (existsSync(journal) && readFileSync(journal, 'utf8').includes('"success"') ? true : undefined), 90_000);
+    await until(async () => (existsSync(journal) && readFileSync(journal, 'utf8').includes('"success"') ? true : undefined), 'the first worker to journal a success', 90_000);
     const before = { ino: statSync(journal).ino, text: readFileSync(journal, 'utf8') };
 
     const second = await runScript(bin, ['-c', conf]);
