@@ -18,7 +18,6 @@ export { MIGRATIONS, SCHEMA_VERSION, type Migration } from './store/migrations.j
 export const PACKAGE_NAME = '@tunasync/manager';
 export {
   startManager,
-  isLoopback,
   DEFAULT_HEADERS_TIMEOUT_MS,
   DEFAULT_REQUEST_TIMEOUT_MS,
   DEFAULT_MAX_CONNECTIONS,

@@ -7,9 +7,10 @@
  */
 import type http from 'node:http';
 import type https from 'node:https';
-import { isIP, type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import {
   createServerFor,
+  isLoopback,
   createSilentLogger,
   listenOn,
   serverProtocol,
@@ -72,14 +73,6 @@ export interface RunningManager {
   server: http.Server | https.Server;
   /** Stops accepting, waits for in-flight requests, closes the store. Idempotent. */
   close(): Promise<void>;
-}
-
-/** True for addresses only this host can reach. */
-export function isLoopback(addr: string): boolean {
-  if (addr === 'localhost') return true;
-  if (isIP(addr) === 4) return addr.startsWith('127.');
-  if (isIP(addr) === 6) return addr === '::1';
-  return false;
 }
 
 /**

@@ -33,7 +33,7 @@ export interface TestManager extends KitManager {
 
 /**
  * Starts a real manager over a fresh SQLite file in a temp dir (removed by
- * close()); `config` contributes its `[auth]`. `timeZone` is not a
+ * close()); `config` contributes its `[auth]`, `[server]` (on port 0) and `[limits]`. `timeZone` is not a
  * startManager option (yet): with it, an app over the same store and clock is
  * served in place of the manager's own server.
  */
@@ -44,7 +44,7 @@ export async function startTestManager(
   const m = await startKitManager({
     clock,
     commandTimeoutMs: options.commandTimeoutMs ?? 2000,
-    ...(options.config ? { auth: options.config.auth } : {}),
+    ...(options.config ? { auth: options.config.auth, server: { ...options.config.server, port: 0 }, ...(options.config.limits ? { limits: options.config.limits } : {}) } : {}),
     ...(options.store ? { store: options.store } : {}),
   });
   if (options.timeZone === undefined) return Object.assign(m, { clock });

@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { ConfigError, createHttpClient, type ManagerConfig } from '@tunasync/core';
-import { StoreOpenError, isLoopback, startManager } from '@tunasync/manager';
+import { StoreOpenError, startManager } from '@tunasync/manager';
+import { isLoopback } from '@tunasync/core';
 import { call, captureLogger, makeConfig, startFakeWorker, statusBody, workerBody } from './helpers.js';
 import { makeTlsFiles, type TlsFiles } from './tls-fixtures.js';
 

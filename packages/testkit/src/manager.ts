@@ -23,6 +23,8 @@ export interface TestManagerOptions {
   server?: Partial<ManagerConfig['server']>;
   /** `[files]` changes (e.g. `caCert` for HTTPS to workers). */
   files?: Partial<ManagerConfig['files']>;
+  /** `[limits]` (workers, jobs per worker). */
+  limits?: ManagerConfig['limits'];
   /** A store to use instead of opening the SQLite file (the manager closes it). */
   store?: JobStore;
   clock?: Clock;
@@ -54,13 +56,14 @@ export interface TestManager extends RunningManager {
 /** A manager config: tunasync's defaults on 127.0.0.1:0 over `dbFile`, with the given changes. */
 export function testManagerConfig(
   dbFile: string,
-  parts: Pick<TestManagerOptions, 'auth' | 'server' | 'files' | 'port'> = {},
+  parts: Pick<TestManagerOptions, 'auth' | 'server' | 'files' | 'port' | 'limits'> = {},
 ): ManagerConfig {
   return {
     debug: false,
     server: { addr: '127.0.0.1', port: parts.port ?? 0, sslCert: '', sslKey: '', clientCa: '', ...parts.server },
     files: { dbType: 'sqlite', dbFile, caCert: '', ...parts.files },
     auth: { workerToken: '', workerTokens: {}, adminTokens: [], publicRead: true, ...parts.auth },
+    ...(parts.limits ? { limits: parts.limits } : {}),
   };
 }
 

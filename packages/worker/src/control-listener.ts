@@ -5,20 +5,11 @@
  * hosts.
  */
 import type { Server } from 'node:http';
-import { isIP } from 'node:net';
-import { createServerFor, listenOn, serverProtocol, type Logger, type WorkerConfig } from '@tunasync/core';
+import { createServerFor, isLoopback, listenOn, serverProtocol, type Logger, type WorkerConfig } from '@tunasync/core';
 import type { Express } from 'express';
 
 /** Header and request time limits and the connection cap of the control server. */
 export const CONTROL_SERVER_LIMITS = { headersTimeoutMs: 30_000, requestTimeoutMs: 60_000, maxConnections: 256 } as const;
-
-/** True for `localhost`, 127.0.0.0/8 and ::1. */
-export function isLoopbackAddress(addr: string): boolean {
-  if (addr === 'localhost') return true;
-  if (isIP(addr) === 4) return addr.startsWith('127.');
-  if (isIP(addr) === 6) return addr === '::1';
-  return false;
-}
 
 /** A listening control server. */
 export interface ControlListener {
@@ -39,7 +30,7 @@ export async function listenControl(app: Express, config: WorkerConfig, logger: 
   const { port } = await listenOn(server, s.listenAddr, s.listenPort);
   const url = `${serverProtocol(server)}://${s.hostname}:${port}/`;
   logger.info(`control server on ${s.listenAddr}:${port}, registering as ${url}`);
-  if (!manager.token && !isLoopbackAddress(s.listenAddr)) {
+  if (!manager.token && !isLoopback(s.listenAddr)) {
     logger.warn(`no [manager] token is configured and the control server listens on ${s.listenAddr}: anyone who can reach it may send commands`);
   }
   return {

@@ -43,7 +43,7 @@ export { JobSchedules } from './schedule/job-schedules.js';
 export { JobSet, type JobSetOptions } from './jobs/job-set.js';
 export { restoreJobs, storedStatuses } from './restore.js';
 export { wireJobEvents, type JobEventSinks } from './jobs/job-events.js';
-export { listenControl, isLoopbackAddress, CONTROL_SERVER_LIMITS, type ControlListener } from './control-listener.js';
+export { listenControl, CONTROL_SERVER_LIMITS, type ControlListener } from './control-listener.js';
 export { Reporter, outboxFile, type ReporterOptions } from './reporter.js';
 export type { ReporterEvents, ReportSentEvent, ReportRefusedEvent, OutboxDepthEvent, DeadLetterEvent } from './reporter-events.js';
 export { Outbox, type OutboxMessage, type OutboxRecovery, type OutboxOptions, type SkippedLine, type JournalFs } from './outbox.js';

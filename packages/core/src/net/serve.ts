@@ -4,7 +4,7 @@
  */
 import http from 'node:http';
 import https from 'node:https';
-import type { AddressInfo } from 'node:net';
+import { isIP, type AddressInfo } from 'node:net';
 import { ConfigError } from '../errors.js';
 import { readPemFile } from './pem.js';
 
@@ -64,4 +64,12 @@ export function listenOn(server: http.Server, addr: string, port: number): Promi
 /** `http` or `https`, by the server's class. */
 export function serverProtocol(server: http.Server): 'http' | 'https' {
   return server instanceof https.Server ? 'https' : 'http';
+}
+
+/** True for addresses only this host can reach: `localhost`, 127.0.0.0/8 and ::1. */
+export function isLoopback(addr: string): boolean {
+  if (addr === 'localhost') return true;
+  if (isIP(addr) === 4) return addr.startsWith('127.');
+  if (isIP(addr) === 6) return addr === '::1';
+  return false;
 }
