@@ -37,6 +37,7 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
   // The state directory is locked before anything else is set up or read.
   const stateLock = config.global.stateDir ? lockStateDir(config.global.stateDir, { logger }) : undefined;
   const events = createWorkerEvents();
+  const ranSinceStart = new Set<string>();
   const slots = new ConcurrencySlots(config.global.concurrent);
   let hookSet: HookSet;
   let reporter: Reporter;
@@ -59,7 +60,9 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
     ...(opts.timers ? { timers: opts.timers } : {}),
     onDue: (name) => {
       schedules.due(name);
-      void set.jobs.get(name)?.control('start', 'schedule');
+      // A mirror's first scheduled run in this process is its `startup` run.
+      void set.jobs.get(name)?.control('start', ranSinceStart.has(name) ? 'schedule' : 'startup');
+      ranSinceStart.add(name);
     },
     onChange: (changes) => {
       reporter.reportSchedules(changes);

@@ -19,12 +19,14 @@ import {
   listenControl,
   type RunEndEvent,
   type RunStartEvent,
+  type TimerApi,
   type Worker,
   type WorkerEvents,
   type WorkerOptions,
 } from '@tunasync/worker';
 import { startManager } from './harness.js';
 import { tempDir } from './helpers.js';
+import { until } from '@tunasync/testkit';
 
 let cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -103,10 +105,10 @@ describe('worker events', () => {
     expect(starts.map((x) => x.attempt)).toEqual([1, 2]);
     expect(new Set(starts.map((x) => x.runId)).size).toBe(1);
     expect(starts[0]!.runId).toMatch(/^[0-9a-f-]{36}$/);
-    expect(starts.every((x) => x.mirror === 'f' && x.trigger === 'schedule')).toBe(true);
+    expect(starts.every((x) => x.mirror === 'f' && x.trigger === 'startup')).toBe(true);
     expect(logFiles).toEqual(starts.map((x) => x.logFile));
     expect(starts[0]!.logFile).toMatch(new RegExp(`^${join(t.dir, 'log', 'f')}/f_\\d{4}-\\d{2}-\\d{2}_\\d{2}_\\d{2}\\.log$`));
-    expect(e).toMatchObject({ runId: starts[0]!.runId, mirror: 'f', attempts: 2, exitCode: 3, outcome: 'failed', trigger: 'schedule' });
+    expect(e).toMatchObject({ runId: starts[0]!.runId, mirror: 'f', attempts: 2, exitCode: 3, outcome: 'failed', trigger: 'startup' });
     expect(e.durationMs).toBeGreaterThanOrEqual(0);
     expect(w.jobs.get('f')!.currentLogFile).toBeUndefined();
 
@@ -116,6 +118,33 @@ describe('worker events', () => {
     await w.command({ cmd: 'start', mirrorId: 'f', args: [], options: {} });
     expect(await second).toMatchObject({ mirror: 'f', attempts: 1, exitCode: 0, outcome: 'success', trigger: 'manual' });
     expect((await second).runId).not.toBe(e.runId);
+  });
+
+  it('labels a mirror\'s first scheduled run in this process startup, and the next ones schedule', async () => {
+    const t = tempDir();
+    cleanups.push(t.cleanup);
+    // Timers that fire at once when due now, and otherwise wait for the test to fire them.
+    const pending: (() => void)[] = [];
+    const timers: TimerApi = {
+      set: (fn, ms) => {
+        if (ms <= 0) return setImmediate(fn);
+        pending.push(fn);
+        return fn;
+      },
+      clear: (h) => {
+        if (typeof h !== 'function') return clearImmediate(h as NodeJS.Immediate);
+        const i = pending.indexOf(h as () => void);
+        if (i >= 0) pending.splice(i, 1);
+      },
+    };
+    const w = await worker(await config(t.dir, { mirrors: `[[mirrors]]\nname = "s"\nprovider = "command"\ncommand = "true"\ninterval = 5\n` }), { timers });
+    const first = nextWorkerEvent(w, 'run:end');
+    await w.start();
+    expect(await first).toMatchObject({ mirror: 's', outcome: 'success', trigger: 'startup' });
+    await until(() => (pending.length > 0 ? true : undefined), 'the next run to be scheduled');
+    const second = nextWorkerEvent(w, 'run:end');
+    pending.shift()!();
+    expect(await second).toMatchObject({ mirror: 's', outcome: 'success', trigger: 'schedule' });
   });
 
   it('a stopped run ends aborted; job:state and schedule events are emitted', async () => {
