@@ -8,6 +8,7 @@ export * from './errors.js';
 export * from './status.js';
 export * from './time.js';
 export * from './wire.js';
+export * from './runs.js';
 export {
   wireSchemas,
   MAX_NAME_BYTES,
