@@ -8,12 +8,10 @@
  */
 import { mkdir, readdir, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import type { Hook, HookContext } from '@tunasync/core';
+import { padNumber as pad, type Hook, type HookContext } from '@tunasync/core';
 
 /** How many logs of a mirror are kept. */
 export const KEPT_LOGS = 10;
-
-const pad = (n: number): string => String(n).padStart(2, '0');
 
 /** The log file of a try started at `at` (local time, as tunasync names them). */
 export function runLogFile(logDir: string, name: string, at: Date): string {
