@@ -8,6 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { runProgram, serve, type Served } from '@tunasync/testkit';
+import { createManagerClient } from '@tunasync/ctl';
 import { CLI, cleanEnv, ctl, startTestManager, tempDir, type CtlEnv, type TestManager } from './helpers.js';
 
 const t = tempDir();
@@ -234,6 +235,20 @@ describe('history --format', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^tunasynctl: template: can't evaluate field RunId in type RunRecord \(fields: RunID, Worker, /);
     expect(seen.length).toBe(before);
+  });
+});
+
+describe('the typed client', () => {
+  it('history() parses the rows into RunRecords; historyRows() also keeps them as sent', async () => {
+    const client = createManagerClient({ baseUrl: server.url });
+    const runs = await client.history('debian', { limit: 2, worker: 'w1', result: 'failed', before: 'x' });
+    expect(lastQuery()).toEqual({ limit: '2', worker: 'w1', result: 'failed', before: 'x' });
+    expect(runs[0]).toMatchObject({ runId: DEBIAN[0]!.run_id, attempts: 3, exitCode: 23, result: 'failed', transferredBytes: 512, startedAt: new Date(t1) });
+    expect(runs[1]!.endedAt).toEqual(new Date(t2 + 3_723_000));
+    const running = await client.historyRows('running');
+    expect(running.rows).toEqual([RUNNING]);
+    expect(running.records[0]).not.toHaveProperty('result');
+    expect(running.records[0]).not.toHaveProperty('endedAt');
   });
 });
 
