@@ -9,6 +9,7 @@ import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { historyCommand, HISTORY_MAX_LIMIT } from './commands/history.js';
 import { listCommand, type OutputMode } from './commands/list.js';
+import { mirrorCommand } from './commands/mirror.js';
 import { flushCommand, jobCommand, reloadCommand, setSizeCommand, type JobVerb } from './commands/jobs.js';
 import { removeWorkerCommand, workersCommand } from './commands/workers.js';
 import { selectCompletionShell } from './completion.js';
@@ -157,6 +158,18 @@ await yargs(args)
       ),
   )
   .command(
+    'mirror <mirror>',
+    'Show a mirror: its status on each worker, last run and run stats',
+    (y) =>
+      y
+        .positional('mirror', { type: 'string', describe: 'the mirror (job name)' })
+        .options({ output: { ...output, describe: 'table (default on a terminal) or json (default when piped: the manager\'s answer)' } }),
+    (argv) =>
+      run(argv, (client) =>
+        mirrorCommand(client, { mirror: String(argv.mirror), ...(argv.output !== undefined ? { output: argv.output as OutputMode } : {}) }, io),
+      ),
+  )
+  .command(
     'rm-worker',
     'Remove a worker from the manager (its jobs stay listed)',
     (y) => y.options({ worker }).epilogue(RM_WORKER_NOTE),
@@ -186,7 +199,7 @@ await yargs(args)
   .fail((message, err) => {
     if (err) process.exit(reportError(err, io, args.includes('--debug')));
     const command = args.find((a) => !a.startsWith('-'));
-    const known = ['list', 'history', 'workers', 'rm-worker', 'set-size', 'flush', 'start', 'stop', 'disable', 'restart', 'ping', 'reload'];
+    const known = ['list', 'history', 'mirror', 'workers', 'rm-worker', 'set-size', 'flush', 'start', 'stop', 'disable', 'restart', 'ping', 'reload'];
     io.err(`tunasynctl: ${escapeTerminalText(message.replace(/\s*\n\s*/g, ' '))} (see tunasynctl ${command && known.includes(command) ? `${command} ` : ''}--help)\n`);
     process.exit(EXIT_FAILURE);
   })

@@ -24,6 +24,7 @@ import {
   type WorkerStatus,
 } from '@tunasync/core';
 import { ManagerRequestError, UsageError } from './errors.js';
+import { parseMirrorView, type MirrorView } from './mirror-view.js';
 import { escapeTerminalText } from './terminal-text.js';
 
 /** Options of createManagerClient. */
@@ -109,6 +110,12 @@ export interface ManagerClient {
   history(mirror: string, query?: HistoryQuery): Promise<RunRecord[]>;
   /** Like `history`, with the rows as the manager sent them too. */
   historyRows(mirror: string, query?: HistoryQuery): Promise<HistoryAnswer>;
+  /**
+   * `GET /jobs/:mirror`: the mirror's status on each worker, its last run
+   * and stats, parsed (`view`) and as sent (`body`). Without the route:
+   * kind `unsupported`, as `history`.
+   */
+  mirror(mirror: string): Promise<{ view: MirrorView; body: unknown }>;
 }
 
 const TLS_CODES = /^(ERR_TLS_|ERR_SSL_|EPROTO$|CERT_|DEPTH_ZERO|SELF_SIGNED|UNABLE_TO_|ERR_OSSL_|HOSTNAME_MISMATCH)/;
@@ -285,15 +292,19 @@ export function createManagerClient(options: ManagerClientOptions): ManagerClien
     throw new ManagerRequestError('rejected', message, details);
   }
 
-  async function historyRows(mirror: string, query: HistoryQuery = {}): Promise<HistoryAnswer> {
-    const path = `/jobs/${seg(mirror)}/history${historyQueryString(query)}`;
-    let body: unknown;
+  /** GET `path`, where a missing route means the manager keeps no history. */
+  async function historyRoute(path: string): Promise<unknown> {
     try {
-      body = await request('GET', path);
+      return await request('GET', path);
     } catch (err) {
       if (isMissingRoute(err)) throw new ManagerRequestError('unsupported', NO_HISTORY_MESSAGE, { url: baseUrl + path, status: 404, cause: err });
       throw err;
     }
+  }
+
+  async function historyRows(mirror: string, query: HistoryQuery = {}): Promise<HistoryAnswer> {
+    const path = `/jobs/${seg(mirror)}/history${historyQueryString(query)}`;
+    const body = await historyRoute(path);
     const records = list(body, baseUrl + path, parseRunRecord);
     return { rows: Array.isArray(body) ? body : [], records };
   }
@@ -340,5 +351,14 @@ export function createManagerClient(options: ManagerClientOptions): ManagerClien
     },
     history: async (mirror, query = {}) => (await historyRows(mirror, query)).records,
     historyRows,
+    async mirror(mirror) {
+      const path = `/jobs/${seg(mirror)}`;
+      const body = await historyRoute(path);
+      try {
+        return { view: parseMirrorView(body), body };
+      } catch (err) {
+        throw new ManagerRequestError('bad-answer', `the manager's answer to ${baseUrl + path} is malformed: ${shown(errorMessage(err))}`, { url: baseUrl + path, cause: err });
+      }
+    },
   };
 }

@@ -17,6 +17,8 @@ export { withManager, reportError, EXIT_FAILURE, type CommonFlags } from './run.
 export { processIO, wantsColor, type CtlIO } from './io.js';
 export { listCommand, parseStatusFilter, type ListOptions, type OutputMode } from './commands/list.js';
 export { historyCommand, HISTORY_MAX_LIMIT, type HistoryOptions } from './commands/history.js';
+export { mirrorCommand, mirrorReport, statsLine, type MirrorOptions } from './commands/mirror.js';
+export { parseMirrorView, parseMirrorStats, type MirrorView, type MirrorStats } from './mirror-view.js';
 export { workersCommand, removeWorkerCommand, type WorkersOptions } from './commands/workers.js';
 export { jobCommand, reloadCommand, setSizeCommand, flushCommand, COMMAND_SENT, type JobVerb, type JobCommandOptions } from './commands/jobs.js';
 export {
