@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { historyCommand, HISTORY_MAX_LIMIT } from './commands/history.js';
+import { historyCommand, parseLimit, HISTORY_MAX_LIMIT } from './commands/history.js';
 import { listCommand, type OutputMode } from './commands/list.js';
 import { mirrorCommand } from './commands/mirror.js';
 import { flushCommand, jobCommand, reloadCommand, setSizeCommand, type JobVerb } from './commands/jobs.js';
@@ -137,7 +137,7 @@ await yargs(args)
         .positional('mirror', { type: 'string', describe: 'the mirror (job name)' })
         .options({
           worker: { alias: 'w', type: 'string', describe: 'only this worker\'s runs' },
-          limit: { alias: 'n', type: 'number', describe: `at most N runs (default 20, at most ${HISTORY_MAX_LIMIT})` },
+          limit: { alias: 'n', type: 'string', describe: `at most N runs (default 20, at most ${HISTORY_MAX_LIMIT})` },
           failed: { type: 'boolean', describe: 'only failed runs' },
           before: { type: 'string', describe: 'only runs older than this one (its full run id, as in -o json): the next page' },
           format: { alias: 'f', type: 'string', describe: 'Go template per run, e.g. "{{.RunID}} {{.Result}} {{.DurationS}}"' },
@@ -149,7 +149,7 @@ await yargs(args)
         historyCommand(client, {
           mirror: String(argv.mirror),
           ...(argv.worker !== undefined ? { worker: String(argv.worker) } : {}),
-          ...(argv.limit !== undefined ? { limit: argv.limit } : {}),
+          ...(argv.limit !== undefined ? { limit: parseLimit(String(argv.limit)) } : {}),
           failed: argv.failed === true,
           ...(argv.before !== undefined ? { before: String(argv.before) } : {}),
           ...(argv.format !== undefined ? { format: argv.format } : {}),

@@ -16,7 +16,7 @@ export { resolveConnection, managerBaseUrl, SYSTEM_CONF_ENV, TOKEN_ENV, type Con
 export { withManager, reportError, EXIT_FAILURE, type CommonFlags } from './run.js';
 export { processIO, wantsColor, type CtlIO } from './io.js';
 export { listCommand, parseStatusFilter, type ListOptions, type OutputMode } from './commands/list.js';
-export { historyCommand, HISTORY_MAX_LIMIT, type HistoryOptions } from './commands/history.js';
+export { historyCommand, parseLimit, HISTORY_MAX_LIMIT, type HistoryOptions } from './commands/history.js';
 export { mirrorCommand, mirrorReport, statsLine, type MirrorOptions } from './commands/mirror.js';
 export { parseMirrorView, parseMirrorStats, type MirrorView, type MirrorStats } from './mirror-view.js';
 export { workersCommand, removeWorkerCommand, type WorkersOptions } from './commands/workers.js';

@@ -132,12 +132,10 @@ describe('the query sent', () => {
     expect(seen[seen.length - 1]!.path).toBe('/jobs/a%2Fb%3Fc/history');
   });
 
-  it.each([['0'], ['1001'], ['abc'], ['2.5'], ['-3']])('-n %s is refused before the manager is asked', async (n) => {
+  it.each([['0', '0'], ['1001', '1001'], ['abc', '"abc"'], ['2.5', '"2.5"'], ['-3', '"-3"'], ['', '""']])('-n %p is refused before the manager is asked', async (n, shown) => {
     const before = seen.length;
-    const r = await history('debian', '-n', n);
-    expect(r.code).toBe(1);
-    expect(r.stdout).toBe('');
-    expect(r.stderr).toMatch(/^tunasynctl: -n\/--limit must be a whole number from 1 to 1000, not .+\n$/);
+    const r = await history('debian', `--limit=${n}`);
+    expect(r).toEqual({ code: 1, stdout: '', stderr: `tunasynctl: -n/--limit must be a whole number from 1 to 1000, not ${shown}\n` });
     expect(seen.length).toBe(before);
   });
 

@@ -35,6 +35,15 @@ export interface HistoryOptions {
   output?: OutputMode;
 }
 
+const limitProblem = (shown: string): UsageError => new UsageError(`-n/--limit must be a whole number from 1 to ${HISTORY_MAX_LIMIT}, not ${shown}`);
+
+/** Reads `-n TEXT` as the command line gives it; a UsageError quoting the text when it is no count. */
+export function parseLimit(text: string): number {
+  const t = text.trim();
+  if (!/^[0-9]+$/.test(t)) throw limitProblem(JSON.stringify(text));
+  return Number(t);
+}
+
 /** Checks the options before anything is fetched; returns the query to send. */
 function check(opts: HistoryOptions): HistoryQuery {
   if (!opts.mirror) throw new UsageError('history needs the MIRROR');
@@ -43,7 +52,7 @@ function check(opts: HistoryOptions): HistoryQuery {
   const q: HistoryQuery = {};
   if (opts.limit !== undefined) {
     if (!Number.isSafeInteger(opts.limit) || opts.limit < 1 || opts.limit > HISTORY_MAX_LIMIT) {
-      throw new UsageError(`-n/--limit must be a whole number from 1 to ${HISTORY_MAX_LIMIT}, not ${String(opts.limit)}`);
+      throw limitProblem(String(opts.limit));
     }
     q.limit = opts.limit;
   }
