@@ -7,7 +7,9 @@
 import { readFileSync } from 'node:fs';
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
+import { historyCommand, parseLimit, HISTORY_MAX_LIMIT } from './commands/history.js';
 import { listCommand, type OutputMode } from './commands/list.js';
+import { mirrorCommand } from './commands/mirror.js';
 import { flushCommand, jobCommand, reloadCommand, setSizeCommand, type JobVerb } from './commands/jobs.js';
 import { removeWorkerCommand, workersCommand } from './commands/workers.js';
 import { selectCompletionShell } from './completion.js';
@@ -53,6 +55,14 @@ const RM_WORKER_NOTE = [
   'reload -w WORKER (a tunasync-ts worker then deletes them from the manager), or disable',
   'them and flush. A tunasync-ts worker that is still running registers again at its next',
   'report: stop it first.',
+].join('\n');
+
+/** What `history --help` adds. */
+const HISTORY_NOTE = [
+  'Reads GET /jobs/:mirror/history (a tunasync-ts manager; tunasync\'s keeps no history).',
+  'Template fields (-f): RunID Worker Mirror Trigger StartedAt EndedAt DurationS Result Attempts',
+  'ExitCode ErrorMsg Size TransferredBytes FilesTransferred LogFile; a value the manager does not',
+  'know is <nil>, EndedAt of a run in progress is the zero time.',
 ].join('\n');
 
 async function run(argv: Record<string, unknown>, action: Parameters<typeof withManager>[2]): Promise<void> {
@@ -120,6 +130,46 @@ await yargs(args)
       ),
   )
   .command(
+    'history <mirror>',
+    'Show a mirror\'s past runs, newest first',
+    (y) =>
+      y
+        .positional('mirror', { type: 'string', describe: 'the mirror (job name)' })
+        .options({
+          worker: { alias: 'w', type: 'string', describe: 'only this worker\'s runs' },
+          limit: { alias: 'n', type: 'string', describe: `at most N runs (default 20, at most ${HISTORY_MAX_LIMIT})` },
+          failed: { type: 'boolean', describe: 'only failed runs' },
+          before: { type: 'string', describe: 'only runs older than this one (its full run id, as in -o json): the next page' },
+          format: { alias: 'f', type: 'string', describe: 'Go template per run, e.g. "{{.RunID}} {{.Result}} {{.DurationS}}"' },
+          output: { ...output, describe: 'table (default on a terminal) or json (default when piped: the manager\'s rows)' },
+        })
+        .epilogue(HISTORY_NOTE),
+    (argv) =>
+      run(argv, (client) =>
+        historyCommand(client, {
+          mirror: String(argv.mirror),
+          ...(argv.worker !== undefined ? { worker: String(argv.worker) } : {}),
+          ...(argv.limit !== undefined ? { limit: parseLimit(String(argv.limit)) } : {}),
+          failed: argv.failed === true,
+          ...(argv.before !== undefined ? { before: String(argv.before) } : {}),
+          ...(argv.format !== undefined ? { format: argv.format } : {}),
+          ...(argv.output !== undefined ? { output: argv.output as OutputMode } : {}),
+        }, io),
+      ),
+  )
+  .command(
+    'mirror <mirror>',
+    'Show a mirror: its status on each worker, last run and run stats',
+    (y) =>
+      y
+        .positional('mirror', { type: 'string', describe: 'the mirror (job name)' })
+        .options({ output: { ...output, describe: 'table (default on a terminal) or json (default when piped: the manager\'s answer)' } }),
+    (argv) =>
+      run(argv, (client) =>
+        mirrorCommand(client, { mirror: String(argv.mirror), ...(argv.output !== undefined ? { output: argv.output as OutputMode } : {}) }, io),
+      ),
+  )
+  .command(
     'rm-worker',
     'Remove a worker from the manager (its jobs stay listed)',
     (y) => y.options({ worker }).epilogue(RM_WORKER_NOTE),
@@ -149,7 +199,7 @@ await yargs(args)
   .fail((message, err) => {
     if (err) process.exit(reportError(err, io, args.includes('--debug')));
     const command = args.find((a) => !a.startsWith('-'));
-    const known = ['list', 'workers', 'rm-worker', 'set-size', 'flush', 'start', 'stop', 'disable', 'restart', 'ping', 'reload'];
+    const known = ['list', 'history', 'mirror', 'workers', 'rm-worker', 'set-size', 'flush', 'start', 'stop', 'disable', 'restart', 'ping', 'reload'];
     io.err(`tunasynctl: ${escapeTerminalText(message.replace(/\s*\n\s*/g, ' '))} (see tunasynctl ${command && known.includes(command) ? `${command} ` : ''}--help)\n`);
     process.exit(EXIT_FAILURE);
   })

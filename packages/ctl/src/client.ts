@@ -12,15 +12,19 @@ import {
   createHttpClient,
   errorMessage,
   parseMirrorStatus,
+  parseRunRecord,
   parseWebMirrorStatus,
   parseWorkerStatus,
   serializeClientCmd,
   type CommandVerb,
+  type RunResult,
   type MirrorStatus,
+  type RunRecord,
   type WebMirrorStatus,
   type WorkerStatus,
 } from '@tunasync/core';
 import { ManagerRequestError, UsageError } from './errors.js';
+import { parseMirrorView, type MirrorView } from './mirror-view.js';
 import { escapeTerminalText } from './terminal-text.js';
 
 /** Options of createManagerClient. */
@@ -55,6 +59,29 @@ export interface CommandRequest {
   options?: Record<string, boolean>;
 }
 
+/** Which runs `history` asks for (`GET /jobs/:mirror/history`). */
+export interface HistoryQuery {
+  /** At most this many rows (the manager's default is 20, its maximum 1000). */
+  limit?: number;
+  /** Only this worker's runs. */
+  worker?: string;
+  /** Only runs with this result (`failed`). */
+  result?: RunResult;
+  /** Only runs older than this one (its full run id): the next page. */
+  before?: string;
+}
+
+/** A history answer: the rows as the manager sent them, and the same rows parsed. */
+export interface HistoryAnswer {
+  /** The JSON rows, untouched (for `--output json`). */
+  rows: unknown[];
+  /** The rows parsed, newest first. */
+  records: RunRecord[];
+}
+
+/** What tunasynctl says when the manager has no history route (tunasync's manager, or an older tunasync-ts one). */
+export const NO_HISTORY_MESSAGE = "this manager keeps no run history (tunasync's manager?)";
+
 /** The manager's API, typed. */
 export interface ManagerClient {
   /** The base URL requests go to. */
@@ -75,6 +102,20 @@ export interface ManagerClient {
   flushDisabled(): Promise<void>;
   /** `POST /cmd`; returns the manager's message. */
   sendCommand(request: CommandRequest): Promise<string>;
+  /**
+   * `GET /jobs/:mirror/history`: a mirror's runs, newest first. A manager
+   * without the route (tunasync's) is a ManagerRequestError of kind
+   * `unsupported` with NO_HISTORY_MESSAGE.
+   */
+  history(mirror: string, query?: HistoryQuery): Promise<RunRecord[]>;
+  /** Like `history`, with the rows as the manager sent them too. */
+  historyRows(mirror: string, query?: HistoryQuery): Promise<HistoryAnswer>;
+  /**
+   * `GET /jobs/:mirror`: the mirror's status on each worker, its last run
+   * and stats, parsed (`view`) and as sent (`body`). Without the route:
+   * kind `unsupported`, as `history`.
+   */
+  mirror(mirror: string): Promise<{ view: MirrorView; body: unknown }>;
 }
 
 const TLS_CODES = /^(ERR_TLS_|ERR_SSL_|EPROTO$|CERT_|DEPTH_ZERO|SELF_SIGNED|UNABLE_TO_|ERR_OSSL_|HOSTNAME_MISMATCH)/;
@@ -171,6 +212,27 @@ function list<T>(body: unknown, url: string, parse: (x: unknown) => T): T[] {
 
 const seg = (s: string): string => encodeURIComponent(s);
 
+/** The query string of a history request (only the parameters given). */
+function historyQueryString(q: HistoryQuery): string {
+  const params = new URLSearchParams();
+  if (q.limit !== undefined) params.set('limit', String(q.limit));
+  if (q.worker !== undefined) params.set('worker', q.worker);
+  if (q.result !== undefined) params.set('result', q.result);
+  if (q.before !== undefined) params.set('before', q.before);
+  const text = params.toString();
+  return text ? `?${text}` : '';
+}
+
+/**
+ * A 404 that says the route does not exist: tunasync's manager answers
+ * `404 page not found` (no JSON code), ours `{code: "no_route"}` when no
+ * module serves the path. A 404 with another code (an unknown mirror, say)
+ * is the manager's own answer.
+ */
+function isMissingRoute(err: unknown): boolean {
+  return err instanceof ManagerRequestError && err.status === 404 && (err.managerCode === undefined || err.managerCode === 'no_route');
+}
+
 /** Fails early, naming the option, when a PEM file cannot be read. */
 function checkReadable(file: string | undefined, what: string): void {
   if (!file) return;
@@ -230,6 +292,23 @@ export function createManagerClient(options: ManagerClientOptions): ManagerClien
     throw new ManagerRequestError('rejected', message, details);
   }
 
+  /** GET `path`, where a missing route means the manager keeps no history. */
+  async function historyRoute(path: string): Promise<unknown> {
+    try {
+      return await request('GET', path);
+    } catch (err) {
+      if (isMissingRoute(err)) throw new ManagerRequestError('unsupported', NO_HISTORY_MESSAGE, { url: baseUrl + path, status: 404, cause: err });
+      throw err;
+    }
+  }
+
+  async function historyRows(mirror: string, query: HistoryQuery = {}): Promise<HistoryAnswer> {
+    const path = `/jobs/${seg(mirror)}/history${historyQueryString(query)}`;
+    const body = await historyRoute(path);
+    const records = list(body, baseUrl + path, parseRunRecord);
+    return { rows: Array.isArray(body) ? body : [], records };
+  }
+
   return {
     baseUrl,
     async ping() {
@@ -269,6 +348,17 @@ export function createManagerClient(options: ManagerClientOptions): ManagerClien
       const body = serializeClientCmd({ cmd: r.cmd, workerId: r.workerId, mirrorId: r.mirrorId ?? '', args: r.args ?? [], options: r.options ?? {} });
       const answer = await request('POST', '/cmd', body);
       return managerMessage(JSON.stringify(answer)) ?? '';
+    },
+    history: async (mirror, query = {}) => (await historyRows(mirror, query)).records,
+    historyRows,
+    async mirror(mirror) {
+      const path = `/jobs/${seg(mirror)}`;
+      const body = await historyRoute(path);
+      try {
+        return { view: parseMirrorView(body), body };
+      } catch (err) {
+        throw new ManagerRequestError('bad-answer', `the manager's answer to ${baseUrl + path} is malformed: ${shown(errorMessage(err))}`, { url: baseUrl + path, cause: err });
+      }
     },
   };
 }

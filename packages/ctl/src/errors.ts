@@ -17,7 +17,9 @@ export type ManagerErrorKind =
   /** Any other 4xx/5xx: the manager's `error` message. */
   | 'rejected'
   /** A 2xx whose body is not what the API promises. */
-  | 'bad-answer';
+  | 'bad-answer'
+  /** The manager has no such route (tunasync's manager has no run history). */
+  | 'unsupported';
 
 const CODES: Record<ManagerErrorKind, TunasyncErrorCode> = {
   unreachable: 'UPSTREAM_FAILED',
@@ -26,6 +28,7 @@ const CODES: Record<ManagerErrorKind, TunasyncErrorCode> = {
   unauthorized: 'UNAUTHORIZED',
   rejected: 'UPSTREAM_FAILED',
   'bad-answer': 'UPSTREAM_FAILED',
+  unsupported: 'NOT_FOUND',
 };
 
 function codeFor(kind: ManagerErrorKind, status: number | undefined): TunasyncErrorCode {

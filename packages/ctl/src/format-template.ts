@@ -5,13 +5,14 @@
  * `MirrorStatus` for `list WORKER…` (GET /workers/:id/jobs), with Go's
  * field names; `workers --format` sees `WorkerStatus`. Times print as Go's
  * `time.Time` does. `NextSchedule` is accepted as a second name for Go's
- * `Scheduled`.
+ * `Scheduled`. `history --format` sees a history row as `RunRecord`.
  */
 import {
   ValidationError,
   emptyMirrorStatus,
   zeroTime,
   type MirrorStatus,
+  type RunRecord,
   type WebMirrorStatus,
   type WorkerStatus,
 } from '@tunasync/core';
@@ -21,7 +22,7 @@ import { parseTemplate } from './template/parse.js';
 import { TemplateStruct, TemplateTime, type TemplateValue } from './template/values.js';
 
 /** The Go struct a template is run against. */
-export type FormatSubject = 'MirrorStatus' | 'WebMirrorStatus' | 'WorkerStatus';
+export type FormatSubject = 'MirrorStatus' | 'WebMirrorStatus' | 'WorkerStatus' | 'RunRecord';
 
 function time(d: Date): TemplateTime {
   return new TemplateTime(d, zoneFor(d));
@@ -77,7 +78,36 @@ export function workerStatusValue(w: WorkerStatus): TemplateStruct {
   });
 }
 
+/**
+ * A history row (`history`) as a `RunRecord` with Go field names, the
+ * fields of the JSON row: a value the manager sent as `null` is `nil` (Go's
+ * nil pointer), but `EndedAt` of a run in progress is the zero time, so
+ * `{{.EndedAt.IsZero}}` works on every row.
+ */
+export function runRecordValue(r: RunRecord): TemplateStruct {
+  return new TemplateStruct('RunRecord', {
+    RunID: r.runId,
+    Worker: r.worker,
+    Mirror: r.mirror,
+    Trigger: r.trigger,
+    StartedAt: time(r.startedAt),
+    EndedAt: time(r.endedAt ?? zeroTime()),
+    DurationS: r.durationS ?? null,
+    Result: r.result ?? null,
+    Attempts: r.attempts,
+    ExitCode: r.exitCode ?? null,
+    ErrorMsg: r.errorMsg,
+    Size: r.size,
+    TransferredBytes: r.transferredBytes ?? null,
+    FilesTransferred: r.filesTransferred ?? null,
+    LogFile: r.logFile ?? null,
+  });
+}
+
 function sample(subject: FormatSubject): TemplateValue {
+  if (subject === 'RunRecord') {
+    return runRecordValue({ runId: 'sample', worker: 'sample', mirror: 'sample', trigger: 'schedule', startedAt: zeroTime(), endedAt: zeroTime(), durationS: 1, result: 'success', attempts: 1, exitCode: 0, errorMsg: '', size: '', transferredBytes: 0, filesTransferred: 0, logFile: 'sample.log' });
+  }
   const job = emptyMirrorStatus('sample', 'sample');
   if (subject === 'MirrorStatus') return mirrorStatusValue(job);
   if (subject === 'WebMirrorStatus') return webMirrorStatusValue(job);

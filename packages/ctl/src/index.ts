@@ -2,12 +2,23 @@
  * @tunasync/ctl: tunasynctl, the operators' command line for the manager,
  * and the typed manager client and command functions it is made of.
  */
-export { createManagerClient, type ManagerClient, type ManagerClientOptions, type CommandRequest } from './client.js';
+export {
+  createManagerClient,
+  NO_HISTORY_MESSAGE,
+  type ManagerClient,
+  type ManagerClientOptions,
+  type CommandRequest,
+  type HistoryQuery,
+  type HistoryAnswer,
+} from './client.js';
 export { ManagerRequestError, UsageError, type ManagerErrorKind } from './errors.js';
 export { resolveConnection, managerBaseUrl, SYSTEM_CONF_ENV, TOKEN_ENV, type ConnectionFlags, type ConnectionSettings } from './settings.js';
 export { withManager, reportError, EXIT_FAILURE, type CommonFlags } from './run.js';
 export { processIO, wantsColor, type CtlIO } from './io.js';
 export { listCommand, parseStatusFilter, type ListOptions, type OutputMode } from './commands/list.js';
+export { historyCommand, parseLimit, HISTORY_MAX_LIMIT, type HistoryOptions } from './commands/history.js';
+export { mirrorCommand, mirrorReport, statsLine, type MirrorOptions } from './commands/mirror.js';
+export { parseMirrorView, parseMirrorStats, type MirrorView, type MirrorStats } from './mirror-view.js';
 export { workersCommand, removeWorkerCommand, type WorkersOptions } from './commands/workers.js';
 export { jobCommand, reloadCommand, setSizeCommand, flushCommand, COMMAND_SENT, type JobVerb, type JobCommandOptions } from './commands/jobs.js';
 export {
@@ -15,6 +26,7 @@ export {
   mirrorStatusValue,
   webMirrorStatusValue,
   workerStatusValue,
+  runRecordValue,
   type FormatSubject,
   type FormatTemplate,
 } from './format-template.js';
@@ -24,6 +36,7 @@ export { sprintf } from './template/printf.js';
 export { TemplateStruct, TemplateTime, type TemplateValue } from './template/values.js';
 export { formatGoTime, goTimeString, localZone, zoneFor, UTC_ZONE, GO_STRING_LAYOUT, type GoZone } from './go-time.js';
 export { relativeTime, renderTable, jobsTable, workersTable, JOB_COLUMNS, WORKER_COLUMNS, type TableOptions } from './table.js';
+export { runsTable, shortRunIds, formatDuration, formatBytes, RUN_COLUMNS } from './history-table.js';
 export { selectCompletionShell, COMPLETION_SHELLS } from './completion.js';
 export { escapeTerminalText, escapeTerminalLines, escapeStringFields } from './terminal-text.js';
 

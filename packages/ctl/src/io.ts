@@ -11,6 +11,8 @@ export interface CtlIO {
   err(text: string): void;
   /** Whether tables may use ANSI colours. */
   color: boolean;
+  /** Whether standard output is a terminal (`history` then draws a table by default); unset means no. */
+  interactive?: boolean;
   /** The current time, for relative times. */
   now(): Date;
 }
@@ -31,6 +33,7 @@ export function processIO(env: NodeJS.ProcessEnv = process.env): CtlIO {
     out: (text) => void process.stdout.write(text),
     err: (text) => void process.stderr.write(text),
     color: wantsColor(process.stdout, env),
+    interactive: process.stdout.isTTY === true,
     now: () => new Date(),
   };
 }

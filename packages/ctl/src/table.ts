@@ -6,7 +6,8 @@
 import { isZeroTime, type MirrorStatus, type SyncStatus, type WorkerStatus } from '@tunasync/core';
 import { escapeStringFields } from './terminal-text.js';
 
-const ANSI = { reset: '\x1b[0m', red: '\x1b[31m', green: '\x1b[32m', yellow: '\x1b[33m', cyan: '\x1b[36m', dim: '\x1b[2m', bold: '\x1b[1m' };
+/** The ANSI sequences tables use. */
+export const ANSI = { reset: '\x1b[0m', red: '\x1b[31m', green: '\x1b[32m', yellow: '\x1b[33m', cyan: '\x1b[36m', dim: '\x1b[2m', bold: '\x1b[1m' };
 
 const STATUS_COLOURS: Record<SyncStatus, string> = {
   success: ANSI.green,
@@ -72,7 +73,8 @@ export function renderTable(header: string[], rows: string[][], opts: Pick<Table
   return [opts.color ? `${ANSI.bold}${head}${ANSI.reset}` : head, ...rows.map(line)].join('\n') + '\n';
 }
 
-function paint(text: string, colour: string, on: boolean): string {
+/** `text` in `colour` when `on` (a terminal), else as it is. */
+export function paint(text: string, colour: string, on: boolean): string {
   return on && colour ? `${colour}${text}${ANSI.reset}` : text;
 }
 

@@ -239,5 +239,8 @@ describe('completion', () => {
     expect(await complete(['tunasynctl', 'rm'])).toEqual(['rm-worker']);
     expect((await complete(['tunasynctl', 's'])).sort()).toEqual(['set-size', 'start', 'stop']);
     expect(await complete(['tunasynctl', 'list', '--st'])).toEqual(['--status']);
+    expect(await complete(['tunasynctl', 'hi'])).toEqual(['history']);
+    expect(await complete(['tunasynctl', 'history', 'debian', '--fa'])).toEqual(['--failed']);
+    expect(await complete(['tunasynctl', 'history', 'debian', '--bef'])).toEqual(['--before']);
   });
 });

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { join } from 'node:path';
 import { ValidationError } from '@tunasync/core';
-import { ManagerRequestError, createManagerClient, type ManagerClient } from '@tunasync/ctl';
+import { ManagerRequestError, NO_HISTORY_MESSAGE, createManagerClient, type ManagerClient } from '@tunasync/ctl';
 import { makeTlsFiles, registerWorker, reportJob, startTestManager, tempDir, type TestManager, type TlsFiles } from './helpers.js';
 import { freePort as closedPort } from '@tunasync/testkit';
 
@@ -72,6 +72,11 @@ describe('createManagerClient over HTTP', () => {
     expect(missing).toMatchObject({ status: 404, code: 'NOT_FOUND', message: 'job ghost of worker w1 not found' });
     const notRegistered = await failure(client.sendCommand({ cmd: 'start', workerId: 'ghost', mirrorId: 'x' }));
     expect(notRegistered.message).toBe('worker ghost is not registered yet');
+  });
+
+  it('history on a manager without the route is an unsupported error, not the manager\'s 404 text', async () => {
+    const err = await failure(client.history('debian', { limit: 5 }));
+    expect(err).toMatchObject({ kind: 'unsupported', status: 404, message: NO_HISTORY_MESSAGE });
   });
 
   it('removes a worker, and says so when the worker is unknown', async () => {

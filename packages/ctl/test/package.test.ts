@@ -28,7 +28,7 @@ describe('@tunasync/ctl packaging', () => {
   });
 
   it('exports the client, the commands and the template engine', () => {
-    for (const name of ['createManagerClient', 'listCommand', 'workersCommand', 'jobCommand', 'setSizeCommand', 'flushCommand', 'compileFormat', 'jobsTable', 'resolveConnection', 'ManagerRequestError']) {
+    for (const name of ['createManagerClient', 'listCommand', 'workersCommand', 'jobCommand', 'setSizeCommand', 'flushCommand', 'compileFormat', 'jobsTable', 'resolveConnection', 'ManagerRequestError', 'historyCommand', 'runsTable', 'runRecordValue', 'mirrorCommand', 'parseMirrorView']) {
       expect(typeof (ctlApi as Record<string, unknown>)[name]).toBe('function');
     }
   });
@@ -37,7 +37,7 @@ describe('@tunasync/ctl packaging', () => {
     const env = cleanEnv(t.dir);
     const help = await ctl(['--help'], env);
     expect(help.code).toBe(0);
-    for (const cmd of ['list', 'workers', 'rm-worker', 'set-size', 'flush', 'start', 'stop', 'disable', 'restart', 'ping', 'reload', 'completion']) {
+    for (const cmd of ['list', 'history', 'mirror', 'workers', 'rm-worker', 'set-size', 'flush', 'start', 'stop', 'disable', 'restart', 'ping', 'reload', 'completion']) {
       expect(help.stdout).toMatch(new RegExp(`tunasynctl ${cmd}\\b`));
     }
     const version = await ctl(['--version'], env);
