@@ -28,15 +28,16 @@ import {
   type Provider,
   type RunContext,
   type RunCursor,
+  type RunTrigger,
   type SyncStatus,
 } from '@tunasync/core';
-import type { RunTrigger } from './events.js';
-import type { MirrorJobEvents } from './mirror-job-events.js';
+import type { JobRunSummary, MirrorJobEvents } from './mirror-job-events.js';
+import { hasTransferStats, type TransferStats } from './providers/transfer-stats.js';
 import { runLogFile } from './hooks/log-rotation.js';
 import { runInProcessGroup } from './process-group.js';
 import type { ConcurrencySlots } from './slots.js';
 
-export type { JobStateEvent, JobStatusEvent, JobPhaseEvent, JobRunStartEvent, JobRunEndEvent, MirrorJobEvents } from './mirror-job-events.js';
+export type { JobStateEvent, JobStatusEvent, JobPhaseEvent, JobRunStartEvent, JobRunEndEvent, JobRunSummary, MirrorJobEvents } from './mirror-job-events.js';
 
 /** What a MirrorJob needs. */
 export interface MirrorJobOptions {
@@ -64,6 +65,8 @@ interface ActiveRun {
   exitCode: number | null;
   /** The current try's log file, once known. */
   logFile?: string;
+  /** How the run ended, once its final status was made. */
+  summary?: JobRunSummary;
 }
 
 const ABORT_REASONS: Partial<Record<ControlAction, string>> = {
@@ -203,14 +206,15 @@ export class MirrorJob extends EventEmitter<MirrorJobEvents> {
       .then((outcome) => {
         if (this.active === run) this.active = undefined;
         const at = this.opts.clock.now();
+        // The final status's summary, so that history and metrics agree; made here when the run never got one.
+        const summary = run.summary ?? { exitCode: run.exitCode, durationMs: Math.max(0, at.getTime() - run.started.getTime()), ...(run.logFile ? { logFile: run.logFile } : {}) };
         this.emit('run-end', {
           job: this.name,
           outcome,
           runId: run.runId,
           trigger: run.trigger,
           attempts: run.attempts,
-          durationMs: Math.max(0, at.getTime() - run.started.getTime()),
-          exitCode: run.exitCode,
+          ...summary,
           aborted: controller.signal.aborted,
           at,
         });
@@ -218,14 +222,40 @@ export class MirrorJob extends EventEmitter<MirrorJobEvents> {
     this.active = run;
   }
 
-  private report(status: SyncStatus, errorMsg: string, final: boolean, size?: string): void {
+  private report(run: ActiveRun, attempt: number, status: SyncStatus, errorMsg: string, final: boolean, size?: string): void {
     // As in tunasync: a run that was stopped or disabled reports nothing more;
     // the manager already recorded paused/disabled when it forwarded the command.
     if (this.stateValue !== 'ready' && this.stateValue !== 'halting') {
       this.log.info(`not reporting ${status}: job is ${this.stateValue}`);
       return;
     }
-    this.emit('status', { job: this.name, status, errorMsg, final, ...(size ? { size } : {}), at: this.opts.clock.now() });
+    this.emit('status', {
+      job: this.name,
+      status,
+      errorMsg,
+      final,
+      ...(size ? { size } : {}),
+      runId: run.runId,
+      attempt,
+      trigger: run.trigger,
+      ...(final && run.summary ? { summary: run.summary } : {}),
+      at: this.opts.clock.now(),
+    });
+  }
+
+  /** How the run ended, for its final status (also made when that status is not sent: run-end uses it). */
+  private async summarize(run: ActiveRun): Promise<JobRunSummary> {
+    let stats: TransferStats = {};
+    const provider = this.opts.provider;
+    if (run.logFile && hasTransferStats(provider)) {
+      try {
+        stats = await provider.transferStats(run.logFile);
+      } catch (err) {
+        this.log.warn(`cannot read what the run transferred from ${run.logFile}: ${errorMessage(err)}`);
+      }
+    }
+    const durationMs = Math.max(0, this.opts.clock.now().getTime() - run.started.getTime());
+    return { exitCode: run.exitCode, durationMs, ...(run.logFile ? { logFile: run.logFile } : {}), ...stats };
   }
 
   private async execute(run: ActiveRun, slot: Promise<(() => void) | undefined>): Promise<'success' | 'failed' | 'skipped'> {
@@ -240,7 +270,7 @@ export class MirrorJob extends EventEmitter<MirrorJobEvents> {
       let cursor: RunCursor = step.cursor;
       let size: string | undefined;
       let logFile = runLogFile(m.logDir, m.name, this.opts.clock.now());
-      this.report('pre-syncing', '', false);
+      this.report(run, 1, 'pre-syncing', '', false);
       while (cursor.phase !== 'done') {
         if (runSignal.aborted && !cursor.aborted) cursor = abortRun(cursor);
         this.emit('phase', { job: this.name, phase: cursor.phase, attempt: cursor.attempt });
@@ -262,7 +292,8 @@ export class MirrorJob extends EventEmitter<MirrorJobEvents> {
           const r = step.report;
           if (r.status === 'success') succeeded = true;
           if (r.status === 'failed') succeeded = false;
-          this.report(r.status, r.errorMsg, r.final, r.status === 'success' ? size : undefined);
+          if (r.final) run.summary = await this.summarize(run);
+          this.report(run, cursor.attempt + 1, r.status, r.errorMsg, r.final, r.status === 'success' ? size : undefined);
         }
         cursor = step.cursor;
       }
