@@ -32,8 +32,8 @@ import {
   type SyncStatus,
 } from '@tunasync/core';
 import type { JobRunSummary, MirrorJobEvents } from './mirror-job-events.js';
-import { hasTransferStats, type TransferStats } from './providers/transfer-stats.js';
-import { runLogFile } from './hooks/log-rotation.js';
+import { logOffset, transferStatsOf, type TransferStats } from './providers/transfer-stats.js';
+import { logFileNow, runLogFile } from './hooks/log-rotation.js';
 import { runInProcessGroup } from './process-group.js';
 import type { ConcurrencySlots } from './slots.js';
 
@@ -65,6 +65,8 @@ interface ActiveRun {
   exitCode: number | null;
   /** The current try's log file, once known. */
   logFile?: string;
+  /** What the current try transferred, once its provider is done. */
+  stats?: TransferStats;
   /** How the run ended, once its final status was made. */
   summary?: JobRunSummary;
 }
@@ -245,17 +247,9 @@ export class MirrorJob extends EventEmitter<MirrorJobEvents> {
 
   /** How the run ended, for its final status (also made when that status is not sent: run-end uses it). */
   private async summarize(run: ActiveRun): Promise<JobRunSummary> {
-    let stats: TransferStats = {};
-    const provider = this.opts.provider;
-    if (run.logFile && hasTransferStats(provider)) {
-      try {
-        stats = await provider.transferStats(run.logFile);
-      } catch (err) {
-        this.log.warn(`cannot read what the run transferred from ${run.logFile}: ${errorMessage(err)}`);
-      }
-    }
     const durationMs = Math.max(0, this.opts.clock.now().getTime() - run.started.getTime());
-    return { exitCode: run.exitCode, durationMs, ...(run.logFile ? { logFile: run.logFile } : {}), ...stats };
+    const logFile = run.logFile ? await logFileNow(run.logFile) : undefined;
+    return { exitCode: run.exitCode, durationMs, ...(logFile ? { logFile } : {}), ...run.stats };
   }
 
   private async execute(run: ActiveRun, slot: Promise<(() => void) | undefined>): Promise<'success' | 'failed' | 'skipped'> {
@@ -307,6 +301,7 @@ export class MirrorJob extends EventEmitter<MirrorJobEvents> {
     run.attempts = cursor.attempt + 1;
     run.logFile = logFile;
     run.exitCode = null;
+    run.stats = undefined;
     this.emit('run-start', { job: this.name, runId: run.runId, attempt: run.attempts, trigger: run.trigger, logFile, at: this.opts.clock.now() });
   }
 
@@ -378,6 +373,7 @@ export class MirrorJob extends EventEmitter<MirrorJobEvents> {
         return result;
       },
     };
+    const from = await logOffset(logFile);
     try {
       await mkdir(m.mirrorDir, { recursive: true });
       const result = await this.opts.provider.run(ctx);
@@ -388,6 +384,7 @@ export class MirrorJob extends EventEmitter<MirrorJobEvents> {
       return { outcome: { ok: false, error: errorMessage(reason) }, timedOut: timeout.signal.aborted };
     } finally {
       if (timer) clearTimeout(timer);
+      run.stats = await transferStatsOf(this.opts.provider, logFile, from, this.log);
     }
   }
 

@@ -54,7 +54,7 @@ export class CommandProvider implements Provider, TransferStatsSource {
   }
 
   /** The bytes of `transferred_pattern`'s last match in a try's log; nothing without the option. */
-  async transferStats(logFile: string): Promise<TransferStats> {
-    return this.transferredPattern ? patternTransferStats(logFile, this.transferredPattern) : {};
+  async transferStats(logFile: string, fromByte = 0): Promise<TransferStats> {
+    return this.transferredPattern ? patternTransferStats(logFile, this.transferredPattern, fromByte) : {};
   }
 }

@@ -88,8 +88,8 @@ export class RsyncProvider implements Provider, TransferStatsSource {
   }
 
   /** The `--stats` transfer counts of a try's log (none when the options lack `--stats`). */
-  transferStats(logFile: string): Promise<TransferStats> {
-    return rsyncTransferStats(logFile, [rsyncHumanLevel(buildRsyncOptions(this.mirror))]);
+  transferStats(logFile: string, fromByte = 0): Promise<TransferStats> {
+    return rsyncTransferStats(logFile, [rsyncHumanLevel(buildRsyncOptions(this.mirror))], fromByte);
   }
 }
 
@@ -112,8 +112,8 @@ export class TwoStageRsyncProvider extends RsyncProvider {
   }
 
   /** Both stages' `--stats` transfer counts, summed (stage 1's alone when stage 2 never ran). */
-  override transferStats(logFile: string): Promise<TransferStats> {
+  override transferStats(logFile: string, fromByte = 0): Promise<TransferStats> {
     const levels = ([1, 2] as const).map((stage) => rsyncHumanLevel(buildTwoStageOptions(this.mirror, stage)));
-    return rsyncTransferStats(logFile, levels);
+    return rsyncTransferStats(logFile, levels, fromByte);
   }
 }
