@@ -21,7 +21,15 @@ export { runInProcessGroup, terminateGroup, groupAlive, type GroupExit, type Pro
 export { splitShellWords } from './shell-words.js';
 export { forEachLogLine, lastLineWhere } from './log-scan.js';
 export { CommandProvider } from './providers/command-provider.js';
-export { hasTransferStats, rsyncTransferStats, patternTransferStats, type TransferStats, type TransferStatsSource } from './providers/transfer-stats.js';
+export {
+  hasTransferStats,
+  rsyncTransferStats,
+  patternTransferStats,
+  transferStatsOf,
+  logOffset,
+  type TransferStats,
+  type TransferStatsSource,
+} from './providers/transfer-stats.js';
 export { LogRotationHook, runLogFile, KEPT_LOGS } from './hooks/log-rotation.js';
 export { ExecHook, type ExecOn } from './hooks/exec-hook.js';
 export { createWorker, type Worker, type WorkerOptions } from './worker.js';
