@@ -6,7 +6,7 @@
  * worker and ignored by tunasync's manager.
  */
 import { basename } from 'node:path';
-import { emptyMirrorStatus, zeroTime, type MirrorConfig, type MirrorStatus, type RunFields } from '@tunasync/core';
+import { MAX_NAME_BYTES, emptyMirrorStatus, zeroTime, type MirrorConfig, type MirrorStatus, type RunFields } from '@tunasync/core';
 import type { JobStatusEvent } from './mirror-job.js';
 
 /** The status report for job event `e` of `mirror` on worker `worker`. */
@@ -26,7 +26,9 @@ export function mirrorStatusOf(e: JobStatusEvent, mirror: MirrorConfig, worker: 
  * The run fields of job event `e`: `run_id`, `attempt`, `final` and
  * `trigger` on every report; on the final one also `exit_code` (absent when
  * no command exited), `duration_s` (milliseconds kept), the transfer counts
- * its log gave, and `log_file` (name only: directories stay on the worker).
+ * its log gave, and `log_file` (name only: directories stay on the worker;
+ * left out when longer than a manager accepts, which would refuse the whole
+ * report: a mirror name near the 255-byte limit plus the log's date).
  */
 export function runFieldsOf(e: JobStatusEvent): RunFields {
   const out: RunFields = { runId: e.runId, attempt: e.attempt, final: e.final, trigger: e.trigger };
@@ -36,6 +38,7 @@ export function runFieldsOf(e: JobStatusEvent): RunFields {
   out.durationS = Math.round(s.durationMs) / 1000;
   if (s.transferredBytes !== undefined) out.transferredBytes = s.transferredBytes;
   if (s.filesTransferred !== undefined) out.filesTransferred = s.filesTransferred;
-  if (s.logFile) out.logFile = basename(s.logFile);
+  const logFile = s.logFile ? basename(s.logFile) : '';
+  if (logFile && Buffer.byteLength(logFile, 'utf8') <= MAX_NAME_BYTES) out.logFile = logFile;
   return out;
 }
