@@ -37,8 +37,10 @@ interface Setup {
   cmd(cmd: string, mirror: string, options?: Record<string, boolean>): Promise<void>;
   /** Waits for the next run:end of `mirror` (listen before causing it). */
   runEnd(mirror: string): Promise<RunEndEvent>;
-  /** Waits until every report was delivered. */
+  /** Waits until every report was delivered, and checks the manager refused none. */
   flush(): Promise<void>;
+  /** The job statuses the manager keeps for w1, by mirror. */
+  stored(): Promise<Record<string, string>>;
 }
 
 /** A manager, a recording proxy in front of it and a worker `w1` (not started) with `mirrors`. */
@@ -52,6 +54,8 @@ async function setup(mirrors: (dir: string) => string): Promise<Setup> {
     if (method === 'POST' && /^\/workers\/w1\/jobs\/[^/]+$/.test(path)) seen.push({ path, body: JSON.parse(body) as Body });
   });
   const worker = await makeWorker(cleanups, t.dir, base, mirrors(t.dir));
+  const refused: string[] = [];
+  worker.events.on('report:refused', (e) => refused.push(JSON.stringify(e)));
   return {
     dir: t.dir,
     worker,
@@ -71,6 +75,11 @@ async function setup(mirrors: (dir: string) => string): Promise<Setup> {
       }),
     async flush() {
       expect(await worker.flushReports(10_000)).toBe(true);
+      expect(refused).toEqual([]);
+    },
+    async stored() {
+      const r = await m.call('GET', '/workers/w1/jobs');
+      return Object.fromEntries((r.body as { name: string; status: string }[]).map((j) => [j.name, j.status]));
     },
   };
 }
@@ -126,6 +135,8 @@ describe('run fields on status reports', () => {
     expect(e.durationMs / 1000).toBe(last.duration_s);
     expect(e.logFile).toBe(join(s.dir, 'log', 'flaky', last.log_file as string));
     expect(e).not.toHaveProperty('transferredBytes');
+    // The manager took every report.
+    expect(await s.stored()).toEqual({ flaky: 'success' });
   });
 
   it('a timeout ends the run with a final failed report carrying the exit status and the duration', async () => {
