@@ -231,18 +231,9 @@ export class MirrorJob extends EventEmitter<MirrorJobEvents> {
       this.log.info(`not reporting ${status}: job is ${this.stateValue}`);
       return;
     }
-    this.emit('status', {
-      job: this.name,
-      status,
-      errorMsg,
-      final,
-      ...(size ? { size } : {}),
-      runId: run.runId,
-      attempt,
-      trigger: run.trigger,
-      ...(final && run.summary ? { summary: run.summary } : {}),
-      at: this.opts.clock.now(),
-    });
+    const ended = final && run.summary ? { summary: run.summary } : {};
+    const { runId, trigger } = run;
+    this.emit('status', { job: this.name, status, errorMsg, final, ...(size ? { size } : {}), runId, attempt, trigger, ...ended, at: this.opts.clock.now() });
   }
 
   /** How the run ended, for its final status (also made when that status is not sent: run-end uses it). */
