@@ -266,6 +266,14 @@ export function rsyncStatsNumber(digits: string, unit: string, level: number): n
   return Math.round(Number(text) * (level >= 3 ? 1024 : 1000) ** power);
 }
 
+/**
+ * True when rsync with these options prints the `--stats` transfer counts:
+ * `--stats`, or `--info=` with `stats2` or more (what `--stats` stands for).
+ */
+export function rsyncPrintsStats(options: readonly string[]): boolean {
+  return options.some((o) => o === '--stats' || (o.startsWith('--info=') && /(^|,)stats[2-9]($|,)/.test(o.slice('--info='.length))));
+}
+
 /** What one line of an rsync log says about a transfer (see rsyncTransferFromLine). */
 export type RsyncTransferLine = { transferredBytes: number } | { filesTransferred: number };
 

@@ -11,6 +11,7 @@ import {
   rsyncMirrorProblems,
   rsyncProgram,
   rsyncHumanLevel,
+  rsyncPrintsStats,
   rsyncSizeFromLine,
   rsyncStatsNumber,
   rsyncTransferFromLine,
@@ -332,6 +333,14 @@ describe('transfer counts from an rsync --stats log', () => {
     expect(rsyncTransferFromLine('Number of created files: 2 (reg: 2)', 2)).toBeUndefined();
     expect(rsyncTransferFromLine('pool/Total transferred file size: 5 bytes', 2)).toBeUndefined();
     expect(rsyncTransferFromLine('Total transferred file size: lots bytes', 2)).toBeUndefined();
+  });
+
+  it('knows which options print the transfer counts', () => {
+    expect(rsyncPrintsStats(DEFAULTS)).toBe(true);
+    expect(rsyncPrintsStats(SAFE)).toBe(true);
+    expect(rsyncPrintsStats(['-rtlvH', '--delete'])).toBe(false);
+    expect(rsyncPrintsStats(['-a', '--info=progress2,stats2'])).toBe(true);
+    expect(rsyncPrintsStats(['-a', '--info=stats1'])).toBe(false);
   });
 
   it('finds the human-readable level of a command line as rsync would', () => {

@@ -9,8 +9,8 @@ import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Provider } from '@tunasync/core';
 import { captureLogger } from '@tunasync/testkit';
-import { CommandProvider, logOffset, patternTransferStats, rsyncTransferStats, transferStatsOf } from '@tunasync/worker';
-import { tempDir } from './helpers.js';
+import { CommandProvider, RsyncProvider, TwoStageRsyncProvider, logOffset, patternTransferStats, rsyncTransferStats, transferStatsOf } from '@tunasync/worker';
+import { mirrorsFrom, tempDir } from './helpers.js';
 
 let cleanups: (() => void)[] = [];
 afterEach(() => {
@@ -53,6 +53,27 @@ describe('rsyncTransferStats', () => {
     expect(await rsyncTransferStats(join(d, 'plain.log'), [2])).toEqual({});
     expect(await rsyncTransferStats(join(d, 'absent.log'), [2])).toEqual({});
     expect(await logOffset(join(d, 'absent.log'))).toBe(0);
+  });
+});
+
+describe('the rsync providers', () => {
+  it('count only when their commands print --stats: not with an rsync_override without it', async () => {
+    const d = dir();
+    const log = join(d, 'run.log');
+    writeFileSync(log, block('3', '1.25M'));
+    const up = 'upstream = "rsync://127.0.0.1/m/"';
+    const [plain, override, twoStage, twoOverride] = mirrorsFrom(
+      d,
+      `[[mirrors]]\nname = "a"\n${up}\n` +
+        `[[mirrors]]\nname = "b"\n${up}\nrsync_override = ["-avh", "--delete"]\n` +
+        `[[mirrors]]\nname = "c"\nprovider = "two-stage-rsync"\nstage1_profile = "debian"\n${up}\n` +
+        `[[mirrors]]\nname = "d"\nprovider = "two-stage-rsync"\nstage1_profile = "debian"\n${up}\nrsync_override = ["-avh"]\n`,
+    );
+    expect(await new RsyncProvider(plain!).transferStats(log)).toEqual({ transferredBytes: 1_250_000, filesTransferred: 3 });
+    expect(await new RsyncProvider(override!).transferStats(log)).toEqual({});
+    expect(await new TwoStageRsyncProvider(twoStage!).transferStats(log)).toEqual({ transferredBytes: 1_250_000, filesTransferred: 3 });
+    // Stage 1 prints its stats, stage 2 would not: stage 1's alone would undercount the run.
+    expect(await new TwoStageRsyncProvider(twoOverride!).transferStats(log)).toEqual({});
   });
 });
 

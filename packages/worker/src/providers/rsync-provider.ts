@@ -18,6 +18,7 @@ import {
   rsyncExitMessage,
   rsyncHumanLevel,
   rsyncMirrorProblems,
+  rsyncPrintsStats,
   rsyncSizeFromLine,
   type MirrorConfig,
   type Provider,
@@ -87,9 +88,10 @@ export class RsyncProvider implements Provider, TransferStatsSource {
     return sizeFromLog(ctx.logFile);
   }
 
-  /** The `--stats` transfer counts of a try's log (none when the options lack `--stats`). */
-  transferStats(logFile: string, fromByte = 0): Promise<TransferStats> {
-    return rsyncTransferStats(logFile, [rsyncHumanLevel(buildRsyncOptions(this.mirror))], fromByte);
+  /** The `--stats` transfer counts of a try's log (none when the options lack `--stats`: an `rsync_override`). */
+  async transferStats(logFile: string, fromByte = 0): Promise<TransferStats> {
+    const options = buildRsyncOptions(this.mirror);
+    return rsyncPrintsStats(options) ? rsyncTransferStats(logFile, [rsyncHumanLevel(options)], fromByte) : {};
   }
 }
 
@@ -111,9 +113,13 @@ export class TwoStageRsyncProvider extends RsyncProvider {
     return sizeFromLog(ctx.logFile);
   }
 
-  /** Both stages' `--stats` transfer counts, summed (stage 1's alone when stage 2 never ran). */
-  override transferStats(logFile: string, fromByte = 0): Promise<TransferStats> {
-    const levels = ([1, 2] as const).map((stage) => rsyncHumanLevel(buildTwoStageOptions(this.mirror, stage)));
-    return rsyncTransferStats(logFile, levels, fromByte);
+  /**
+   * Both stages' `--stats` transfer counts, summed (stage 1's alone when stage 2 never ran);
+   * none when stage 2's options (an `rsync_override`) lack `--stats`: stage 1 alone would undercount.
+   */
+  override async transferStats(logFile: string, fromByte = 0): Promise<TransferStats> {
+    const stages = ([1, 2] as const).map((stage) => buildTwoStageOptions(this.mirror, stage));
+    if (!stages.every(rsyncPrintsStats)) return {};
+    return rsyncTransferStats(logFile, stages.map(rsyncHumanLevel), fromByte);
   }
 }
