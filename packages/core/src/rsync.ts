@@ -193,3 +193,108 @@ export function rsyncSizeFromLine(line: string): string | undefined {
   const m = RSYNC_TOTAL_SIZE_LINE.exec(line.trim());
   return m ? normalizeSize(m[1]!) : undefined;
 }
+
+// ------------------------------------------------------------ --stats counts
+
+/** Matches rsync's `--stats` "Total transferred file size" line (number, optional unit). */
+export const RSYNC_TRANSFERRED_SIZE_LINE = /^Total transferred file size: ([0-9][0-9.,]*)([KMGTPE]?) bytes/;
+
+/** Matches rsync's `--stats` count of files sent ("regular" since rsync 3.1). */
+export const RSYNC_FILES_TRANSFERRED_LINE = /^Number of (?:regular )?files transferred: ([0-9][0-9.,]*)$/;
+
+/** Short options of rsync whose value follows them (in the same word or the next). */
+const SHORT_WITH_VALUE = new Set(['B', 'e', 'f', 'T', 'M', '@']);
+
+/** Long options of rsync whose value may be the next word (so that word is not read as options). */
+const LONG_WITH_VALUE = new Set([
+  '--filter', '--exclude', '--include', '--exclude-from', '--include-from', '--files-from',
+  '--rsh', '--rsync-path', '--temp-dir', '--partial-dir', '--compare-dest', '--copy-dest',
+  '--link-dest', '--backup-dir', '--suffix', '--chmod', '--chown', '--usermap', '--groupmap',
+  '--timeout', '--contimeout', '--bwlimit', '--max-size', '--min-size', '--max-delete',
+  '--block-size', '--out-format', '--log-file', '--log-file-format', '--password-file',
+  '--port', '--sockopts', '--info', '--debug', '--modify-window', '--iconv',
+  '--checksum-choice', '--compress-choice', '--compress-level', '--skip-compress',
+  '--remote-option', '--address', '--outbuf', '--stop-after', '--stop-at', '--protocol',
+  '--checksum-seed', '--max-alloc', '--write-batch', '--read-batch', '--only-write-batch',
+]);
+
+/**
+ * rsync's human-readable level for these options (rsync(1), `--human-readable`):
+ * 1 by default (digits grouped by `,`), +1 per `-h`, 0 after `--no-h`.
+ * At level 2 a size with a unit is in units of 1000 (`1.23K`), from 3 on
+ * in units of 1024. Option values (`--filter '- *.sh'`, `-e ssh`) are skipped.
+ */
+export function rsyncHumanLevel(options: readonly string[]): number {
+  let level = 1;
+  for (let i = 0; i < options.length; i++) {
+    const arg = options[i]!;
+    if (arg === '--') break;
+    if (arg.startsWith('--')) {
+      if (arg === '--human-readable') level += 1;
+      else if (arg === '--no-human-readable' || arg === '--no-h') level = 0;
+      else if (LONG_WITH_VALUE.has(arg)) i += 1;
+      continue;
+    }
+    if (!/^-[A-Za-z0-9@]+$/.test(arg)) continue;
+    for (let k = 1; k < arg.length; k++) {
+      const c = arg[k]!;
+      if (SHORT_WITH_VALUE.has(c)) {
+        if (k === arg.length - 1) i += 1; // the value is the next word
+        break;
+      }
+      if (c === 'h') level += 1;
+    }
+  }
+  return level;
+}
+
+/**
+ * A number as rsync's `--stats` prints it at human-readable level `level`:
+ * `1,234` or `1.234` (grouped, either separator by locale), `1234`, or
+ * with a unit `1.23K` / `1,23K` (units of 1000 at level ≤ 2, of 1024 above).
+ * A value with a unit is as exact as rsync printed it (two decimals).
+ */
+export function rsyncStatsNumber(digits: string, unit: string, level: number): number | undefined {
+  if (!unit) {
+    const plain = digits.replace(/[.,]/g, '');
+    return /^[0-9]+$/.test(plain) ? Number(plain) : undefined;
+  }
+  const point = Math.max(digits.lastIndexOf('.'), digits.lastIndexOf(','));
+  const text = point < 0 ? digits : `${digits.slice(0, point).replace(/[.,]/g, '')}.${digits.slice(point + 1)}`;
+  if (!/^[0-9]+(\.[0-9]+)?$/.test(text)) return undefined;
+  const power = ['', 'K', 'M', 'G', 'T', 'P', 'E'].indexOf(unit);
+  return Math.round(Number(text) * (level >= 3 ? 1024 : 1000) ** power);
+}
+
+/**
+ * True when rsync with these options prints the `--stats` transfer counts:
+ * `--stats`, or `--info=` with `stats2` or more (what `--stats` stands for).
+ */
+export function rsyncPrintsStats(options: readonly string[]): boolean {
+  return options.some((o) => o === '--stats' || (o.startsWith('--info=') && /(^|,)stats[2-9]($|,)/.test(o.slice('--info='.length))));
+}
+
+/** What one line of an rsync log says about a transfer (see rsyncTransferFromLine). */
+export type RsyncTransferLine = { transferredBytes: number } | { filesTransferred: number };
+
+/**
+ * The transfer count on one line of an rsync `--stats` log, or undefined:
+ * "Total transferred file size: 1,234 bytes" gives `transferredBytes`,
+ * "Number of regular files transferred: 5" gives `filesTransferred`.
+ * `level` is the human-readable level of the rsync that wrote it
+ * (rsyncHumanLevel of its options).
+ */
+export function rsyncTransferFromLine(line: string, level: number): RsyncTransferLine | undefined {
+  const t = line.trim();
+  const size = RSYNC_TRANSFERRED_SIZE_LINE.exec(t);
+  if (size) {
+    const n = rsyncStatsNumber(size[1]!, size[2]!, level);
+    return n === undefined ? undefined : { transferredBytes: n };
+  }
+  const files = RSYNC_FILES_TRANSFERRED_LINE.exec(t);
+  if (files) {
+    const n = rsyncStatsNumber(files[1]!, '', level);
+    return n === undefined ? undefined : { filesTransferred: n };
+  }
+  return undefined;
+}

@@ -112,6 +112,7 @@ describe('worker.conf errors', () => {
     ['a bad memory_limit', rsyncMirror('a', 'memory_limit = "lots"'), 'mirrors[0].memory_limit: "lots" is not a size such as "256M" or "1.5G"'],
     ['a size_pattern that is not a regex', mirror('name = "a"\nprovider = "command"\ncommand = "x"\nsize_pattern = "([0-9"'), 'mirrors[0].size_pattern: is not a valid regular expression: Invalid regular expression: /([0-9/: Unterminated character class'],
     ['a size_pattern without a group', mirror('name = "a"\nprovider = "command"\ncommand = "x"\nsize_pattern = "[0-9]+G"'), 'mirrors[0].size_pattern: must contain a capture group holding the size'],
+    ['a transferred_pattern without a group', mirror('name = "a"\nprovider = "command"\ncommand = "x"\ntransferred_pattern = "[0-9]+ bytes"'), 'mirrors[0].transferred_pattern: must contain a capture group holding the size'],
     ['a fail_on_match that is not a regex', rsyncMirror('a', 'fail_on_match = "*oops"'), 'mirrors[0].fail_on_match: is not a valid regular expression: Invalid regular expression: /*oops/: Nothing to repeat'],
     ['both use_ipv4 and use_ipv6', rsyncMirror('a', 'use_ipv4 = true\nuse_ipv6 = true'), 'mirrors[0].use_ipv6: use_ipv4 and use_ipv6 cannot both be true'],
     ['an unsupported log_dir template', rsyncMirror('a', 'log_dir = "/x/{{.Worker}}"'), 'mirrors[0].log_dir: log_dir template {{.Worker}} is not supported (only {{.Name}})'],

@@ -10,7 +10,11 @@ import {
   rsyncExitMessage,
   rsyncMirrorProblems,
   rsyncProgram,
+  rsyncHumanLevel,
+  rsyncPrintsStats,
   rsyncSizeFromLine,
+  rsyncStatsNumber,
+  rsyncTransferFromLine,
   type RsyncCheckedOptions,
   type RsyncMirrorOptions,
 } from '@tunasync/core';
@@ -299,5 +303,60 @@ total size is ${total}  speedup is 1.00
     expect(extractRsyncSize('')).toBeUndefined();
     expect(rsyncSizeFromLine('Total transferred file size: 5 bytes')).toBeUndefined();
     expect(rsyncSizeFromLine('  Total file size: 5.5K bytes  ')).toBe('5.5K');
+  });
+});
+
+describe('transfer counts from an rsync --stats log', () => {
+  it('reads the transferred size and files at each human-readable level', () => {
+    // Lines as rsync 3.2 prints them with -h (level 2), -hh (3), without -h (1) and with --no-h (0).
+    expect(rsyncTransferFromLine('Total transferred file size: 500.73K bytes', 2)).toEqual({ transferredBytes: 500_730 });
+    expect(rsyncTransferFromLine('Total transferred file size: 489.00K bytes', 3)).toEqual({ transferredBytes: 489 * 1024 });
+    expect(rsyncTransferFromLine('Total transferred file size: 500,734 bytes', 1)).toEqual({ transferredBytes: 500_734 });
+    expect(rsyncTransferFromLine('Total transferred file size: 500734 bytes', 0)).toEqual({ transferredBytes: 500_734 });
+    expect(rsyncTransferFromLine('Total transferred file size: 0 bytes', 2)).toEqual({ transferredBytes: 0 });
+    expect(rsyncTransferFromLine('Total transferred file size: 1.50G bytes', 2)).toEqual({ transferredBytes: 1_500_000_000 });
+    expect(rsyncTransferFromLine('Number of regular files transferred: 1,234', 2)).toEqual({ filesTransferred: 1234 });
+    expect(rsyncTransferFromLine('Number of regular files transferred: 5', 0)).toEqual({ filesTransferred: 5 });
+    // rsync 3.0 wrote "Number of files transferred".
+    expect(rsyncTransferFromLine('Number of files transferred: 7', 2)).toEqual({ filesTransferred: 7 });
+  });
+
+  it('reads the separators of other locales', () => {
+    expect(rsyncTransferFromLine('Total transferred file size: 500.734 bytes', 1)).toEqual({ transferredBytes: 500_734 });
+    expect(rsyncTransferFromLine('Total transferred file size: 1,50M bytes', 2)).toEqual({ transferredBytes: 1_500_000 });
+    expect(rsyncStatsNumber('1.234,50', 'K', 2)).toBe(1_234_500);
+  });
+
+  it('ignores other lines', () => {
+    expect(rsyncTransferFromLine('Total file size: 5 bytes', 2)).toBeUndefined();
+    expect(rsyncTransferFromLine('Number of files: 3 (reg: 2, dir: 1)', 2)).toBeUndefined();
+    expect(rsyncTransferFromLine('Number of created files: 2 (reg: 2)', 2)).toBeUndefined();
+    expect(rsyncTransferFromLine('pool/Total transferred file size: 5 bytes', 2)).toBeUndefined();
+    expect(rsyncTransferFromLine('Total transferred file size: lots bytes', 2)).toBeUndefined();
+  });
+
+  it('knows which options print the transfer counts', () => {
+    expect(rsyncPrintsStats(DEFAULTS)).toBe(true);
+    expect(rsyncPrintsStats(SAFE)).toBe(true);
+    expect(rsyncPrintsStats(['-rtlvH', '--delete'])).toBe(false);
+    expect(rsyncPrintsStats(['-a', '--info=progress2,stats2'])).toBe(true);
+    expect(rsyncPrintsStats(['-a', '--info=stats1'])).toBe(false);
+  });
+
+  it('finds the human-readable level of a command line as rsync would', () => {
+    expect(rsyncHumanLevel(DEFAULTS)).toBe(2);
+    expect(rsyncHumanLevel(SAFE)).toBe(2);
+    expect(rsyncHumanLevel([])).toBe(1);
+    expect(rsyncHumanLevel(['-rtlvH', '--delete'])).toBe(1);
+    expect(rsyncHumanLevel([...DEFAULTS, '-h'])).toBe(3);
+    expect(rsyncHumanLevel([...DEFAULTS, '--human-readable'])).toBe(3);
+    expect(rsyncHumanLevel([...DEFAULTS, '--no-h'])).toBe(0);
+    expect(rsyncHumanLevel(['--no-human-readable', '-h'])).toBe(1);
+    expect(rsyncHumanLevel(['-h', '--no-h', '-hh'])).toBe(2);
+    // Values are not options: a filter rule, a remote shell, a value in the same word.
+    expect(rsyncHumanLevel(['-av', '--filter', '- *.sh', '--exclude', '-hidden'])).toBe(1);
+    expect(rsyncHumanLevel(['-avessh -h'])).toBe(1);
+    expect(rsyncHumanLevel(['-ave', 'ssh -h', '-h'])).toBe(2);
+    expect(rsyncHumanLevel(['-av', '--', '-h'])).toBe(1);
   });
 });

@@ -76,6 +76,7 @@ rsync_success_exit_codes = [25, 26]
 command = "/usr/local/bin/rsync"
 fail_on_match = "ERROR: .*"
 size_pattern = "size: ([0-9.]+[KMGT]?)"
+transferred_pattern = "moved: ([0-9,]+) bytes"
 use_ipv6 = true
 use_ipv4 = false
 exclude_file = "/etc/excludes/everything.txt"
@@ -227,6 +228,7 @@ describe('worker.conf with every option', () => {
       command: '/usr/local/bin/rsync',
       failOnMatch: 'ERROR: .*',
       sizePattern: 'size: ([0-9.]+[KMGT]?)',
+      transferredPattern: 'moved: ([0-9,]+) bytes',
       useIPv4: false,
       useIPv6: true,
       excludeFile: '/etc/excludes/everything.txt',

@@ -5,11 +5,11 @@
  * instead of reaching into the jobs or the reporter.
  */
 import { EventEmitter } from 'node:events';
-import type { JobState, MirrorStatus } from '@tunasync/core';
+import type { JobState, MirrorStatus, RunFields, RunTrigger } from '@tunasync/core';
 import type { DeadLetterEvent, OutboxDepthEvent, ReportRefusedEvent, ReporterEvents, ReportSentEvent } from './reporter-events.js';
 
-/** How a run came about (wave 2's `trigger`). */
-export type RunTrigger = 'schedule' | 'manual' | 'force' | 'startup';
+/** How a run came about (wave 2's `trigger`; core's type, the worker never uses `external`). */
+export type { RunTrigger };
 
 /** How a run ended: `skipped` never got a concurrency slot; `aborted` was stopped, disabled, restarted or halted. */
 export type RunOutcome = 'success' | 'failed' | 'skipped' | 'aborted';
@@ -45,6 +45,12 @@ export interface RunEndEvent {
   /** The exit code of the run's last provider command; null when none ran or it was killed by a signal. */
   exitCode: number | null;
   outcome: RunOutcome;
+  /** The last try's log file (absent when no try began). */
+  logFile?: string;
+  /** Bytes the last try transferred (rsync's `--stats`, or a command's `transferred_pattern`). */
+  transferredBytes?: number;
+  /** Regular files the last try transferred (rsync's `--stats`). */
+  filesTransferred?: number;
   at: Date;
 }
 
@@ -52,6 +58,8 @@ export interface RunEndEvent {
 export interface JobStatusReport {
   mirror: string;
   status: MirrorStatus;
+  /** The run fields added to the report (wave2.md § Runs). */
+  run: RunFields;
 }
 
 /** `schedule`: a job's next run was set (as reported to the managers). */

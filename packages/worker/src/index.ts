@@ -14,12 +14,22 @@ export type {
   JobPhaseEvent,
   JobRunEndEvent,
   JobRunStartEvent,
+  JobRunSummary,
 } from './mirror-job.js';
 export { ConcurrencySlots, type Release } from './slots.js';
 export { runInProcessGroup, terminateGroup, groupAlive, type GroupExit, type ProcessGroupOptions } from './process-group.js';
 export { splitShellWords } from './shell-words.js';
 export { forEachLogLine, lastLineWhere } from './log-scan.js';
 export { CommandProvider } from './providers/command-provider.js';
+export {
+  hasTransferStats,
+  rsyncTransferStats,
+  patternTransferStats,
+  transferStatsOf,
+  logOffset,
+  type TransferStats,
+  type TransferStatsSource,
+} from './providers/transfer-stats.js';
 export { LogRotationHook, runLogFile, KEPT_LOGS } from './hooks/log-rotation.js';
 export { ExecHook, type ExecOn } from './hooks/exec-hook.js';
 export { createWorker, type Worker, type WorkerOptions } from './worker.js';
@@ -36,7 +46,7 @@ export {
   type RunEndEvent,
   type ScheduleChange,
 } from './events.js';
-export { mirrorStatusOf } from './status-mapper.js';
+export { mirrorStatusOf, runFieldsOf } from './status-mapper.js';
 export { intervalPolicy, cronPolicy, schedulePolicyFor, inProgress, type SchedulePolicy, type LastRun } from './schedule/policy.js';
 export { nextCronMatch } from './schedule/cron.js';
 export { JobSchedules } from './schedule/job-schedules.js';

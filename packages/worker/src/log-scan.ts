@@ -7,9 +7,12 @@ import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 
-/** Calls `onLine` for every line of `file` (a missing file has no lines). */
-export async function forEachLogLine(file: string, onLine: (line: string) => void): Promise<void> {
-  const stream = createReadStream(file, { encoding: 'utf8' });
+/**
+ * Calls `onLine` for every line of `file` (a missing file has no lines),
+ * from byte `fromByte` on (what one try appended to a log it shares).
+ */
+export async function forEachLogLine(file: string, onLine: (line: string) => void, fromByte = 0): Promise<void> {
+  const stream = createReadStream(file, { encoding: 'utf8', start: fromByte });
   const missing = new Promise<void>((resolve, reject) => {
     stream.once('error', (err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? resolve() : reject(err)));
   });
@@ -30,14 +33,14 @@ export async function countMatches(file: string, pattern: RegExp): Promise<numbe
   return n;
 }
 
-/** The first capture group of the last line of `file` matching `pattern`, or undefined. */
-export async function lastCapture(file: string, pattern: RegExp): Promise<string | undefined> {
+/** The first capture group of the last line of `file` (from byte `fromByte` on) matching `pattern`, or undefined. */
+export async function lastCapture(file: string, pattern: RegExp, fromByte = 0): Promise<string | undefined> {
   let found: string | undefined;
   const re = new RegExp(pattern.source, pattern.flags.replace('g', ''));
   await forEachLogLine(file, (line) => {
     const m = re.exec(line);
     if (m && m[1] !== undefined) found = m[1];
-  });
+  }, fromByte);
   return found;
 }
 

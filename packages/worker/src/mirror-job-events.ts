@@ -1,12 +1,24 @@
 /** The typed events a MirrorJob emits (see mirror-job.ts). */
-import type { JobState, RunPhase, SyncStatus } from '@tunasync/core';
-import type { RunTrigger } from './events.js';
+import type { JobState, RunPhase, RunTrigger, SyncStatus } from '@tunasync/core';
 
 /** A job's control state changed. */
 export interface JobStateEvent {
   job: string;
   from: JobState;
   to: JobState;
+}
+
+/** How a run ended, as its final status and its run-end event tell it. */
+export interface JobRunSummary {
+  /** Exit code of the run's last provider command (null: none ran, or killed by a signal). */
+  exitCode: number | null;
+  /** From the run's start (its `pre-syncing`) to its end. */
+  durationMs: number;
+  /** The last try's log file (absent when no try began). */
+  logFile?: string;
+  /** What the last try transferred, from its log (transfer-stats.ts). */
+  transferredBytes?: number;
+  filesTransferred?: number;
 }
 
 /** A status to report to the managers. */
@@ -18,6 +30,13 @@ export interface JobStatusEvent {
   final: boolean;
   /** Size found by the provider (on success). */
   size?: string;
+  /** The run's id, the same on every status of the run. */
+  runId: string;
+  /** The try, from 1 (`pre-syncing` is the first try's). */
+  attempt: number;
+  trigger: RunTrigger;
+  /** On the final status: how the run ended. */
+  summary?: JobRunSummary;
   at: Date;
 }
 
@@ -41,16 +60,13 @@ export interface JobRunStartEvent {
 }
 
 /** A run ended (`skipped`: aborted while waiting for a concurrency slot). */
-export interface JobRunEndEvent {
+export interface JobRunEndEvent extends JobRunSummary {
   job: string;
   outcome: 'success' | 'failed' | 'skipped';
   runId: string;
   trigger: RunTrigger;
   /** Tries made (0 when skipped). */
   attempts: number;
-  durationMs: number;
-  /** Exit code of the run's last provider command (null: none ran, or killed by a signal). */
-  exitCode: number | null;
   /** True when a control action (stop, disable, restart, halt) aborted the run. */
   aborted: boolean;
   at: Date;

@@ -28,15 +28,16 @@ import {
   type Provider,
   type RunContext,
   type RunCursor,
+  type RunTrigger,
   type SyncStatus,
 } from '@tunasync/core';
-import type { RunTrigger } from './events.js';
-import type { MirrorJobEvents } from './mirror-job-events.js';
-import { runLogFile } from './hooks/log-rotation.js';
+import type { JobRunSummary, MirrorJobEvents } from './mirror-job-events.js';
+import { logOffset, transferStatsOf, type TransferStats } from './providers/transfer-stats.js';
+import { logFileNow, runLogFile } from './hooks/log-rotation.js';
 import { runInProcessGroup } from './process-group.js';
 import type { ConcurrencySlots } from './slots.js';
 
-export type { JobStateEvent, JobStatusEvent, JobPhaseEvent, JobRunStartEvent, JobRunEndEvent, MirrorJobEvents } from './mirror-job-events.js';
+export type { JobStateEvent, JobStatusEvent, JobPhaseEvent, JobRunStartEvent, JobRunEndEvent, JobRunSummary, MirrorJobEvents } from './mirror-job-events.js';
 
 /** What a MirrorJob needs. */
 export interface MirrorJobOptions {
@@ -64,6 +65,10 @@ interface ActiveRun {
   exitCode: number | null;
   /** The current try's log file, once known. */
   logFile?: string;
+  /** What the current try transferred, once its provider is done. */
+  stats?: TransferStats;
+  /** How the run ended, once its final status was made. */
+  summary?: JobRunSummary;
 }
 
 const ABORT_REASONS: Partial<Record<ControlAction, string>> = {
@@ -203,14 +208,15 @@ export class MirrorJob extends EventEmitter<MirrorJobEvents> {
       .then((outcome) => {
         if (this.active === run) this.active = undefined;
         const at = this.opts.clock.now();
+        // The final status's summary, so that history and metrics agree; made here when the run never got one.
+        const summary = run.summary ?? { exitCode: run.exitCode, durationMs: Math.max(0, at.getTime() - run.started.getTime()), ...(run.logFile ? { logFile: run.logFile } : {}) };
         this.emit('run-end', {
           job: this.name,
           outcome,
           runId: run.runId,
           trigger: run.trigger,
           attempts: run.attempts,
-          durationMs: Math.max(0, at.getTime() - run.started.getTime()),
-          exitCode: run.exitCode,
+          ...summary,
           aborted: controller.signal.aborted,
           at,
         });
@@ -218,14 +224,23 @@ export class MirrorJob extends EventEmitter<MirrorJobEvents> {
     this.active = run;
   }
 
-  private report(status: SyncStatus, errorMsg: string, final: boolean, size?: string): void {
+  private report(run: ActiveRun, attempt: number, status: SyncStatus, errorMsg: string, final: boolean, size?: string): void {
     // As in tunasync: a run that was stopped or disabled reports nothing more;
     // the manager already recorded paused/disabled when it forwarded the command.
     if (this.stateValue !== 'ready' && this.stateValue !== 'halting') {
       this.log.info(`not reporting ${status}: job is ${this.stateValue}`);
       return;
     }
-    this.emit('status', { job: this.name, status, errorMsg, final, ...(size ? { size } : {}), at: this.opts.clock.now() });
+    const ended = final && run.summary ? { summary: run.summary } : {};
+    const { runId, trigger } = run;
+    this.emit('status', { job: this.name, status, errorMsg, final, ...(size ? { size } : {}), runId, attempt, trigger, ...ended, at: this.opts.clock.now() });
+  }
+
+  /** How the run ended, for its final status (also made when that status is not sent: run-end uses it). */
+  private async summarize(run: ActiveRun): Promise<JobRunSummary> {
+    const durationMs = Math.max(0, this.opts.clock.now().getTime() - run.started.getTime());
+    const logFile = run.logFile ? await logFileNow(run.logFile) : undefined;
+    return { exitCode: run.exitCode, durationMs, ...(logFile ? { logFile } : {}), ...run.stats };
   }
 
   private async execute(run: ActiveRun, slot: Promise<(() => void) | undefined>): Promise<'success' | 'failed' | 'skipped'> {
@@ -240,7 +255,7 @@ export class MirrorJob extends EventEmitter<MirrorJobEvents> {
       let cursor: RunCursor = step.cursor;
       let size: string | undefined;
       let logFile = runLogFile(m.logDir, m.name, this.opts.clock.now());
-      this.report('pre-syncing', '', false);
+      this.report(run, 1, 'pre-syncing', '', false);
       while (cursor.phase !== 'done') {
         if (runSignal.aborted && !cursor.aborted) cursor = abortRun(cursor);
         this.emit('phase', { job: this.name, phase: cursor.phase, attempt: cursor.attempt });
@@ -262,7 +277,8 @@ export class MirrorJob extends EventEmitter<MirrorJobEvents> {
           const r = step.report;
           if (r.status === 'success') succeeded = true;
           if (r.status === 'failed') succeeded = false;
-          this.report(r.status, r.errorMsg, r.final, r.status === 'success' ? size : undefined);
+          if (r.final) run.summary = await this.summarize(run);
+          this.report(run, cursor.attempt + 1, r.status, r.errorMsg, r.final, r.status === 'success' ? size : undefined);
         }
         cursor = step.cursor;
       }
@@ -276,6 +292,7 @@ export class MirrorJob extends EventEmitter<MirrorJobEvents> {
     run.attempts = cursor.attempt + 1;
     run.logFile = logFile;
     run.exitCode = null;
+    run.stats = undefined;
     this.emit('run-start', { job: this.name, runId: run.runId, attempt: run.attempts, trigger: run.trigger, logFile, at: this.opts.clock.now() });
   }
 
@@ -347,6 +364,7 @@ export class MirrorJob extends EventEmitter<MirrorJobEvents> {
         return result;
       },
     };
+    const from = await logOffset(logFile);
     try {
       await mkdir(m.mirrorDir, { recursive: true });
       const result = await this.opts.provider.run(ctx);
@@ -357,6 +375,7 @@ export class MirrorJob extends EventEmitter<MirrorJobEvents> {
       return { outcome: { ok: false, error: errorMessage(reason) }, timedOut: timeout.signal.aborted };
     } finally {
       if (timer) clearTimeout(timer);
+      run.stats = await transferStatsOf(this.opts.provider, logFile, from, this.log);
     }
   }
 

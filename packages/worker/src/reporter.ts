@@ -15,7 +15,7 @@ import { EventEmitter } from 'node:events';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Got } from 'got';
-import { errorMessage, serializeMirrorStatus, type Logger, type MirrorSchedule, type MirrorStatus, type WorkerStatus } from '@tunasync/core';
+import { errorMessage, serializeMirrorStatus, serializeRunFields, type Logger, type MirrorSchedule, type MirrorStatus, type RunFields, type WorkerStatus } from '@tunasync/core';
 import { ManagerLink } from './manager-link.js';
 import { Outbox } from './outbox.js';
 import type { ReporterEmit, ReporterEvents } from './reporter-events.js';
@@ -140,9 +140,9 @@ export class Reporter extends EventEmitter<ReporterEvents> {
     return first?.isRegistered ?? false;
   }
 
-  /** Queues a job status for every manager. */
-  reportStatus(status: MirrorStatus): void {
-    const body = serializeMirrorStatus(status);
+  /** Queues a job status for every manager; `run`'s fields (wave2.md § Runs) are merged into the body after tunasync's. */
+  reportStatus(status: MirrorStatus, run?: RunFields): void {
+    const body = run ? { ...serializeMirrorStatus(status), ...serializeRunFields(run) } : serializeMirrorStatus(status);
     this.sendSchedules();
     for (const l of this.links) l.push({ path: `/workers/${this.id}/jobs/${encodeURIComponent(status.name)}`, body, what: `status of ${status.name}` });
   }

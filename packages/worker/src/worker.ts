@@ -72,7 +72,7 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
   const schedules = new JobSchedules(scheduler, clock, logger);
   const build = async (mirror: MirrorConfig): Promise<MirrorJob> => {
     const job = new MirrorJob({ mirror, provider: await createProvider(mirror), hooks: hookSet.hooksFor(mirror), slots, logger, clock, ...(opts.graceMs !== undefined ? { graceMs: opts.graceMs } : {}) });
-    wireJobEvents(job, { events, schedules, reportStatus: (s) => reporter.reportStatus(s), workerName: () => config.global.name });
+    wireJobEvents(job, { events, schedules, reportStatus: (s, r) => reporter.reportStatus(s, r), workerName: () => config.global.name });
     return job;
   };
   const set = new JobSet({ build, schedules, reportJobRemoved: (n) => reporter.reportJobRemoved(n), logger });

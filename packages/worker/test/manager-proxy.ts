@@ -1,7 +1,8 @@
 /**
  * A small HTTP proxy in front of a real manager for the reporter's tests:
  * it forwards every request, except those `refuse(method, path)` answers
- * itself (a status number, or a status and a JSON body).
+ * itself (a status number, or a status and a JSON body). With `record`, it
+ * hands over each forwarded request's body before forwarding it.
  */
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -14,6 +15,7 @@ export async function managerProxy(
   cleanups: (() => Promise<void> | void)[],
   target: string,
   refuse: (method: string, path: string) => Refusal,
+  record?: (method: string, path: string, body: string) => void,
 ): Promise<string> {
   const server: Server = createServer((req, res) => {
     const r = refuse(req.method ?? '', req.url ?? '');
@@ -27,7 +29,17 @@ export async function managerProxy(
       res.writeHead(u.statusCode ?? 502, u.headers);
       u.pipe(res);
     });
-    req.pipe(up);
+    if (!record) {
+      req.pipe(up);
+      return;
+    }
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      record(req.method ?? '', req.url ?? '', body.toString('utf8'));
+      up.end(body);
+    });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   cleanups.push(

@@ -120,6 +120,7 @@ export function resolveMirror(raw: RawMirror, global: WorkerGlobalConfig, issues
   if (useIPv4 && useIPv6) issue('use_ipv6', 'use_ipv4 and use_ipv6 cannot both be true');
   checkRegex(text(f.fail_on_match), 'fail_on_match', issue, false);
   checkRegex(text(f.size_pattern), 'size_pattern', issue, true);
+  checkRegex(text(f.transferred_pattern), 'transferred_pattern', issue, true);
 
   let memoryLimit: number | undefined;
   if (f.memory_limit !== undefined && f.memory_limit !== '') {
@@ -171,6 +172,7 @@ export function resolveMirror(raw: RawMirror, global: WorkerGlobalConfig, issues
     command,
     failOnMatch: text(f.fail_on_match),
     sizePattern: text(f.size_pattern),
+    transferredPattern: text(f.transferred_pattern),
     useIPv4,
     useIPv6,
     excludeFile: text(f.exclude_file),

@@ -87,6 +87,8 @@ export const mirrorConfigSchema = {
     command: str,
     fail_on_match: str,
     size_pattern: str,
+    /** tunasync-ts extension (run history): bytes a `command` run transferred, from its log. */
+    transferred_pattern: str,
     use_ipv6: bool,
     use_ipv4: bool,
     exclude_file: str,

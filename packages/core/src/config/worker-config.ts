@@ -73,6 +73,8 @@ export interface MirrorConfig {
   command: string;
   failOnMatch: string;
   sizePattern: string;
+  /** tunasync-ts extension: a regex whose first group in the log's last match is the bytes a `command` run transferred. */
+  transferredPattern: string;
   useIPv4: boolean;
   useIPv6: boolean;
   excludeFile: string;

@@ -6,7 +6,7 @@
  * mirror's name, so `debian` pruned `debian-cd`'s logs; we match the exact
  * `<name>_YYYY-MM-DD_HH_MM.log[.fail]`.)
  */
-import { mkdir, readdir, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { access, mkdir, readdir, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { padNumber as pad, type Hook, type HookContext } from '@tunasync/core';
 
@@ -17,6 +17,26 @@ export const KEPT_LOGS = 10;
 export function runLogFile(logDir: string, name: string, at: Date): string {
   const stamp = `${at.getFullYear()}-${pad(at.getMonth() + 1)}-${pad(at.getDate())}_${pad(at.getHours())}_${pad(at.getMinutes())}`;
   return join(logDir, `${name}_${stamp}.log`);
+}
+
+/** The name a failed try's log is renamed to. */
+export function failedLogFile(logFile: string): string {
+  return `${logFile}.fail`;
+}
+
+/** Where a try's log is now: `logFile`, or its `.fail` name once a failed try's log was renamed. */
+export async function logFileNow(logFile: string): Promise<string> {
+  try {
+    await access(logFile);
+    return logFile;
+  } catch {
+    try {
+      await access(failedLogFile(logFile));
+      return failedLogFile(logFile);
+    } catch {
+      return logFile;
+    }
+  }
 }
 
 async function relink(logDir: string, target: string): Promise<void> {
@@ -56,7 +76,7 @@ export class LogRotationHook implements Hook {
 
   /** Renames the failed try's log to `.fail` and points `latest` at it. */
   async postFail(ctx: HookContext): Promise<void> {
-    const failed = `${ctx.logFile}.fail`;
+    const failed = failedLogFile(ctx.logFile);
     try {
       await rename(ctx.logFile, failed);
     } catch (err) {

@@ -3,18 +3,18 @@
  * its statuses to the schedule (a final status arms the next run), to the
  * reporter (as MirrorStatus) and to the event map.
  */
-import type { MirrorStatus } from '@tunasync/core';
+import type { MirrorStatus, RunFields } from '@tunasync/core';
 import type { WorkerEventEmitter } from '../events.js';
 import type { MirrorJob } from '../mirror-job.js';
 import type { JobSchedules } from '../schedule/job-schedules.js';
-import { mirrorStatusOf } from '../status-mapper.js';
+import { mirrorStatusOf, runFieldsOf } from '../status-mapper.js';
 
 /** What wireJobEvents feeds. */
 export interface JobEventSinks {
   events: WorkerEventEmitter;
   schedules: JobSchedules;
-  /** Queues a status for the managers. */
-  reportStatus(status: MirrorStatus): void;
+  /** Queues a status, with the run fields merged into its body, for the managers. */
+  reportStatus(status: MirrorStatus, run: RunFields): void;
   /** The worker's name now (it may change on reload). */
   workerName(): string;
 }
@@ -28,8 +28,9 @@ export function wireJobEvents(job: MirrorJob, sinks: JobEventSinks): void {
     // so the report carries the new next_schedule.
     if (e.final && job.state === 'ready') schedules.ended(job.name);
     const status = mirrorStatusOf(e, job.mirror, sinks.workerName(), schedules.next(job.name));
-    sinks.reportStatus(status);
-    events.emit('job:status', { mirror: job.name, status });
+    const run = runFieldsOf(e);
+    sinks.reportStatus(status, run);
+    events.emit('job:status', { mirror: job.name, status, run });
   });
   job.on('run-start', (e) => events.emit('run:start', { runId: e.runId, mirror: e.job, attempt: e.attempt, trigger: e.trigger, logFile: e.logFile, at: e.at }));
   job.on('run-end', (e) =>
@@ -41,6 +42,9 @@ export function wireJobEvents(job: MirrorJob, sinks: JobEventSinks): void {
       durationMs: e.durationMs,
       exitCode: e.exitCode,
       outcome: e.outcome === 'skipped' ? 'skipped' : e.aborted ? 'aborted' : e.outcome,
+      ...(e.logFile ? { logFile: e.logFile } : {}),
+      ...(e.transferredBytes !== undefined ? { transferredBytes: e.transferredBytes } : {}),
+      ...(e.filesTransferred !== undefined ? { filesTransferred: e.filesTransferred } : {}),
       at: e.at,
     }),
   );

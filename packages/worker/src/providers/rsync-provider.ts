@@ -4,15 +4,21 @@
  * travel as USER / RSYNC_PASSWORD in the environment, never on the command
  * line; rsync's output goes straight to the run's log (RunContext.exec); a
  * non-zero exit code's meaning is appended to the log; the size is the last
- * `Total file size` line of the log, found by reading the log backwards.
+ * `Total file size` line of the log, found by reading the log backwards;
+ * what a try transferred is the sum of the log's `--stats` blocks
+ * (transfer-stats.ts).
  */
 import { appendFile } from 'node:fs/promises';
 import {
   ConfigError,
   buildRsyncArgv,
+  buildRsyncOptions,
   buildTwoStageArgv,
+  buildTwoStageOptions,
   rsyncExitMessage,
+  rsyncHumanLevel,
   rsyncMirrorProblems,
+  rsyncPrintsStats,
   rsyncSizeFromLine,
   type MirrorConfig,
   type Provider,
@@ -20,6 +26,7 @@ import {
   type RunContext,
 } from '@tunasync/core';
 import { lastLineWhere } from '../log-scan.js';
+import { rsyncTransferStats, type TransferStats, type TransferStatsSource } from './transfer-stats.js';
 
 /** USER and RSYNC_PASSWORD for rsync's daemon authentication (only those set). */
 function credentials(m: MirrorConfig): Record<string, string> {
@@ -57,7 +64,7 @@ async function sizeFromLog(file: string): Promise<ProviderRunResult> {
 }
 
 /** Mirrors an rsync upstream in one pass. */
-export class RsyncProvider implements Provider {
+export class RsyncProvider implements Provider, TransferStatsSource {
   /** The provider name this class implements, checked against at construction. */
   static readonly providerKind: string = 'rsync';
   /** `rsync` (or `two-stage-rsync` in the subclass). */
@@ -80,6 +87,12 @@ export class RsyncProvider implements Provider {
     await runRsync(ctx, buildRsyncArgv(this.mirror), credentials(this.mirror));
     return sizeFromLog(ctx.logFile);
   }
+
+  /** The `--stats` transfer counts of a try's log (none when the options lack `--stats`: an `rsync_override`). */
+  async transferStats(logFile: string, fromByte = 0): Promise<TransferStats> {
+    const options = buildRsyncOptions(this.mirror);
+    return rsyncPrintsStats(options) ? rsyncTransferStats(logFile, [rsyncHumanLevel(options)], fromByte) : {};
+  }
 }
 
 /**
@@ -98,5 +111,15 @@ export class TwoStageRsyncProvider extends RsyncProvider {
     await runRsync(ctx, buildTwoStageArgv(this.mirror, 1), env);
     await runRsync(ctx, buildTwoStageArgv(this.mirror, 2), env);
     return sizeFromLog(ctx.logFile);
+  }
+
+  /**
+   * Both stages' `--stats` transfer counts, summed (stage 1's alone when stage 2 never ran);
+   * none when stage 2's options (an `rsync_override`) lack `--stats`: stage 1 alone would undercount.
+   */
+  override async transferStats(logFile: string, fromByte = 0): Promise<TransferStats> {
+    const stages = ([1, 2] as const).map((stage) => buildTwoStageOptions(this.mirror, stage));
+    if (!stages.every(rsyncPrintsStats)) return {};
+    return rsyncTransferStats(logFile, stages.map(rsyncHumanLevel), fromByte);
   }
 }
