@@ -37,7 +37,7 @@ import type { MirrorSchedule, MirrorStatus, WorkerStatus } from './wire.js';
  * - `abort`: every open run of the job is closed as `aborted` at `at`.
  */
 export type RunHistoryStep =
-  | { kind: 'open'; runId: string; at: Date; trigger: RunTrigger; attempt: number; onlyIfNoneOpen?: boolean }
+  | { kind: 'open'; runId: string; at: Date; trigger: RunTrigger; attempt: number; onlyIfNoneOpen?: boolean; isNew?: boolean }
   | {
       kind: 'close';
       runId: string;

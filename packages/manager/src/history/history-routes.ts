@@ -77,8 +77,18 @@ function unknownMirror(mirror: string): TunasyncError {
   });
 }
 
+/**
+ * The mirror's status on each registered worker, by worker id: one keyed
+ * read per worker instead of reading every job of the site (a job left by a
+ * deleted worker, still listed by `/jobs` as in tunasync, is not shown).
+ */
 async function statusesOf(store: JobStore, mirror: string): Promise<MirrorStatus[]> {
-  return (await store.listAllMirrorStatus()).filter((s) => s.name === mirror);
+  const out: MirrorStatus[] = [];
+  for (const w of await store.listWorkers()) {
+    const s = await store.getMirrorStatus(w.id, mirror);
+    if (s) out.push(s);
+  }
+  return out;
 }
 
 async function known(store: JobStore, mirror: string): Promise<boolean> {

@@ -13,14 +13,14 @@
  * Either way `paused`/`disabled` (a `/cmd stop|disable`, or a worker's
  * report) closes the open run as `aborted`, as does a new run's start.
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { MirrorStatus, RunFields, RunHistoryStep } from '@tunasync/core';
 
 /** Makes a run id for a report that carries none. */
 export type RunIdSource = () => string;
 
-/** Synthesised run ids: random UUIDs. */
-export const randomRunId: RunIdSource = () => randomUUID();
+/** Synthesised run ids: the time in base 36, then 40 random bits (unique across managers, roughly time-ordered). */
+export const randomRunId: RunIdSource = () => `${Date.now().toString(36)}-${randomBytes(5).toString('hex')}`;
 
 /**
  * The history step of a status report: `previous` and `next` are the stored
@@ -61,9 +61,9 @@ export function runStepOf(
   }
   if (status === 'pre-syncing') {
     if (previous?.status === 'pre-syncing') return undefined;
-    return { kind: 'open', runId: newId(), at: now, trigger: 'schedule', attempt: 1 };
+    return { kind: 'open', runId: newId(), at: now, trigger: 'schedule', attempt: 1, isNew: true };
   }
-  if (status === 'syncing') return { kind: 'open', runId: newId(), at: now, trigger: 'schedule', attempt: 1, onlyIfNoneOpen: true };
+  if (status === 'syncing') return { kind: 'open', runId: newId(), at: now, trigger: 'schedule', attempt: 1, onlyIfNoneOpen: true, isNew: true };
   return undefined;
 }
 

@@ -67,10 +67,10 @@ interface CloseParams {
 function prepareRunStatements(db: Database.Database) {
   return {
     openOf: db.prepare<[string, string], { id: number; run_id: string }>(
-      'SELECT id, run_id FROM runs WHERE worker = ? AND mirror = ? AND result IS NULL ORDER BY started_at DESC, id DESC',
+      'SELECT id, run_id FROM runs WHERE worker = ? AND mirror = ? AND result IS NULL ORDER BY started_at DESC, id DESC LIMIT 1',
     ),
-    byRunId: db.prepare<[string, string], { id: number; mirror: string; result: string | null }>(
-      'SELECT id, mirror, result FROM runs WHERE run_id = ? AND worker = ?',
+    byRunId: db.prepare<[string, string, string], { id: number; result: string | null }>(
+      'SELECT id, result FROM runs WHERE mirror = ? AND worker = ? AND run_id = ?',
     ),
     abortOpen: db.prepare<{ worker: string; mirror: string; at: number; keep: string | null }>(
       `UPDATE runs SET result = 'aborted', ended_at = @at, duration_s = MAX(0, (@at - started_at) / 1000.0)
@@ -97,9 +97,9 @@ function prepareRunStatements(db: Database.Database) {
        WHERE id = @id`,
     ),
     getRun: db.prepare<[string, string], RunRow>(
-      `SELECT ${RUN_COLUMNS} FROM runs WHERE run_id = ? AND mirror = ? ORDER BY started_at DESC, id DESC LIMIT 1`,
+      `SELECT ${RUN_COLUMNS} FROM runs WHERE mirror = ? AND run_id = ? ORDER BY started_at DESC, id DESC LIMIT 1`,
     ),
-    getRunOf: db.prepare<[string, string, string], RunRow>(`SELECT ${RUN_COLUMNS} FROM runs WHERE run_id = ? AND worker = ? AND mirror = ?`),
+    getRunOf: db.prepare<[string, string, string], RunRow>(`SELECT ${RUN_COLUMNS} FROM runs WHERE mirror = ? AND worker = ? AND run_id = ?`),
     pruneJob: db.prepare<{ worker: string; mirror: string; keep: number; cutoff: number }>(
       `DELETE FROM runs WHERE mirror = @mirror AND worker = @worker AND (started_at < @cutoff OR id IN (
          SELECT id FROM runs WHERE mirror = @mirror AND worker = @worker ORDER BY started_at DESC, id DESC LIMIT -1 OFFSET @keep))`,
@@ -110,25 +110,29 @@ function prepareRunStatements(db: Database.Database) {
 
 type RunStatements = ReturnType<typeof prepareRunStatements>;
 
-/** Applies one RunHistoryStep of job (worker, mirror) (see core's RunHistoryStep for the rules). */
+/**
+ * Applies one RunHistoryStep of job (worker, mirror) (see core's
+ * RunHistoryStep for the rules), with as few statements as it can: the job's
+ * open run is read first (a tiny partial index), and the common cases (a
+ * report of the open run, a new run, a tunasync-style end) write one row.
+ */
 function applyRunStep(stmt: RunStatements, worker: string, mirror: string, step: RunHistoryStep): void {
   const at = step.at.getTime();
   if (step.kind === 'abort') {
     stmt.abortOpen.run({ worker, mirror, at, keep: null });
     return;
   }
+  const open = stmt.openOf.get(worker, mirror);
   if (step.kind === 'open') {
-    if (step.onlyIfNoneOpen && stmt.openOf.get(worker, mirror)) return;
-    stmt.abortOpen.run({ worker, mirror, at, keep: step.runId });
-    const existing = stmt.byRunId.get(step.runId, worker);
-    if (existing) {
-      stmt.raiseAttempts.run(step.attempt, existing.id);
+    if (open && step.onlyIfNoneOpen) return;
+    if (open && open.run_id === step.runId) {
+      stmt.raiseAttempts.run(step.attempt, open.id);
       return;
     }
-    stmt.insert.run({
-      ...emptyRun(step.runId, worker, mirror, step.trigger, at),
-      attempts: step.attempt,
-    });
+    if (open) stmt.abortOpen.run({ worker, mirror, at, keep: step.runId });
+    const existing = step.isNew ? undefined : stmt.byRunId.get(mirror, worker, step.runId);
+    if (existing) stmt.raiseAttempts.run(step.attempt, existing.id);
+    else stmt.insert.run({ ...emptyRun(step.runId, worker, mirror, step.trigger, at), attempts: step.attempt });
     return;
   }
   const params: Omit<CloseParams, 'id'> = {
@@ -144,19 +148,31 @@ function applyRunStep(stmt: RunStatements, worker: string, mirror: string, step:
     log_file: step.logFile ?? null,
   };
   let target: { id: number; result: string | null } | undefined;
-  if (step.matchOpen) {
-    const open = stmt.openOf.get(worker, mirror);
-    if (open) target = { id: open.id, result: null };
-  } else {
-    stmt.abortOpen.run({ worker, mirror, at, keep: step.runId });
-    target = stmt.byRunId.get(step.runId, worker);
+  if (open && (step.matchOpen || open.run_id === step.runId)) {
+    target = { id: open.id, result: null };
+  } else if (!step.matchOpen) {
+    if (open) stmt.abortOpen.run({ worker, mirror, at, keep: step.runId });
+    target = stmt.byRunId.get(mirror, worker, step.runId);
   }
-  if (!target) {
-    const started = step.durationS !== undefined && !step.matchOpen ? at - Math.round(step.durationS * 1000) : at;
-    const id = stmt.insert.run({ ...emptyRun(step.runId, worker, mirror, step.trigger, started), attempts: step.attempt ?? 1 }).lastInsertRowid;
-    target = { id: Number(id), result: null };
+  if (target) {
+    (target.result === null ? stmt.close : stmt.fill).run({ ...params, id: target.id });
+    return;
   }
-  (target.result === null ? stmt.close : stmt.fill).run({ ...params, id: target.id });
+  // A run that ends without a row: one closed row, started its duration ago (or now).
+  const started = step.durationS !== undefined && !step.matchOpen ? at - Math.round(step.durationS * 1000) : at;
+  stmt.insert.run({
+    ...emptyRun(step.runId, worker, mirror, step.trigger, started),
+    attempts: step.attempt ?? 1,
+    ended_at: at,
+    duration_s: step.durationS ?? (at - started) / 1000,
+    result: step.result,
+    exit_code: params.exit_code,
+    error_msg: params.error_msg,
+    size: params.size,
+    transferred_bytes: params.transferred_bytes,
+    files_transferred: params.files_transferred,
+    log_file: params.log_file,
+  });
 }
 
 function emptyRun(runId: string, worker: string, mirror: string, trigger: RunTrigger, startedAt: number): Omit<RunRow, 'id'> {
@@ -216,7 +232,7 @@ export class RunTable {
       params.result = q.result;
     }
     if (q.before !== undefined) {
-      const b = q.worker !== undefined ? this.stmt.getRunOf.get(q.before, q.worker, mirror) : this.stmt.getRun.get(q.before, mirror);
+      const b = q.worker !== undefined ? this.stmt.getRunOf.get(mirror, q.worker, q.before) : this.stmt.getRun.get(mirror, q.before);
       if (!b) return [];
       where.push('(started_at, id) < (@bs, @bid)');
       params.bs = b.started_at;
@@ -233,7 +249,7 @@ export class RunTable {
 
   /** One run of a mirror (on `worker` when given). */
   get(mirror: string, runId: string, worker?: string): RunRecord | undefined {
-    const row = worker !== undefined ? this.stmt.getRunOf.get(runId, worker, mirror) : this.stmt.getRun.get(runId, mirror);
+    const row = worker !== undefined ? this.stmt.getRunOf.get(mirror, worker, runId) : this.stmt.getRun.get(mirror, runId);
     return row ? toRun(row) : undefined;
   }
 }
