@@ -9,7 +9,7 @@
 // (e.g. a copy of an older dist/, to compare before and after a change).
 import { spawn } from 'node:child_process';
 import http from 'node:http';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -90,6 +90,16 @@ function percentile(sorted, p) {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
+/** User + system CPU seconds of process `pid` (Linux /proc; NaN elsewhere): steadier than reports/s on a shared machine. */
+function cpuSeconds(pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
 /** 1. Reports/s against the real manager (SQLite, synchronous = FULL); the stream
  * (pre-syncing, syncing, success, failed) records runs as a tunasync worker's reports do. */
 async function benchReports(cli) {
@@ -97,10 +107,13 @@ async function benchReports(cli) {
   for (let w = 0; w < 8; w++) {
     await request(`${manager.url}/workers`, 'POST', JSON.stringify({ id: `w${w}`, url: 'http://127.0.0.1:1/' }));
   }
+  const cpu0 = cpuSeconds(manager.child.pid);
   const real = await load(manager.url);
+  const cpu = cpuSeconds(manager.child.pid) - cpu0;
   await stop(manager.child);
   console.log(`status reports, ${CLIENTS} clients, ${DURATION_S} s:`);
-  console.log(`  manager (SQLite, durable): ${real.perSecond.toFixed(0)} reports/s (${real.bad} non-200)`);
+  const perReport = Number.isFinite(cpu) ? `, ${((cpu * 1e6) / real.ok).toFixed(0)} µs manager CPU per report` : '';
+  console.log(`  manager (SQLite, durable): ${real.perSecond.toFixed(0)} reports/s (${real.bad} non-200)${perReport}`);
 }
 
 /** 2. The same load against a bare express app. */

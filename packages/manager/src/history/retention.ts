@@ -2,9 +2,9 @@
  * Retention of the run history (`[history] keep`, `max_age`), amortised so
  * that it never delays a status report: after a report that ended a run,
  * that job is pruned in the background (its own write, not awaited by the
- * report) on its first end in this process and then on every
- * `ceil(keep / 10)`-th, so a job holds at most `keep + ceil(keep / 10) - 1`
- * runs between prunes; and at most once an hour of the injected clock, every
+ * report) on every `ceil(keep / 10)`-th end in this process, so a job holds
+ * at most `keep + ceil(keep / 10) - 1` runs between prunes (a restart may
+ * add that once more); and at most once an hour of the injected clock, every
  * job is swept by age in chunks of 1000 rows (jobs that stopped reporting
  * age out too). Failures are logged, never thrown.
  */
@@ -50,11 +50,11 @@ export class RunRetention {
   /** Call after a report that ended (or aborted) a run of job (worker, mirror); returns at once. */
   runEnded(worker: string, mirror: string): void {
     const key = `${worker}\u0000${mirror}`;
-    const n = this.ends.get(key) ?? 0;
-    this.ends.set(key, n + 1 >= this.every ? 0 : n + 1);
+    const n = (this.ends.get(key) ?? 0) + 1;
+    this.ends.set(key, n >= this.every ? 0 : n);
     const now = this.clock.now().getTime();
     const olderThan = new Date(now - this.policy.maxAgeS * 1000);
-    if (n === 0) {
+    if (n >= this.every) {
       this.track(this.store.pruneRuns(worker, mirror, { keep: this.policy.keep, olderThan }).then(() => undefined), `${mirror} on ${worker}`);
     }
     if (now - this.lastSweep >= SWEEP_INTERVAL_MS) {

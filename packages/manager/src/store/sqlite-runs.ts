@@ -82,7 +82,8 @@ function prepareRunStatements(db: Database.Database) {
        VALUES (@run_id, @worker, @mirror, @trigger, @started_at, @ended_at, @duration_s, @result, @attempts,
                @exit_code, @error_msg, @size, @transferred_bytes, @files_transferred, @log_file)`,
     ),
-    raiseAttempts: db.prepare<[number, number]>('UPDATE runs SET attempts = MAX(attempts, ?) WHERE id = ?'),
+    // Writes only when the attempts rise (a syncing of the same try changes nothing).
+    raiseAttempts: db.prepare<{ attempt: number; id: number }>('UPDATE runs SET attempts = @attempt WHERE id = @id AND attempts < @attempt'),
     close: db.prepare<CloseParams>(
       `UPDATE runs SET ended_at = @at, result = @result, attempts = MAX(attempts, COALESCE(@attempt, attempts)),
          duration_s = COALESCE(@duration_s, MAX(0, (@at - started_at) / 1000.0)), exit_code = @exit_code,
@@ -126,12 +127,12 @@ function applyRunStep(stmt: RunStatements, worker: string, mirror: string, step:
   if (step.kind === 'open') {
     if (open && step.onlyIfNoneOpen) return;
     if (open && open.run_id === step.runId) {
-      stmt.raiseAttempts.run(step.attempt, open.id);
+      stmt.raiseAttempts.run({ attempt: step.attempt, id: open.id });
       return;
     }
     if (open) stmt.abortOpen.run({ worker, mirror, at, keep: step.runId });
     const existing = step.isNew ? undefined : stmt.byRunId.get(mirror, worker, step.runId);
-    if (existing) stmt.raiseAttempts.run(step.attempt, existing.id);
+    if (existing) stmt.raiseAttempts.run({ attempt: step.attempt, id: existing.id });
     else stmt.insert.run({ ...emptyRun(step.runId, worker, mirror, step.trigger, at), attempts: step.attempt });
     return;
   }
