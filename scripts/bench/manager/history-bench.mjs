@@ -47,6 +47,8 @@ async function fill(dir) {
       }
     }
     for (let m = 0; m < MIRRORS; m++) for (let w = 0; w < WORKERS; w++) status.run(`w${w}`, `mirror-${m}`, start, start, start, start);
+    const worker = db.prepare("INSERT INTO workers (id, url, token, last_online, last_register) VALUES (?, 'http://127.0.0.1:1/', '', ?, ?)");
+    for (let w = 0; w < WORKERS; w++) worker.run(`w${w}`, start, start);
   })();
   const n = db.prepare('SELECT count(*) AS n FROM runs').get().n;
   db.pragma('wal_checkpoint(TRUNCATE)');
@@ -78,6 +80,7 @@ export async function benchHistory({ cli, dir, start, stop, request, percentile 
       if (r.status !== 200) throw new Error(`${path(k)} answered ${r.status}: ${r.body}`);
       if (k >= 20) times.push(ms); // the first 20 warm the caches
       rows = JSON.parse(r.body.toString()).length;
+      if (rows === 0) throw new Error(`${path(k)} answered no rows`);
     }
     times.sort((a, b) => a - b);
     lines.push(`  ${name}: ${rows} rows, p50 ${percentile(times, 50).toFixed(1)} ms, p99 ${percentile(times, 99).toFixed(1)} ms`);
