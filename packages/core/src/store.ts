@@ -68,7 +68,7 @@ export interface RunQuery {
   before?: string;
 }
 
-/** Persistence for workers and their jobs' statuses. */
+/** Persistence for workers, their jobs' statuses and the jobs' run history. */
 export interface JobStore {
   /**
    * Opens the store (files, connections, migrations); a constructor does no
