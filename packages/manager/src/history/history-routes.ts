@@ -6,7 +6,8 @@
  *   default 20, 1 to 1000; `before` pages on from a run of the mirror);
  * - `GET /jobs/:mirror`: the mirror's status on each worker in the `/jobs`
  *   entry shape plus `worker`, `last_run` (a history row or null) and `stats`
- *   over the kept runs (see stats.ts).
+ *   over the kept runs (see stats.ts); one entry per registered worker that
+ *   has the mirror, by worker id.
  *
  * Read scope, as `/jobs`. An unknown mirror (no status, no run) is a 404
  * `unknown_mirror`; a bad query value a 400 naming the parameter.
