@@ -11,10 +11,64 @@
  * (HTTP 507); reads keep working.
  */
 import type { Logger } from './logger.js';
+import type { RunRecord, RunResult, RunTrigger } from './runs.js';
 import type { Clock } from './time.js';
 import type { MirrorSchedule, MirrorStatus, WorkerStatus } from './wire.js';
 
-/** Persistence for workers and their jobs' statuses. */
+/**
+ * One change to a job's run history (issue 14), decided by the manager from a
+ * status report and applied by the store in the same transaction as the
+ * status. "The job" is the (worker, mirror) of the status update; a job has
+ * at most one open run (`result` unset).
+ *
+ * - `open`: run `runId` is in progress. Every other open run of the job is
+ *   closed as `aborted` (ended now). When the job already has the run, its
+ *   `attempts` become max(stored, `attempt`) and nothing else changes (a
+ *   closed run stays closed); otherwise a row is inserted, started `at`.
+ *   With `onlyIfNoneOpen`, nothing happens when the job has an open run.
+ * - `close`: the run ends `at` with `result`. With `matchOpen` (reports of
+ *   tunasync's worker, which carry no run id) the job's open run is closed,
+ *   whatever its id; when there is none, a row `runId` is inserted, started
+ *   `at`. Without it the run `runId` is closed (inserted first when missing,
+ *   started `at` minus `durationS`) and other open runs of the job are
+ *   aborted; a run already closed (e.g. `aborted` by a stop) keeps its result
+ *   and end and only gets the details it lacked (exit code, bytes, log file).
+ *   `durationS` unset: the seconds from its start to `at`.
+ * - `abort`: every open run of the job is closed as `aborted` at `at`.
+ */
+export type RunHistoryStep =
+  | { kind: 'open'; runId: string; at: Date; trigger: RunTrigger; attempt: number; onlyIfNoneOpen?: boolean; isNew?: boolean }
+  | {
+      kind: 'close';
+      runId: string;
+      matchOpen: boolean;
+      at: Date;
+      result: 'success' | 'failed';
+      trigger: RunTrigger;
+      attempt?: number;
+      exitCode?: number;
+      durationS?: number;
+      errorMsg: string;
+      size: string;
+      transferredBytes?: number;
+      filesTransferred?: number;
+      logFile?: string;
+    }
+  | { kind: 'abort'; at: Date };
+
+/** Which runs of a mirror `listRuns` answers. */
+export interface RunQuery {
+  /** At most this many rows. */
+  limit: number;
+  /** Only this worker's runs. */
+  worker?: string;
+  /** Only runs that ended so. */
+  result?: RunResult;
+  /** Only runs older (in the history's order) than this run of the mirror; no rows when the mirror has no such run. */
+  before?: string;
+}
+
+/** Persistence for workers, their jobs' statuses and the jobs' run history. */
 export interface JobStore {
   /**
    * Opens the store (files, connections, migrations); a constructor does no
@@ -49,11 +103,15 @@ export interface JobStore {
   /**
    * Atomically reads a job's status (undefined when new), computes the next
    * one with `update` (pure, synchronous) and stores it; returns what was stored.
+   * `run` (pure, synchronous), given the previous and the stored status, says
+   * what the report does to the job's run history; its step is applied in the
+   * same transaction (see RunHistoryStep).
    */
   updateMirrorStatus(
     workerId: string,
     mirrorId: string,
     update: (previous: MirrorStatus | undefined) => MirrorStatus,
+    run?: (previous: MirrorStatus | undefined, next: MirrorStatus) => RunHistoryStep | undefined,
   ): Promise<MirrorStatus>;
   /** A worker's jobs, ordered by name. */
   listMirrorStatus(workerId: string): Promise<MirrorStatus[]>;
@@ -68,6 +126,24 @@ export interface JobStore {
   deleteMirrorStatus(workerId: string, mirrorId: string): Promise<boolean>;
   /** Deletes every job whose status is `disabled`; returns how many. */
   flushDisabledJobs(): Promise<number>;
+
+  /**
+   * A mirror's runs (every worker's, or `query.worker`'s), newest first:
+   * by `started_at` descending, then by insertion, newest first.
+   */
+  listRuns(mirror: string, query: RunQuery): Promise<RunRecord[]>;
+  /** One run of a mirror (on `worker` when given), or undefined. */
+  getRun(mirror: string, runId: string, worker?: string): Promise<RunRecord | undefined>;
+  /**
+   * Retention of one job: deletes its runs beyond the newest `keep` and those
+   * started before `olderThan`; returns how many went.
+   */
+  pruneRuns(workerId: string, mirrorId: string, retention: { keep: number; olderThan: Date }): Promise<number>;
+  /**
+   * Retention of every job by age: deletes at most `limit` runs started
+   * before `olderThan` (the caller repeats while it gets `limit`); returns how many went.
+   */
+  pruneOldRuns(olderThan: Date, limit: number): Promise<number>;
 
   /** Releases the store; further calls fail. */
   close(): Promise<void>;

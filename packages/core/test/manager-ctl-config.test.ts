@@ -37,6 +37,7 @@ describe('manager.conf', () => {
         debug: false,
         server: { addr: '127.0.0.1', port: 14242, sslCert: '', sslKey: '', clientCa: '', allowWorkerUrls: [] },
         limits: { maxWorkers: 1000, maxJobsPerWorker: 10000 },
+        history: { keep: 200, maxAgeS: 180 * 86_400 },
         files: { dbType: 'sqlite', dbFile: '/var/lib/tunasync/manager.db', caCert: '' },
         auth: { workerToken: '', workerTokens: {}, adminTokens: [], publicRead: true },
       },
@@ -54,6 +55,9 @@ port = 12345
 ssl_cert = "/etc/tunasync/manager.crt"
 ssl_key = "/etc/tunasync/manager.key"
 client_ca = "/etc/tunasync/clients-ca.pem"
+[history]
+keep = 50
+max_age = "36h"
 [files]
 db_type = "sqlite"
 db_file = "/srv/manager.db"
@@ -80,6 +84,7 @@ w2 = "t2"
           allowWorkerUrls: [],
         },
         limits: { maxWorkers: 1000, maxJobsPerWorker: 10000 },
+        history: { keep: 50, maxAgeS: 36 * 3600 },
         files: { dbType: 'sqlite', dbFile: '/srv/manager.db', caCert: '/etc/tunasync/ca.pem' },
         auth: { workerToken: 'shared', workerTokens: { w1: 't1', w2: 't2' }, adminTokens: ['admin1', 'admin2'], publicRead: false },
       },

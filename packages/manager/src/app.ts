@@ -5,6 +5,8 @@
 import { createHttpClient, systemClock, type Clock, type JobStore, type Logger, type ManagerConfig } from '@tunasync/core';
 import express, { type Express } from 'express';
 import { Authenticator } from './auth.js';
+import { historyRoutes } from './history/history-routes.js';
+import { RunRetention, historyPolicy } from './history/retention.js';
 import { checkPathEncoding, errorHandler, jsonBodyParser, noRoute } from './http-errors.js';
 import { JobsCache } from './jobs-cache.js';
 import type { ManagerRouteContext, ManagerRouteModule } from './route-module.js';
@@ -29,14 +31,15 @@ export interface ManagerAppOptions {
   commandTimeoutMs?: number;
   /** IANA zone for the text times of `/jobs` (default: the process's zone). */
   timeZone?: string;
-  /** Route modules mounted after tunasync's routes and before the 404, in order. */
+  /** Route modules mounted after tunasync's routes and the history routes and before the 404, in order. */
   routes?: ManagerRouteModule[];
 }
 
 /**
  * Builds the manager's express app: the path check, every route of
  * wire-protocol.md with bearer authentication from `[auth]` checked before
- * any body is read, `/healthz`, the route modules, the 404, and one error
+ * any body is read, `/healthz`, the run history (recorded from status
+ * reports, served by the `history` route module), the route modules, the 404, and one error
  * handler answering `{"error": "...", "code": "..."}` (anything unexpected is
  * a logged 500 and the daemon keeps serving).
  */
@@ -64,11 +67,15 @@ export function createManagerApp(options: ManagerAppOptions): Express {
   app.set('etag', false);
   app.use(checkPathEncoding);
 
+  const history = new RunRetention(store, logger, clock, historyPolicy(config));
   const router = express.Router();
   mountRoutes(router, {
     ...context,
     jobs: new JobsCache(store, options.timeZone),
+    history,
     command: {
+      clock,
+      history,
       store,
       logger,
       http,
@@ -76,7 +83,7 @@ export function createManagerApp(options: ManagerAppOptions): Express {
       allowWorkerUrls: config.server.allowWorkerUrls ?? [],
     },
   });
-  for (const module of options.routes ?? []) {
+  for (const module of [historyRoutes(), ...(options.routes ?? [])]) {
     module.mount(router, context);
     logger.debug(`route module ${module.name} mounted`);
   }

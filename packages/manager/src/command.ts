@@ -11,10 +11,12 @@ import {
   serializeWorkerCmd,
   type ClientCmd,
   type createHttpClient,
+  type Clock,
   type JobStore,
   type Logger,
   type WorkerStatus,
 } from '@tunasync/core';
+import type { RunRetention } from './history/retention.js';
 import { LINK_LOCAL_LOOKUP_ERROR, checkWorkerUrl, linkLocalGuard } from './worker-url.js';
 
 /** What forwardCommand needs. */
@@ -27,6 +29,10 @@ export interface CommandContext {
   tokenFor(worker: WorkerStatus): string | undefined;
   /** `[server] allow_worker_urls`: link-local worker URLs allowed anyway. */
   allowWorkerUrls?: readonly string[];
+  /** The manager's clock (when a stop or disable aborted a run). */
+  clock: Clock;
+  /** Retention of the run history, told when a stop or disable aborted a run. */
+  history?: RunRetention;
 }
 
 /** Longest worker message passed on to the client. */
@@ -101,10 +107,15 @@ export async function forwardCommand(ctx: CommandContext, worker: WorkerStatus, 
   // worker refused, e.g. for a mirror it does not have, leaves no phantom job.
   const newStatus = cmd.cmd === 'stop' ? 'paused' : cmd.cmd === 'disable' ? 'disabled' : undefined;
   if (newStatus !== undefined) {
-    await ctx.store.updateMirrorStatus(worker.id, cmd.mirrorId, (prev) => ({
-      ...(prev ?? emptyMirrorStatus(cmd.mirrorId, worker.id)),
-      status: newStatus,
-    }));
+    // The job's open run, if any, ends `aborted` in the same transaction.
+    const at = ctx.clock.now();
+    await ctx.store.updateMirrorStatus(
+      worker.id,
+      cmd.mirrorId,
+      (prev) => ({ ...(prev ?? emptyMirrorStatus(cmd.mirrorId, worker.id)), status: newStatus }),
+      () => ({ kind: 'abort', at }),
+    );
+    ctx.history?.runEnded(worker.id, cmd.mirrorId);
     ctx.logger.info(`Job [${cmd.mirrorId}] @<${worker.id}> ${newStatus}`, { job: cmd.mirrorId, worker: worker.id, status: newStatus });
   }
   return { message: `successfully send command to worker ${worker.id}` };

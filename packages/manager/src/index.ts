@@ -8,6 +8,10 @@ export type { ManagerRouteModule, ManagerRouteContext } from './route-module.js'
 export { JobsCache } from './jobs-cache.js';
 export { checkWorkerUrl, isLinkLocalAddress, linkLocalGuard, LINK_LOCAL_LOOKUP_ERROR } from './worker-url.js';
 export { applyStatusReport, applySizeUpdate, isUnknownSize } from './rules.js';
+export { historyRoutes, DEFAULT_HISTORY_LIMIT, MAX_HISTORY_LIMIT } from './history/history-routes.js';
+export { runStepOf, randomRunId, type RunIdSource } from './history/run-rules.js';
+export { runStats, type RunStatsJSON } from './history/stats.js';
+export { RunRetention, historyPolicy, SWEEP_CHUNK, SWEEP_INTERVAL_MS } from './history/retention.js';
 export { SqliteJobStore, type SqliteJobStoreOptions } from './store/sqlite-store.js';
 export { openJobStore, storePackageName, redactDbUrl, type OpenJobStoreOptions } from './store/open-store.js';
 export { detectDbFile, corruptFileMessage, type DbFileKind, type SqliteOpenOptions } from './store/sqlite-file.js';

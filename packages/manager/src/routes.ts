@@ -13,13 +13,17 @@ import {
   parseClientCmd,
   parseMirrorSchedules,
   parseMirrorStatus,
+  parseRunFields,
   parseSizeUpdate,
   parseWorkerStatus,
   serializeMirrorStatus,
   serializeWorkerStatus,
+  type RunHistoryStep,
 } from '@tunasync/core';
 import type { Request, Response, Router } from 'express';
 import { forwardCommand, type CommandContext } from './command.js';
+import type { RunRetention } from './history/retention.js';
+import { runStepOf, stepEndsRun } from './history/run-rules.js';
 import type { JobsCache } from './jobs-cache.js';
 import type { ManagerRouteContext } from './route-module.js';
 import { applySizeUpdate, applyStatusReport } from './rules.js';
@@ -29,6 +33,8 @@ import { checkWorkerUrl } from './worker-url.js';
 export interface RouteContext extends ManagerRouteContext {
   command: CommandContext;
   jobs: JobsCache;
+  /** Retention of the run history, told when a report ended a run. */
+  history: RunRetention;
 }
 
 function param(req: Request, name: string): string {
@@ -122,6 +128,8 @@ export function mountRoutes(router: Router, ctx: RouteContext): void {
   router.post('/workers/:id/jobs/:job', auth.worker('id'), jsonBody, async (req: Request, res: Response) => {
     const id = param(req, 'id');
     const reported = parseMirrorStatus(req.body);
+    // Our worker's optional run fields (tunasync's manager ignores them); a bad one is a 400 and nothing is written.
+    const runFields = parseRunFields(req.body);
     checkJobName(reported.name, param(req, 'job'));
     if (reported.worker !== '' && reported.worker !== id) {
       throw new ValidationError(`worker ${JSON.stringify(reported.worker)} in the body does not match ${JSON.stringify(id)} in the URL`, 'worker');
@@ -132,7 +140,14 @@ export function mountRoutes(router: Router, ctx: RouteContext): void {
     if (!(await store.getMirrorStatus(id, reported.name)) && (await store.listMirrorStatus(id)).length >= maxJobs) {
       throw new ValidationError(`name: worker ${id} already has ${maxJobs} jobs (manager.conf [limits] max_jobs_per_worker)`, 'name', 'too_many_jobs');
     }
-    const stored = await store.updateMirrorStatus(id, reported.name, (prev) => applyStatusReport(prev, reported, id, now));
+    let step: RunHistoryStep | undefined;
+    const stored = await store.updateMirrorStatus(
+      id,
+      reported.name,
+      (prev) => applyStatusReport(prev, reported, id, now),
+      (prev, next) => (step = runStepOf(prev, next, runFields, now)),
+    );
+    if (stepEndsRun(step)) ctx.history.runEnded(id, stored.name);
     const what = stored.status === 'syncing' ? 'starts syncing' : stored.status;
     logger.info(`Job [${stored.name}] @<${id}> ${what}`, { job: stored.name, worker: id, status: stored.status });
     res.json(serializeMirrorStatus(stored));

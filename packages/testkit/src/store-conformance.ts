@@ -7,6 +7,7 @@
  */
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { emptyMirrorStatus, zeroTime, type JobStore, type MirrorStatus, type WorkerStatus } from '@tunasync/core';
+import { describeRunHistory } from './store-conformance-runs.js';
 
 /** How the suite gets stores. */
 export interface StoreFactory {
@@ -275,6 +276,8 @@ export function describeJobStore(name: string, factory: StoreFactory): void {
       expect(await gen()).not.toBe(g3);
     });
 
+    describeRunHistory(make);
+
     if (factory.reopen) {
       const reopen = factory.reopen.bind(factory);
       it('keeps everything across close and reopen', async () => {
@@ -287,6 +290,21 @@ export function describeJobStore(name: string, factory: StoreFactory): void {
         await again.init();
         expect(await again.listWorkers()).toEqual([worker('w')]);
         expect(await again.listAllMirrorStatus()).toEqual([status('w', 'a', { size: '9T' })]);
+      });
+
+      it('keeps runs across close and reopen', async () => {
+        const s = await make();
+        const at = t('2026-04-01T00:00:00Z');
+        await s.updateMirrorStatus('w', 'a', () => status('w', 'a', { status: 'pre-syncing' }), () => ({
+          kind: 'open', runId: 'r1', at, trigger: 'force', attempt: 2,
+        }));
+        const before = await s.listRuns('a', { limit: 5 });
+        await s.close();
+        const again = await reopen();
+        open.push(again);
+        await again.init();
+        expect(await again.listRuns('a', { limit: 5 })).toEqual(before);
+        expect(before).toHaveLength(1);
       });
     }
   });

@@ -1,20 +1,26 @@
 // Benchmark of the manager (issue 3): durable status reports per second with
 // 64 concurrent clients for 10 s against the real manager and its SQLite
 // file, beside a bare express app answering the same request; then p50/p99
-// of GET /jobs with 10,000 jobs stored. Run: npm run bench:manager
-// (after `npx tsc -b`). DURATION_S and CLIENTS may be set in the environment.
+// of GET /jobs with 10,000 jobs stored; then p50/p99 of
+// GET /jobs/:mirror/history?limit=100 with 1,000,000 runs stored (issue 14,
+// see history-bench.mjs). Run: npm run bench:manager (after `npx tsc -b`).
+// DURATION_S and CLIENTS may be set in the environment; ONLY=reports or
+// ONLY=history runs one part; MANAGER_CLI runs another build of the manager
+// (e.g. a copy of an older dist/, to compare before and after a change).
 import { spawn } from 'node:child_process';
 import http from 'node:http';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SqliteJobStore } from '@tunasync/manager';
 import { emptyMirrorStatus } from '@tunasync/core';
+import { benchHistory } from './history-bench.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const DURATION_S = Number(process.env.DURATION_S ?? 10);
 const CLIENTS = Number(process.env.CLIENTS ?? 64);
+const ONLY = process.env.ONLY ?? '';
 const dir = mkdtempSync(join(tmpdir(), 'tunasync-bench-'));
 
 function start(script, args) {
@@ -84,24 +90,42 @@ function percentile(sorted, p) {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
-try {
-  const cli = join(here, '../../../packages/manager/dist/cli.js');
-  const dbFile = join(dir, 'bench.db');
+/** User + system CPU seconds of process `pid` (Linux /proc; NaN elsewhere): steadier than reports/s on a shared machine. */
+function cpuSeconds(pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return NaN;
+  }
+}
 
-  // 1. Reports/s against the real manager (SQLite, synchronous = FULL).
-  const manager = await start(cli, ['--port', '0', '--db-file', dbFile]);
+/** 1. Reports/s against the real manager (SQLite, synchronous = FULL); the stream
+ * (pre-syncing, syncing, success, failed) records runs as a tunasync worker's reports do. */
+async function benchReports(cli) {
+  const manager = await start(cli, ['--port', '0', '--db-file', join(dir, 'bench.db')]);
   for (let w = 0; w < 8; w++) {
     await request(`${manager.url}/workers`, 'POST', JSON.stringify({ id: `w${w}`, url: 'http://127.0.0.1:1/' }));
   }
+  const cpu0 = cpuSeconds(manager.child.pid);
   const real = await load(manager.url);
+  const cpu = cpuSeconds(manager.child.pid) - cpu0;
   await stop(manager.child);
+  console.log(`status reports, ${CLIENTS} clients, ${DURATION_S} s:`);
+  const perReport = Number.isFinite(cpu) ? `, ${((cpu * 1e6) / real.ok).toFixed(0)} µs manager CPU per report` : '';
+  console.log(`  manager (SQLite, durable): ${real.perSecond.toFixed(0)} reports/s (${real.bad} non-200)${perReport}`);
+}
 
-  // 2. The same load against a bare express app.
+/** 2. The same load against a bare express app. */
+async function benchBare() {
   const bare = await start(join(here, 'bare-server.mjs'), []);
   const ceiling = await load(bare.url);
   await stop(bare.child);
+  console.log(`  bare express ceiling:      ${ceiling.perSecond.toFixed(0)} requests/s (${ceiling.bad} non-200)`);
+}
 
-  // 3. GET /jobs with 10,000 jobs.
+/** 3. GET /jobs with 10,000 jobs. */
+async function benchJobs(cli) {
   const jobsDb = join(dir, 'jobs.db');
   const store = new SqliteJobStore(jobsDb, { synchronous: 'normal' });
   await store.init();
@@ -130,14 +154,21 @@ try {
     times[kind].sort((a, b) => a - b);
   }
   await stop(m2.child);
-
-  console.log(`status reports, ${CLIENTS} clients, ${DURATION_S} s:`);
-  console.log(`  manager (SQLite, durable): ${real.perSecond.toFixed(0)} reports/s (${real.bad} non-200)`);
-  console.log(`  bare express ceiling:      ${ceiling.perSecond.toFixed(0)} requests/s (${ceiling.bad} non-200)`);
   for (const kind of ['warm', 'cold']) {
     const t = times[kind];
     console.log(`GET /jobs with ${count} jobs, 100 requests, ${kind}: p50 ${percentile(t, 50).toFixed(1)} ms, p99 ${percentile(t, 99).toFixed(1)} ms`);
   }
+}
+
+try {
+  const cli = process.env.MANAGER_CLI ?? join(here, '../../../packages/manager/dist/cli.js');
+  if (ONLY === '' || ONLY === 'reports') await benchReports(cli);
+  if (ONLY === '') {
+    await benchBare();
+    await benchJobs(cli);
+  }
+  // 4. GET /jobs/:mirror/history with 1,000,000 runs.
+  if (ONLY === '' || ONLY === 'history') await benchHistory({ cli, dir, start, stop, request, percentile });
 } finally {
   agent.destroy();
   rmSync(dir, { recursive: true, force: true });

@@ -37,6 +37,13 @@ export interface ManagerConfig {
     /** Most jobs one worker may have (default 10,000). */
     maxJobsPerWorker: number;
   };
+  /** `[history]`: retention of the run history; unset: the defaults. */
+  history?: {
+    /** Runs kept per mirror and worker (default 200). */
+    keep: number;
+    /** Runs started longer ago than this many seconds are deleted (default 180 days). */
+    maxAgeS: number;
+  };
   files: {
     /** Store type; only `sqlite` is built in. */
     dbType: string;
@@ -72,6 +79,21 @@ export const DEFAULT_MAX_WORKERS = 1_000;
 /** Default `[limits] max_jobs_per_worker`. */
 export const DEFAULT_MAX_JOBS_PER_WORKER = 10_000;
 
+/** Default `[history] keep`: runs kept per mirror and worker. */
+export const DEFAULT_HISTORY_KEEP = 200;
+/** Default `[history] max_age` in seconds (180 days). */
+export const DEFAULT_HISTORY_MAX_AGE_S = 180 * 86_400;
+
+const AGE_UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400 };
+
+/** Seconds of an age like `180d`, `12h`, `30m`, `45s`; undefined when it is not one. */
+export function parseAge(text: string): number | undefined {
+  const m = /^(\d+)([smhd])$/.exec(text.trim());
+  if (!m) return undefined;
+  const n = Number(m[1]) * AGE_UNITS[m[2]!]!;
+  return Number.isSafeInteger(n) && n > 0 ? n : undefined;
+}
+
 /** Default db_file (tunasync's). */
 export const DEFAULT_MANAGER_DB_FILE = '/var/lib/tunasync/manager.db';
 
@@ -82,6 +104,7 @@ function build(doc: TomlTable, file: string, overrides: ManagerOverrides): Manag
   const files = table(doc, 'files');
   const auth = table(doc, 'auth');
   const limits = table(doc, 'limits');
+  const history = table(doc, 'history');
   const s = (o: Record<string, unknown>, k: string, d = ''): string => (typeof o[k] === 'string' ? (o[k] as string) : d);
   const n = (o: Record<string, unknown>, k: string, d: number): number => (typeof o[k] === 'number' ? (o[k] as number) : d);
   return {
@@ -98,6 +121,10 @@ function build(doc: TomlTable, file: string, overrides: ManagerOverrides): Manag
     limits: {
       maxWorkers: n(limits, 'max_workers', DEFAULT_MAX_WORKERS),
       maxJobsPerWorker: n(limits, 'max_jobs_per_worker', DEFAULT_MAX_JOBS_PER_WORKER),
+    },
+    history: {
+      keep: n(history, 'keep', DEFAULT_HISTORY_KEEP),
+      maxAgeS: typeof history.max_age === 'string' ? (parseAge(history.max_age) ?? DEFAULT_HISTORY_MAX_AGE_S) : DEFAULT_HISTORY_MAX_AGE_S,
     },
     files: {
       dbType: overrides.dbType ?? s(files, 'db_type', 'sqlite'),
@@ -118,8 +145,12 @@ function load(doc: TomlTable, file: string, overrides: ManagerOverrides): Loaded
   const warnings = finish(result);
   const config = build(doc, file, overrides);
   const { sslCert, sslKey, clientCa } = config.server;
-  const tls = serverTlsProblems({ configFile: file, sslCert, sslKey, clientCa });
-  if (tls.length > 0) throw new ConfigError(tls);
+  const problems = serverTlsProblems({ configFile: file, sslCert, sslKey, clientCa });
+  const maxAge = table(doc, 'history').max_age;
+  if (typeof maxAge === 'string' && parseAge(maxAge) === undefined) {
+    problems.push({ file, path: 'history.max_age', message: `${JSON.stringify(maxAge)} is not an age: a positive whole number with a unit s, m, h or d (e.g. "180d")` });
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
   return { config, warnings };
 }
 

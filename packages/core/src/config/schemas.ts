@@ -42,6 +42,15 @@ export const managerConfigSchema = {
         max_jobs_per_worker: { type: 'integer', minimum: 1 },
       },
     },
+    /** tunasync-ts: retention of the run history. */
+    history: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        keep: { type: 'integer', minimum: 1 },
+        max_age: str,
+      },
+    },
     files: {
       type: 'object',
       additionalProperties: false,

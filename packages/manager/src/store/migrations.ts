@@ -45,6 +45,36 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX mirror_status_by_status ON mirror_status (status);
     `,
   },
+  {
+    version: 2,
+    description: 'runs table (run history, issue 14)',
+    sql: `
+      CREATE TABLE runs (
+        id                INTEGER PRIMARY KEY,
+        run_id            TEXT NOT NULL,
+        worker            TEXT NOT NULL,
+        mirror            TEXT NOT NULL,
+        trigger           TEXT NOT NULL,
+        started_at        INTEGER NOT NULL,
+        ended_at          INTEGER,
+        duration_s        REAL,
+        result            TEXT,
+        attempts          INTEGER NOT NULL,
+        exit_code         INTEGER,
+        error_msg         TEXT NOT NULL,
+        size              TEXT NOT NULL,
+        transferred_bytes INTEGER,
+        files_transferred INTEGER,
+        log_file          TEXT
+      );
+      -- Three indexes only, each insert costs one page per index: history pages,
+      -- worker filters, run-id lookups and per-job retention all scan a mirror's
+      -- entries of runs_by_mirror without reading the table.
+      CREATE INDEX runs_by_mirror ON runs (mirror, started_at, id, worker, run_id);
+      CREATE INDEX runs_open ON runs (worker, mirror) WHERE result IS NULL;
+      CREATE INDEX runs_by_start ON runs (started_at);
+    `,
+  },
 ];
 
 /** The schema version this code writes. */

@@ -113,7 +113,11 @@ export function openSqliteDatabase(file: string, options: SqliteOpenOptions = {}
   }
   try {
     db.pragma('journal_mode = WAL');
-    const problems = quickCheck(db);
+    // One problem per line: SQLite may put several, under a "*** in database main ***" header, in one row.
+    const problems = quickCheck(db)
+      .flatMap((p) => p.split('\n'))
+      .map((l) => l.trim())
+      .filter((l) => l !== '' && !/^\*\*\* in database /.test(l));
     if (problems.length > 0) {
       const shown = problems.slice(0, 3).join('; ');
       const more = problems.length > 3 ? ` and ${problems.length - 3} more` : '';

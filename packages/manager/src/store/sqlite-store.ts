@@ -8,9 +8,10 @@
  * async methods let network stores fit the same interface.
  */
 import type Database from 'better-sqlite3';
-import type { JobStore, MirrorSchedule, MirrorStatus, SyncStatus, WorkerStatus } from '@tunasync/core';
+import type { JobStore, MirrorSchedule, MirrorStatus, RunQuery, RunRecord, RunHistoryStep, SyncStatus, WorkerStatus } from '@tunasync/core';
 import { translateWriteError } from './errors.js';
 import { openSqliteDatabase, type SqliteOpenOptions } from './sqlite-file.js';
+import { RunTable } from './sqlite-runs.js';
 import { WriteBatcher } from './write-batcher.js';
 
 /** Options of SqliteJobStore. */
@@ -161,6 +162,7 @@ export class SqliteJobStore implements JobStore {
     db: Database.Database;
     stmt: ReturnType<typeof prepareStatements>;
     writes: WriteBatcher;
+    runs: RunTable;
   };
   private closed = false;
   private commits = 0;
@@ -184,9 +186,11 @@ export class SqliteJobStore implements JobStore {
     if (this.closed) throw new Error(`store ${this.file} is closed`);
     if (this.open) return;
     const db = openSqliteDatabase(this.file, this.options);
+    const stmt = prepareStatements(db);
     this.open = {
       db,
-      stmt: prepareStatements(db),
+      stmt,
+      runs: new RunTable(db),
       writes: new WriteBatcher(db, this.options.groupCommit ?? true, () => this.commits++),
     };
   }
@@ -268,20 +272,48 @@ export class SqliteJobStore implements JobStore {
    * Reads, updates and writes a job's status atomically, inside the write
    * transaction (so concurrent managers on the same file serialise). The stored status
    * always carries `workerId` and `mirrorId` as its `worker` and `name`.
-   * When `update` throws, nothing is written.
+   * When `update` throws, nothing is written. The run history step of `run`
+   * is applied in the same savepoint.
    */
   async updateMirrorStatus(
     workerId: string,
     mirrorId: string,
     update: (previous: MirrorStatus | undefined) => MirrorStatus,
+    run?: (previous: MirrorStatus | undefined, next: MirrorStatus) => RunHistoryStep | undefined,
   ): Promise<MirrorStatus> {
+    const runs = this.use().runs;
     return this.write((stmt) => {
       const row = stmt.getStatus.get(workerId, mirrorId);
-      const next = update(row ? toStatus(row) : undefined);
+      const previous = row ? toStatus(row) : undefined;
+      const next = update(previous);
       const stored = { ...copyStatus(next), worker: workerId, name: mirrorId };
+      const step = run?.(previous, stored);
       stmt.upsertStatus.run(statusParams(stored));
+      if (step) runs.apply(workerId, mirrorId, step);
       return stored;
     });
+  }
+
+  /** A mirror's runs, newest first. */
+  async listRuns(mirror: string, query: RunQuery): Promise<RunRecord[]> {
+    return this.use().runs.list(mirror, query);
+  }
+
+  /** One run of a mirror (on `worker` when given), or undefined. */
+  async getRun(mirror: string, runId: string, worker?: string): Promise<RunRecord | undefined> {
+    return this.use().runs.get(mirror, runId, worker);
+  }
+
+  /** Deletes one job's runs beyond the newest `keep` and those started before `olderThan`. */
+  async pruneRuns(workerId: string, mirrorId: string, retention: { keep: number; olderThan: Date }): Promise<number> {
+    const runs = this.use().runs;
+    return this.write(() => runs.pruneJob(workerId, mirrorId, retention.keep, retention.olderThan.getTime()));
+  }
+
+  /** Deletes at most `limit` runs (of any job) started before `olderThan`. */
+  async pruneOldRuns(olderThan: Date, limit: number): Promise<number> {
+    const runs = this.use().runs;
+    return this.write(() => runs.pruneOld(olderThan.getTime(), limit));
   }
 
   /** A worker's jobs, ordered by name. */
