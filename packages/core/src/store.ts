@@ -115,6 +115,8 @@ export interface JobStore {
   ): Promise<MirrorStatus>;
   /** A worker's jobs, ordered by name. */
   listMirrorStatus(workerId: string): Promise<MirrorStatus[]>;
+  /** How many jobs a worker has (the `[limits] max_jobs_per_worker` check: cheap, no rows read). */
+  countMirrorStatus(workerId: string): Promise<number>;
   /** Every job of every worker, ordered by worker then name. */
   listAllMirrorStatus(): Promise<MirrorStatus[]>;
   /**

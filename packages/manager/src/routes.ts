@@ -137,7 +137,7 @@ export function mountRoutes(router: Router, ctx: RouteContext): void {
     const now = clock.now();
     if (!(await store.refreshWorker(id, now))) throw invalidWorker(id);
     // The cap is checked before the write; concurrent first reports of new jobs may pass it by a few.
-    if (!(await store.getMirrorStatus(id, reported.name)) && (await store.listMirrorStatus(id)).length >= maxJobs) {
+    if (!(await store.getMirrorStatus(id, reported.name)) && (await store.countMirrorStatus(id)) >= maxJobs) {
       throw new ValidationError(`name: worker ${id} already has ${maxJobs} jobs (manager.conf [limits] max_jobs_per_worker)`, 'name', 'too_many_jobs');
     }
     let step: RunHistoryStep | undefined;

@@ -169,6 +169,7 @@ export function describeJobStore(name: string, factory: StoreFactory): void {
       }
       expect((await s.listMirrorStatus('w2')).map((x) => x.name)).toEqual(['a', 'b']);
       expect(await s.listMirrorStatus('nobody')).toEqual([]);
+      expect([await s.countMirrorStatus('w2'), await s.countMirrorStatus('w1'), await s.countMirrorStatus('nobody')]).toEqual([2, 2, 0]);
       expect((await s.listAllMirrorStatus()).map((x) => `${x.worker}/${x.name}`)).toEqual(['w1/a', 'w1/c', 'w2/a', 'w2/b']);
     });
 

@@ -134,6 +134,7 @@ function prepareStatements(db: Database.Database) {
     deleteWorker: db.prepare<[string]>('DELETE FROM workers WHERE id = ?'),
     deleteStatus: db.prepare<[string, string]>('DELETE FROM mirror_status WHERE worker = ? AND name = ?'),
     getStatus: db.prepare<[string, string], StatusRow>('SELECT * FROM mirror_status WHERE worker = ? AND name = ?'),
+    countStatus: db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM mirror_status WHERE worker = ?'),
     upsertStatus: db.prepare<[StatusRow]>(
       `INSERT OR REPLACE INTO mirror_status (${STATUS_COLUMNS})
        VALUES (@worker, @name, @is_master, @status, @last_update, @last_started, @last_ended,
@@ -319,6 +320,11 @@ export class SqliteJobStore implements JobStore {
   /** A worker's jobs, ordered by name. */
   async listMirrorStatus(workerId: string): Promise<MirrorStatus[]> {
     return this.use().stmt.listStatus.all(workerId).map(rawToStatus);
+  }
+
+  /** How many jobs a worker has. */
+  async countMirrorStatus(workerId: string): Promise<number> {
+    return this.use().stmt.countStatus.get(workerId)!.n;
   }
 
   /** Every job of every worker, ordered by worker then name. */
