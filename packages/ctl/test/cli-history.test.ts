@@ -256,10 +256,11 @@ describe('managers that say no', () => {
     expect(r).toEqual({ code: 1, stdout: '', stderr: 'tunasynctl: this manager keeps no run history (tunasync\'s manager?)\n' });
   });
 
-  it('a tunasync-ts manager without the history route (no_route), crafted and real', async () => {
+  it('a tunasync-ts manager without the history route (no_route) says so; ours names an unknown mirror', async () => {
     const none = { code: 1, stdout: '', stderr: 'tunasynctl: this manager keeps no run history (tunasync\'s manager?)\n' };
     expect(await history('oldts')).toEqual(none);
-    expect(await ctl(['history', 'debian', '-o', 'table', '-m', '127.0.0.1', '-p', String(manager.port)], env)).toEqual(none);
+    const unknown = await ctl(['history', 'debian', '-o', 'table', '-m', '127.0.0.1', '-p', String(manager.port)], env);
+    expect(unknown).toEqual({ code: 1, stdout: '', stderr: 'tunasynctl: mirror debian is not known: no worker reported it and no run of it is kept\n' });
   });
 
   it('a 404 with another code is the manager\'s own message', async () => {

@@ -74,9 +74,11 @@ describe('createManagerClient over HTTP', () => {
     expect(notRegistered.message).toBe('worker ghost is not registered yet');
   });
 
-  it('history on a manager without the route is an unsupported error, not the manager\'s 404 text', async () => {
-    const err = await failure(client.history('debian', { limit: 5 }));
-    expect(err).toMatchObject({ kind: 'unsupported', status: 404, message: NO_HISTORY_MESSAGE });
+  it('history from our manager: the reported run is a row, an unknown mirror is the manager\'s 404, not "no history"', async () => {
+    expect((await client.history('debian', { limit: 5 })).map((r) => [r.worker, r.mirror, r.result])).toEqual([['w1', 'debian', 'success']]);
+    const err = await failure(client.history('nope', { limit: 5 }));
+    expect(err).toMatchObject({ kind: 'rejected', status: 404, managerCode: 'unknown_mirror' });
+    expect(err.message).not.toBe(NO_HISTORY_MESSAGE);
   });
 
   it('removes a worker, and says so when the worker is unknown', async () => {
