@@ -11,7 +11,7 @@ const config: Config = {
   testMatch: ['**/test/**/*.test.ts'],
   extensionsToTreatAsEsm: ['.ts'],
   moduleNameMapper: {
-    '^@tunasync/(core|manager|worker|ctl|certs|testkit)$': '<rootDir>/packages/$1/src/index.ts',
+    '^@tunasync/(core|manager|worker|ctl|certs|testkit|store-postgres|store-redis)$': '<rootDir>/packages/$1/src/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   transform: {
