@@ -20,6 +20,7 @@ export {
 export * from './job-state.js';
 export type * from './provider.js';
 export type * from './store.js';
+export type * from './store-ops.js';
 export * from './size.js';
 export * from './rsync.js';
 export * from './logger.js';

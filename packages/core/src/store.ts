@@ -8,7 +8,8 @@
  * Every method is async so network-backed stores fit. Each call is atomic on
  * its own; `updateMirrorStatus` is a read-modify-write in one transaction.
  * A write the store has no room for rejects with core's `StorageFullError`
- * (HTTP 507); reads keep working.
+ * (HTTP 507); reads keep working. Wave-2 parts of the contract (stats,
+ * notifications, maintenance, leases, change feed) are in store-ops.ts.
  */
 import type { Logger } from './logger.js';
 import type { RunRecord, RunResult, RunTrigger } from './runs.js';
