@@ -62,6 +62,9 @@ export function mountRoutes(router: Router, ctx: RouteContext): void {
   const maxWorkers = config.limits?.maxWorkers ?? DEFAULT_MAX_WORKERS;
   const maxJobs = config.limits?.maxJobsPerWorker ?? DEFAULT_MAX_JOBS_PER_WORKER;
   const allowWorkerUrls = config.server.allowWorkerUrls ?? [];
+  // Jobs this manager has stored a report of (`worker\0mirror`): their reports skip the
+  // max_jobs_per_worker read. Bounded by the limits; cleared when jobs or workers are removed.
+  const knownJobs = new Set<string>();
 
   router.get('/ping', auth.read, (_req: Request, res: Response) => {
     res.json({ message: 'pong' });
@@ -86,6 +89,7 @@ export function mountRoutes(router: Router, ctx: RouteContext): void {
 
   router.delete('/jobs/disabled', auth.admin, async (_req: Request, res: Response) => {
     const n = await store.flushDisabledJobs();
+    knownJobs.clear();
     logger.info(`Flushed ${n} disabled job(s)`, { count: n });
     res.json({ message: 'flushed' });
   });
@@ -113,6 +117,7 @@ export function mountRoutes(router: Router, ctx: RouteContext): void {
   router.delete('/workers/:id', auth.admin, async (req: Request, res: Response) => {
     const id = param(req, 'id');
     if (!(await store.deleteWorker(id))) throw invalidWorker(id);
+    knownJobs.clear();
     logger.info(`Worker <${id}> deleted`, { worker: id });
     res.json({ message: 'deleted' });
   });
@@ -135,18 +140,25 @@ export function mountRoutes(router: Router, ctx: RouteContext): void {
       throw new ValidationError(`worker ${JSON.stringify(reported.worker)} in the body does not match ${JSON.stringify(id)} in the URL`, 'worker');
     }
     const now = clock.now();
-    if (!(await store.refreshWorker(id, now))) throw invalidWorker(id);
-    // The cap is checked before the write; concurrent first reports of new jobs may pass it by a few.
-    if (!(await store.getMirrorStatus(id, reported.name)) && (await store.countMirrorStatus(id)) >= maxJobs) {
+    if (!(await store.getWorker(id))) throw invalidWorker(id);
+    const jobKey = `${id}\u0000${reported.name}`;
+    // The cap is checked before the write, and only for a job this manager has not seen
+    // (no read per report); concurrent first reports of new jobs may pass it by a few.
+    if (!knownJobs.has(jobKey) && !(await store.getMirrorStatus(id, reported.name)) && (await store.countMirrorStatus(id)) >= maxJobs) {
       throw new ValidationError(`name: worker ${id} already has ${maxJobs} jobs (manager.conf [limits] max_jobs_per_worker)`, 'name', 'too_many_jobs');
     }
     let step: RunHistoryStep | undefined;
-    const stored = await store.updateMirrorStatus(
-      id,
-      reported.name,
-      (prev) => applyStatusReport(prev, reported, id, now),
-      (prev, next) => (step = runStepOf(prev, next, runFields, now)),
-    );
+    // Both writes are queued in the same turn, so they share one group commit (one fsync).
+    const [, stored] = await Promise.all([
+      store.refreshWorker(id, now),
+      store.updateMirrorStatus(
+        id,
+        reported.name,
+        (prev) => applyStatusReport(prev, reported, id, now),
+        (prev, next) => (step = runStepOf(prev, next, runFields, now)),
+      ),
+    ]);
+    knownJobs.add(jobKey);
     if (stepEndsRun(step)) ctx.history.runEnded(id, stored.name);
     const what = stored.status === 'syncing' ? 'starts syncing' : stored.status;
     logger.info(`Job [${stored.name}] @<${id}> ${what}`, { job: stored.name, worker: id, status: stored.status });
@@ -159,6 +171,7 @@ export function mountRoutes(router: Router, ctx: RouteContext): void {
     const id = param(req, 'id');
     const job = param(req, 'job');
     if (!(await store.getWorker(id))) throw invalidWorker(id);
+    knownJobs.delete(`${id}\u0000${job}`);
     if (!(await store.deleteMirrorStatus(id, job))) throw new NotFoundError(`job ${job} of worker ${id} not found`);
     logger.info(`Job [${job}] @<${id}> deleted`, { job, worker: id });
     res.json({ message: 'deleted' });

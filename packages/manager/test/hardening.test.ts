@@ -86,6 +86,26 @@ describe('wire limits', () => {
     expect((await call(m.url, 'POST', '/workers/w2/jobs/c', { body: statusBody('w2', 'c', 'success') })).status).toBe(200);
     expect((await m.store.listMirrorStatus('w1')).map((s) => s.name)).toEqual(['a', 'b']);
   });
+
+  it('a job removed from a full worker frees its place, and the worker keeps the cap after it', async () => {
+    const m = await manager(withLimits(2, 2));
+    await call(m.url, 'POST', '/workers', { body: workerBody('w1') });
+    for (const job of ['a', 'b']) await call(m.url, 'POST', `/workers/w1/jobs/${job}`, { body: statusBody('w1', job, 'success') });
+    expect((await call(m.url, 'DELETE', '/workers/w1/jobs/b')).status).toBe(200);
+    expect((await call(m.url, 'POST', '/workers/w1/jobs/c', { body: statusBody('w1', 'c', 'success') })).status).toBe(200);
+    // b was known before its removal: coming back now would make three.
+    const back = await call(m.url, 'POST', '/workers/w1/jobs/b', { body: statusBody('w1', 'b', 'success') });
+    expect(back.body.code).toBe('too_many_jobs');
+    expect((await m.store.listMirrorStatus('w1')).map((s) => s.name)).toEqual(['a', 'c']);
+  });
+
+  it('a report of an unregistered worker is refused and writes nothing', async () => {
+    const m = await manager();
+    const r = await call(m.url, 'POST', '/workers/ghost/jobs/a', { body: statusBody('ghost', 'a', 'success') });
+    expect(r.status).toBe(400);
+    expect(r.body.code).toBe('invalid_worker_id');
+    expect(await m.store.getMirrorStatus('ghost', 'a')).toBeUndefined();
+  });
 });
 
 describe('malformed requests', () => {
