@@ -34,4 +34,5 @@ export * from './config/manager-config.js';
 export * from './config/ctl-config.js';
 export * from './config/worker-config.js';
 export { BUILTIN_PROVIDERS, SAFE_MIRROR_NAME } from './config/mirrors.js';
+export { parseFreeSpace, type FreeSpaceRule } from './config/run-guards.js';
 export { parseToml, readTomlFile, type TomlTable } from './config/toml-file.js';

@@ -39,8 +39,13 @@ export interface ExecOptions {
 export interface JobContext {
   /** The mirror's name. */
   readonly name: string;
-  /** The job's directory (`mirror_dir` or `<global mirror_dir>/<subdir>/<name>`). */
+  /**
+   * Where this run writes: the job's directory (`mirror_dir` or `<global
+   * mirror_dir>/<subdir>/<name>`), or its staging copy under `atomic_publish`.
+   */
   readonly workingDir: string;
+  /** This run's upstream: the mirror's, or the fallback `check_upstream` chose (absent from older workers). */
+  readonly upstream?: string;
   /** The mirror's log directory. */
   readonly logDir: string;
   /** This try's log file. */

@@ -43,6 +43,12 @@ export interface RunFields {
   filesTransferred?: number;
   /** Final report: the run's log file name, without directory. */
   logFile?: string;
+  /**
+   * Final report of a run a guard skipped (issue 18): its status repeats the
+   * job's last one and its `error_msg` says why; the manager keeps the stored
+   * status but the message and records a `skipped` run.
+   */
+  skipped?: boolean;
 }
 
 /** The snake_case wire form of RunFields, as merged into a status report body. */
@@ -56,6 +62,7 @@ export interface RunFieldsJSON {
   transferred_bytes?: number;
   files_transferred?: number;
   log_file?: string;
+  skipped?: boolean;
 }
 
 function bad(field: string, why: string): ValidationError {
@@ -120,6 +127,10 @@ export function parseRunFields(body: unknown): RunFields | undefined {
     if (logFile.includes('/') || logFile.includes('\\') || logFile === '.' || logFile === '..') throw bad('log_file', 'must be a file name without directory');
     out.logFile = logFile;
   }
+  if (o.skipped !== undefined && o.skipped !== null) {
+    if (typeof o.skipped !== 'boolean') throw bad('skipped', 'must be true or false');
+    if (o.skipped) out.skipped = true;
+  }
   return out;
 }
 
@@ -135,6 +146,7 @@ export function serializeRunFields(r: RunFields): RunFieldsJSON {
     ...(r.transferredBytes !== undefined ? { transferred_bytes: r.transferredBytes } : {}),
     ...(r.filesTransferred !== undefined ? { files_transferred: r.filesTransferred } : {}),
     ...(r.logFile !== undefined ? { log_file: r.logFile } : {}),
+    ...(r.skipped ? { skipped: true } : {}),
   };
 }
 

@@ -44,7 +44,8 @@ export type RunHistoryStep =
       runId: string;
       matchOpen: boolean;
       at: Date;
-      result: 'success' | 'failed';
+      /** `skipped`: a run a guard skipped (issue 18), recorded as one closed row. */
+      result: 'success' | 'failed' | 'skipped';
       trigger: RunTrigger;
       attempt?: number;
       exitCode?: number;

@@ -26,7 +26,7 @@ import type { RunRetention } from './history/retention.js';
 import { runStepOf, stepEndsRun } from './history/run-rules.js';
 import type { JobsCache } from './jobs-cache.js';
 import type { ManagerRouteContext } from './route-module.js';
-import { applySizeUpdate, applyStatusReport } from './rules.js';
+import { applySizeUpdate, applySkippedReport, applyStatusReport } from './rules.js';
 import { checkWorkerUrl } from './worker-url.js';
 
 /** What the built-in route handlers share: a route module's context plus the command forwarder and the `/jobs` cache. */
@@ -154,7 +154,7 @@ export function mountRoutes(router: Router, ctx: RouteContext): void {
       store.updateMirrorStatus(
         id,
         reported.name,
-        (prev) => applyStatusReport(prev, reported, id, now),
+        (prev) => (runFields?.skipped ? applySkippedReport(prev, reported, id) : applyStatusReport(prev, reported, id, now)),
         (prev, next) => (step = runStepOf(prev, next, runFields, now)),
       ),
     ]);

@@ -42,6 +42,22 @@ export function applyStatusReport(
 }
 
 /**
+ * The stored status after a report of a run that a guard skipped (our
+ * worker's `skipped` run field, issue 18): nothing changes but the message
+ * (why it was skipped) and the next schedule; a skipped run is not a
+ * failure, and not a success either.
+ */
+export function applySkippedReport(previous: MirrorStatus | undefined, reported: MirrorStatus, workerId: string): MirrorStatus {
+  const prev = previous ?? { ...emptyMirrorStatus(reported.name, workerId), isMaster: reported.isMaster, upstream: reported.upstream };
+  return {
+    ...prev,
+    worker: workerId,
+    nextSchedule: isZeroTime(reported.nextSchedule) ? prev.nextSchedule : reported.nextSchedule,
+    errorMsg: reported.errorMsg,
+  };
+}
+
+/**
  * The stored status after set-size. tunasync's check (`len(size) > 0 ||
  * size != "unknown"`) was always true; we keep the stored size for `""` and
  * `"unknown"` as intended.

@@ -6,6 +6,10 @@
  * mountable route modules), the reporter, and the worker's typed event map.
  */
 export { MirrorJob } from './mirror-job.js';
+export { freeSpaceProblem, statfsSpace, type FilesystemSpace, type SpaceReader } from './guards/free-space.js';
+export { probeUpstream, type ProbeOptions, type UpstreamProbe } from './guards/upstream-probe.js';
+export { planRun, setUpRun, type RunGuardDeps, type RunPlan, type RunSetup } from './guards/run-plan.js';
+export { prepareStaging, type Staging } from './guards/atomic-publish.js';
 export type {
   MirrorJobEvents,
   MirrorJobOptions,

@@ -37,6 +37,10 @@ export interface JobStatusEvent {
   trigger: RunTrigger;
   /** On the final status: how the run ended. */
   summary?: JobRunSummary;
+  /** The run was skipped by a guard (issue 18): `status` is the job's last one, repeated; `errorMsg` says why. */
+  skipped?: boolean;
+  /** This run's upstream when it is not the configured one (`check_upstream` chose a fallback). */
+  upstream?: string;
   at: Date;
 }
 
@@ -59,7 +63,7 @@ export interface JobRunStartEvent {
   at: Date;
 }
 
-/** A run ended (`skipped`: aborted while waiting for a concurrency slot). */
+/** A run ended (`skipped`: aborted while waiting for a concurrency slot, or skipped by a run guard). */
 export interface JobRunEndEvent extends JobRunSummary {
   job: string;
   outcome: 'success' | 'failed' | 'skipped';

@@ -35,6 +35,7 @@ import type { JobRunSummary, MirrorJobEvents } from './mirror-job-events.js';
 import { logOffset, transferStatsOf, type TransferStats } from './providers/transfer-stats.js';
 import { logFileNow, runLogFile } from './hooks/log-rotation.js';
 import { runInProcessGroup } from './process-group.js';
+import { setUpRun, type RunGuardDeps, type RunSetup } from './guards/run-plan.js';
 import type { ConcurrencySlots } from './slots.js';
 
 export type { JobStateEvent, JobStatusEvent, JobPhaseEvent, JobRunStartEvent, JobRunEndEvent, JobRunSummary, MirrorJobEvents } from './mirror-job-events.js';
@@ -50,6 +51,8 @@ export interface MirrorJobOptions {
   clock: Clock;
   /** Milliseconds between SIGTERM and SIGKILL when a run is aborted (default 5000). */
   graceMs?: number;
+  /** How the run guards (`min_free_space`, `check_upstream`) look at the world; real by default. */
+  runGuards?: RunGuardDeps;
 }
 
 interface ActiveRun {
@@ -69,6 +72,8 @@ interface ActiveRun {
   stats?: TransferStats;
   /** How the run ended, once its final status was made. */
   summary?: JobRunSummary;
+  /** Upstream and directory of this run (run guards, atomic publish), once its slot was taken. */
+  setup?: RunSetup;
 }
 
 const ABORT_REASONS: Partial<Record<ControlAction, string>> = {
@@ -91,6 +96,8 @@ export class MirrorJob extends EventEmitter<MirrorJobEvents> {
   private stateValue: JobState = 'none';
   private active: ActiveRun | undefined;
   private bypassNext = false;
+  /** The last final status this job reported (a skipped run reports it again, unchanged). */
+  private lastFinal: SyncStatus = 'none';
   private queue: Promise<void> = Promise.resolve();
   private readonly log: Logger;
 
@@ -224,7 +231,7 @@ export class MirrorJob extends EventEmitter<MirrorJobEvents> {
     this.active = run;
   }
 
-  private report(run: ActiveRun, attempt: number, status: SyncStatus, errorMsg: string, final: boolean, size?: string): void {
+  private report(run: ActiveRun, attempt: number, status: SyncStatus, errorMsg: string, final: boolean, size?: string, skipped = false): void {
     // As in tunasync: a run that was stopped or disabled reports nothing more;
     // the manager already recorded paused/disabled when it forwarded the command.
     if (this.stateValue !== 'ready' && this.stateValue !== 'halting') {
@@ -233,7 +240,9 @@ export class MirrorJob extends EventEmitter<MirrorJobEvents> {
     }
     const ended = final && run.summary ? { summary: run.summary } : {};
     const { runId, trigger } = run;
-    this.emit('status', { job: this.name, status, errorMsg, final, ...(size ? { size } : {}), runId, attempt, trigger, ...ended, at: this.opts.clock.now() });
+    if (final && !skipped) this.lastFinal = status;
+    const extra = { ...(skipped ? { skipped } : {}), ...(run.setup && run.setup.upstream !== this.opts.mirror.upstream ? { upstream: run.setup.upstream } : {}) };
+    this.emit('status', { job: this.name, status, errorMsg, final, ...(size ? { size } : {}), runId, attempt, trigger, ...ended, ...extra, at: this.opts.clock.now() });
   }
 
   /** How the run ended, for its final status (also made when that status is not sent: run-end uses it). */
@@ -251,6 +260,15 @@ export class MirrorJob extends EventEmitter<MirrorJobEvents> {
     const m = this.opts.mirror;
     let succeeded = false;
     try {
+      const setup = await setUpRun(m, this.log, runSignal, this.opts.runGuards);
+      if ('skip' in setup || 'fail' in setup) {
+        run.summary = await this.summarize(run);
+        const skip = 'skip' in setup;
+        this.log.info(skip ? setup.skip : `run failed before it began: ${setup.fail}`);
+        this.report(run, 1, skip ? this.lastFinal : 'failed', skip ? setup.skip : setup.fail, true, undefined, skip);
+        return skip ? 'skipped' : 'failed';
+      }
+      run.setup = setup;
       let step = beginRun(m.retry);
       let cursor: RunCursor = step.cursor;
       let size: string | undefined;
@@ -274,7 +292,8 @@ export class MirrorJob extends EventEmitter<MirrorJobEvents> {
         }
         step = advanceRun(cursor, outcome);
         if (step.report) {
-          const r = step.report;
+          let r = step.report;
+          if (r.status === 'success' && r.final && run.setup?.staging) r = await this.publish(run.setup, r);
           if (r.status === 'success') succeeded = true;
           if (r.status === 'failed') succeeded = false;
           if (r.final) run.summary = await this.summarize(run);
@@ -283,9 +302,21 @@ export class MirrorJob extends EventEmitter<MirrorJobEvents> {
         cursor = step.cursor;
       }
     } finally {
+      if (!succeeded) await run.setup?.staging?.discard().catch((err: unknown) => this.log.warn(`atomic_publish: staging copy not removed: ${errorMessage(err)}`));
       release();
     }
     return succeeded ? 'success' : 'failed';
+  }
+
+  /** Swaps an `atomic_publish` run's staging copy in; a swap that fails turns the success into a failure. */
+  private async publish<R extends { status: SyncStatus; errorMsg: string }>(setup: RunSetup, report: R): Promise<R> {
+    try {
+      await setup.staging!.publish();
+      this.log.info(`published ${setup.workDir} as ${this.opts.mirror.mirrorDir}`);
+      return report;
+    } catch (err) {
+      return { ...report, status: 'failed', errorMsg: `atomic_publish: ${errorMessage(err)}` };
+    }
   }
 
   private tryBegins(run: ActiveRun, cursor: RunCursor, logFile: string): void {
@@ -298,10 +329,11 @@ export class MirrorJob extends EventEmitter<MirrorJobEvents> {
 
   private env(logFile: string): Record<string, string> {
     const m = this.opts.mirror;
+    const setup = this.active?.setup;
     return {
       TUNASYNC_MIRROR_NAME: m.name,
-      TUNASYNC_WORKING_DIR: m.mirrorDir,
-      TUNASYNC_UPSTREAM_URL: m.upstream,
+      TUNASYNC_WORKING_DIR: setup?.workDir ?? m.mirrorDir,
+      TUNASYNC_UPSTREAM_URL: setup?.upstream ?? m.upstream,
       TUNASYNC_LOG_DIR: m.logDir,
       TUNASYNC_LOG_FILE: logFile,
       ...m.env,
@@ -314,7 +346,7 @@ export class MirrorJob extends EventEmitter<MirrorJobEvents> {
     const ctx: HookContext = {
       name: m.name,
       provider: this.opts.provider,
-      workingDir: m.mirrorDir,
+      workingDir: this.active?.setup?.workDir ?? m.mirrorDir,
       logDir: m.logDir,
       logFile,
       env: this.env(logFile),
@@ -349,9 +381,11 @@ export class MirrorJob extends EventEmitter<MirrorJobEvents> {
     const timer = m.timeout > 0 ? setTimeout(() => timeout.abort(new Error(`timeout after ${m.timeout}s`)), m.timeout * 1000) : undefined;
     const signal = AbortSignal.any([runSignal, timeout.signal]);
     const env = this.env(logFile);
+    const workDir = run.setup?.workDir ?? m.mirrorDir;
     const ctx: RunContext = {
       name: m.name,
-      workingDir: m.mirrorDir,
+      workingDir: workDir,
+      upstream: run.setup?.upstream ?? m.upstream,
       logDir: m.logDir,
       logFile,
       env,
@@ -366,7 +400,7 @@ export class MirrorJob extends EventEmitter<MirrorJobEvents> {
     };
     const from = await logOffset(logFile);
     try {
-      await mkdir(m.mirrorDir, { recursive: true });
+      await mkdir(workDir, { recursive: true });
       const result = await this.opts.provider.run(ctx);
       if (signal.aborted) throw signal.reason;
       return { outcome: { ok: true }, ...(result?.size ? { size: result.size } : {}), timedOut: false };

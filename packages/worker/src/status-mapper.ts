@@ -15,7 +15,7 @@ export function mirrorStatusOf(e: JobStatusEvent, mirror: MirrorConfig, worker: 
     ...emptyMirrorStatus(mirror.name, worker),
     isMaster: mirror.isMaster,
     status: e.status,
-    upstream: mirror.upstream,
+    upstream: e.upstream ?? mirror.upstream,
     size: e.size ?? 'unknown',
     errorMsg: e.errorMsg,
     nextSchedule: nextSchedule ?? zeroTime(),
@@ -31,7 +31,7 @@ export function mirrorStatusOf(e: JobStatusEvent, mirror: MirrorConfig, worker: 
  * report: a mirror name near the 255-byte limit plus the log's date).
  */
 export function runFieldsOf(e: JobStatusEvent): RunFields {
-  const out: RunFields = { runId: e.runId, attempt: e.attempt, final: e.final, trigger: e.trigger };
+  const out: RunFields = { runId: e.runId, attempt: e.attempt, final: e.final, trigger: e.trigger, ...(e.skipped ? { skipped: true } : {}) };
   const s = e.final ? e.summary : undefined;
   if (!s) return out;
   if (s.exitCode !== null) out.exitCode = s.exitCode;

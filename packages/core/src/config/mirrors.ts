@@ -9,6 +9,7 @@ import type { ConfigIssue } from '../errors.js';
 import { parseSize } from '../size.js';
 import { rsyncMirrorProblems } from '../rsync.js';
 import type { MirrorConfig, WorkerGlobalConfig } from './worker-config.js';
+import { fallbackProblem, parseFreeSpace, type FreeSpaceRule } from './run-guards.js';
 
 /** A raw `[[mirrors]]` table and where it was written. */
 export interface RawMirror {
@@ -93,6 +94,32 @@ function checkRegex(pattern: string, key: string, issue: (key: string, msg: stri
   }
 }
 
+/** The run guards of a mirror (issue 18), its own keys over `[global]`'s. */
+function resolveRunGuards(
+  f: Record<string, unknown>,
+  global: WorkerGlobalConfig,
+  provider: string,
+  issue: (key: string, msg: string) => void,
+): Pick<MirrorConfig, 'minFreeSpace' | 'checkUpstream' | 'upstreamFallback' | 'atomicPublish'> {
+  let minFreeSpace: FreeSpaceRule | undefined;
+  const rawFree = f.min_free_space ?? global.minFreeSpace;
+  // A bad [global] value is reported once, under global.
+  if (rawFree !== undefined && rawFree !== '') {
+    const rule = parseFreeSpace(rawFree);
+    if (typeof rule !== 'string') minFreeSpace = rule;
+    else if (f.min_free_space !== undefined) issue('min_free_space', rule);
+  }
+  const upstreamFallback = strings(f.upstream_fallback);
+  const isRsync = provider === 'rsync' || provider === 'two-stage-rsync';
+  upstreamFallback.forEach((u, i) => {
+    const problem = fallbackProblem(u) ?? (isRsync && !u.endsWith('/') ? `${JSON.stringify(u)} must end with "/" as an rsync upstream does` : undefined);
+    if (problem) issue(`upstream_fallback[${i}]`, problem);
+  });
+  const checkUpstream = typeof f.check_upstream === 'boolean' ? f.check_upstream : global.checkUpstream;
+  if (upstreamFallback.length > 0 && !checkUpstream) issue('upstream_fallback', 'is used only with check_upstream = true');
+  return { minFreeSpace, checkUpstream, upstreamFallback, atomicPublish: f.atomic_publish === true };
+}
+
 /**
  * Resolves one leaf mirror against the global settings. Problems are pushed
  * to `issues` (the returned config is then not to be used).
@@ -127,6 +154,8 @@ export function resolveMirror(raw: RawMirror, global: WorkerGlobalConfig, issues
     memoryLimit = parseSize(f.memory_limit as string | number);
     if (memoryLimit === undefined) issue('memory_limit', `${JSON.stringify(f.memory_limit)} is not a size such as "256M" or "1.5G"`);
   }
+
+  const guards = resolveRunGuards(f, global, provider, issue);
 
   let mirrorDir = text(f.mirror_dir);
   if (!mirrorDir) {
@@ -190,6 +219,7 @@ export function resolveMirror(raw: RawMirror, global: WorkerGlobalConfig, issues
     dockerVolumes: strings(f.docker_volumes),
     dockerOptions: strings(f.docker_options),
     snapshotPath: text(f.snapshot_path),
+    ...guards,
     source: { file: raw.file, path: raw.path },
   };
 }

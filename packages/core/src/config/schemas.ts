@@ -114,6 +114,11 @@ export const mirrorConfigSchema = {
     docker_volumes: strList,
     docker_options: strList,
     snapshot_path: str,
+    /** tunasync-ts extensions (issue 18, tunasync-rs's names): run guards and atomic publish. */
+    min_free_space: { type: ['string', 'integer'] },
+    check_upstream: bool,
+    upstream_fallback: strList,
+    atomic_publish: bool,
     mirrors: { type: 'array', items: { $ref: '#/$defs/mirror' } },
   },
 } as const;
@@ -144,6 +149,9 @@ export const workerConfigSchema = {
         exec_on_failure: strList,
         dangerous_global_success_exit_codes: exitCodes,
         dangerous_global_rsync_success_exit_codes: exitCodes,
+        /** tunasync-ts extensions (issue 18): defaults of the mirrors' run guards. */
+        min_free_space: { type: ['string', 'integer'] },
+        check_upstream: bool,
       },
     },
     manager: {

@@ -13,6 +13,7 @@ import { flattenMirrors, nameProblem, resolveMirror, type RawMirror } from './mi
 import { workerConfigSchema } from './schemas.js';
 import { parseToml, readTomlFile, type TomlTable } from './toml-file.js';
 import { formatConfigIssue } from '../errors.js';
+import { parseFreeSpace, type FreeSpaceRule } from './run-guards.js';
 
 /** `[global]`, defaults applied. */
 export interface WorkerGlobalConfig {
@@ -42,6 +43,10 @@ export interface WorkerGlobalConfig {
   successExitCodes: number[];
   /** `dangerous_global_rsync_success_exit_codes`. */
   rsyncSuccessExitCodes: number[];
+  /** `min_free_space` default of every mirror, as written (string or bytes); undefined: none. */
+  minFreeSpace: string | number | undefined;
+  /** `check_upstream` default of every mirror. */
+  checkUpstream: boolean;
 }
 
 /** One job, resolved: every inherited and global value applied. */
@@ -95,6 +100,14 @@ export interface MirrorConfig {
   dockerVolumes: string[];
   dockerOptions: string[];
   snapshotPath: string;
+  /** `min_free_space`: below it, a run is skipped (issue 18); undefined: no check. */
+  minFreeSpace: FreeSpaceRule | undefined;
+  /** `check_upstream`: probe the upstream before each run, falling back to `upstreamFallback`. */
+  checkUpstream: boolean;
+  /** `upstream_fallback`: tried in order when the upstream does not answer. */
+  upstreamFallback: string[];
+  /** `atomic_publish`: sync into a hard-linked staging copy and swap it in on success. */
+  atomicPublish: boolean;
   /** Where the mirror was written (file and key path), for messages. */
   source: { file: string; path: string };
 }
@@ -152,6 +165,8 @@ function buildGlobal(doc: TomlTable): WorkerGlobalConfig {
     execOnFailure: list(g, 'exec_on_failure'),
     successExitCodes: list(g, 'dangerous_global_success_exit_codes'),
     rsyncSuccessExitCodes: list(g, 'dangerous_global_rsync_success_exit_codes'),
+    minFreeSpace: typeof g.min_free_space === 'string' || typeof g.min_free_space === 'number' ? g.min_free_space : undefined,
+    checkUpstream: b(g, 'check_upstream'),
   };
 }
 
@@ -201,6 +216,10 @@ function build(doc: TomlTable, file: string, readInclude: (f: string) => TomlTab
   check(doc, file);
   const global = buildGlobal(doc);
   if (!global.name) errors.push({ file, path: 'global.name', message: 'is required: it is the worker id at the manager' });
+  if (global.minFreeSpace !== undefined) {
+    const rule = parseFreeSpace(global.minFreeSpace);
+    if (typeof rule === 'string') errors.push({ file, path: 'global.min_free_space', message: rule });
+  }
   else {
     // It is part of the default state directory and of the manager's URLs.
     const bad = nameProblem(global.name);

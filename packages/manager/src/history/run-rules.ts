@@ -35,6 +35,20 @@ export function runStepOf(
   newId: RunIdSource = randomRunId,
 ): RunHistoryStep | undefined {
   const status = next.status;
+  if (fields?.skipped) {
+    // A run a guard skipped (issue 18): one closed row, whatever the (unchanged) status says.
+    return {
+      kind: 'close',
+      runId: fields.runId,
+      matchOpen: false,
+      at: now,
+      result: 'skipped',
+      trigger: fields.trigger ?? 'schedule',
+      durationS: fields.durationS ?? 0,
+      errorMsg: next.errorMsg,
+      size: next.size,
+    };
+  }
   if (status === 'paused' || status === 'disabled') return { kind: 'abort', at: now };
   if (status === 'none') return undefined;
   const ends = status === 'success' || (status === 'failed' && (fields === undefined || fields.final === true));

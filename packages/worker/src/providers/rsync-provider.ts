@@ -82,9 +82,14 @@ export class RsyncProvider implements Provider, TransferStatsSource {
     this.upstream = mirror.upstream;
   }
 
+  /** The mirror as this run syncs it: its upstream and directory may be a fallback and a staging copy (issue 18). */
+  protected forRun(ctx: RunContext): MirrorConfig {
+    return { ...this.mirror, upstream: ctx.upstream ?? this.mirror.upstream, mirrorDir: ctx.workingDir };
+  }
+
   /** Runs rsync once. */
   async run(ctx: RunContext): Promise<ProviderRunResult> {
-    await runRsync(ctx, buildRsyncArgv(this.mirror), credentials(this.mirror));
+    await runRsync(ctx, buildRsyncArgv(this.forRun(ctx)), credentials(this.mirror));
     return sizeFromLog(ctx.logFile);
   }
 
@@ -108,8 +113,9 @@ export class TwoStageRsyncProvider extends RsyncProvider {
   /** Runs stage 1 then stage 2; either failing fails the run (stage 2 does not run after a failed stage 1). */
   override async run(ctx: RunContext): Promise<ProviderRunResult> {
     const env = credentials(this.mirror);
-    await runRsync(ctx, buildTwoStageArgv(this.mirror, 1), env);
-    await runRsync(ctx, buildTwoStageArgv(this.mirror, 2), env);
+    const m = this.forRun(ctx);
+    await runRsync(ctx, buildTwoStageArgv(m, 1), env);
+    await runRsync(ctx, buildTwoStageArgv(m, 2), env);
     return sizeFromLog(ctx.logFile);
   }
 
