@@ -2,12 +2,21 @@
  * `atomic_publish` (issue 18): readers of a mirror never see a half-synced
  * tree. The mirror path (`mirror_dir`) is a symlink to a generation
  * directory beside it, `.<name>.<gen>`; a run syncs into a staging copy of
- * the published generation made with hard links (`cp -al`: cheap, and rsync
- * replaces changed files instead of writing into them), and only a
+ * the published generation, and only a
  * successful run is swapped in, by renaming a new symlink over the old one
  * (one atomic rename). A failed run's staging copy is removed; the published
  * tree is untouched. At most two generations are on disk: the published one
- * and, during a run, its staging copy.
+ * and the one before it (kept until the next run begins, so a reader that
+ * resolved the path just before the swap, a download in progress or a
+ * directory listing, finishes on an intact tree), or, during a run, the
+ * published one and its staging copy.
+ *
+ * The staging copy is made with hard links (`cp -al`: cheap) when the
+ * provider never writes into an existing file: rsync replaces a changed file
+ * by renaming a new one over it (unless `--inplace`/`--append`). A command
+ * may write into files (`echo > file` truncates the shared inode), so for
+ * other providers the copy is `cp -a --reflink=auto`: a cheap reflink on
+ * btrfs or XFS, a full copy elsewhere.
  *
  * A mirror directory that is still a plain directory is converted on the
  * first run: moved to generation 1 and replaced by a symlink to it (the only
@@ -24,7 +33,7 @@ const run = promisify(execFile);
 export interface Staging {
   /** Where this run syncs to. */
   dir: string;
-  /** Swaps the staging copy in and removes the previous generation. */
+  /** Swaps the staging copy in (the previous generation stays until the next run). */
   publish(): Promise<void>;
   /** Removes the staging copy (the published tree stays). */
   discard(): Promise<void>;
@@ -64,7 +73,7 @@ async function swapLink(link: string, target: string): Promise<void> {
  * directory, removes stale generations (a crashed run's staging copy) and
  * hard-links the published generation into the next one.
  */
-export async function prepareStaging(mirrorDir: string): Promise<Staging> {
+export async function prepareStaging(mirrorDir: string, options: { hardLinks?: boolean } = {}): Promise<Staging> {
   const parent = dirname(mirrorDir);
   const name = basename(mirrorDir);
   await mkdir(parent, { recursive: true });
@@ -86,12 +95,11 @@ export async function prepareStaging(mirrorDir: string): Promise<Staging> {
   const next = (current ?? 0) + 1;
   const dir = join(parent, generationName(name, next));
   if (current === undefined) await mkdir(dir);
-  else await run('cp', ['-al', '--', join(parent, generationName(name, current)), dir]);
+  else await run('cp', [options.hardLinks ? '-al' : '-a', ...(options.hardLinks ? [] : ['--reflink=auto']), '--', join(parent, generationName(name, current)), dir]);
   return {
     dir,
     async publish() {
       await swapLink(mirrorDir, generationName(name, next));
-      if (current !== undefined) await rm(join(parent, generationName(name, current)), { recursive: true, force: true });
     },
     async discard() {
       await rm(dir, { recursive: true, force: true });

@@ -49,6 +49,13 @@ export async function planRun(mirror: MirrorConfig, logger: Logger, signal: Abor
   return { skip: `skipped: ${n === 1 ? 'the upstream does not' : `none of ${n} upstreams does`} answer (${failures[0]})` };
 }
 
+/** True when the mirror's provider only replaces files (rsync without `--inplace`/`--append`), so hard links are a safe staging copy. */
+export function writesByRename(mirror: MirrorConfig): boolean {
+  if (mirror.provider !== 'rsync' && mirror.provider !== 'two-stage-rsync') return false;
+  const options = [...mirror.rsyncGlobalOptions, ...mirror.rsyncOptions, ...(mirror.rsyncOverride ?? [])];
+  return !options.some((o) => /^--(inplace|append)/.test(o));
+}
+
 /** Where and from what a run syncs, once its guards passed. */
 export interface RunSetup {
   /** This run's upstream (the mirror's, or a fallback). */
@@ -74,7 +81,7 @@ export async function setUpRun(
   if (plan.skip !== undefined) return { skip: plan.skip };
   if (!mirror.atomicPublish) return { upstream: plan.upstream, workDir: mirror.mirrorDir };
   try {
-    const staging = await prepareStaging(mirror.mirrorDir);
+    const staging = await prepareStaging(mirror.mirrorDir, { hardLinks: writesByRename(mirror) });
     return { upstream: plan.upstream, workDir: staging.dir, staging };
   } catch (err) {
     return { fail: `atomic_publish: ${errorMessage(err)}` };
