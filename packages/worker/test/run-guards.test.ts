@@ -8,7 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { existsSync, mkdirSync, statfsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, formatConfigIssue, parseWorkerConfig, type MirrorConfig } from '@tunasync/core';
-import { freeSpaceProblem } from '@tunasync/worker';
+import { startTestManager } from '@tunasync/testkit';
+import { freeSpaceProblem, type RunEndEvent } from '@tunasync/worker';
+import { makeWorker, type Cleanups } from './harness.js';
 import { freePort, mirrorsFrom, runOnce, tempDir } from './helpers.js';
 import { startRsyncDaemon, type RsyncDaemon } from './rsync-daemon.js';
 import { rsyncJob } from './rsync-helpers.js';
@@ -107,6 +109,33 @@ describe('min_free_space', () => {
     expect(first[0]).toMatchObject({ status: 'none', final: true, skipped: true, attempt: 1 });
     expect(first[0]!.errorMsg).toMatch(/^skipped: .* free, need 99% \(/);
     expect(existsSync(join(root, 'data', 'full'))).toBe(false);
+  });
+});
+
+describe('a skipped run end to end', () => {
+  it('a real worker reports it, the real manager records a skipped run and no failure', async () => {
+    const cleanups: Cleanups = [];
+    try {
+      const dir = join(root, 'e2e');
+      mkdirSync(dir, { recursive: true });
+      const m = await startTestManager();
+      cleanups.push(() => m.close());
+      const worker = await makeWorker(cleanups, dir, m.base, '[[mirrors]]\nname = "tight"\nprovider = "command"\ncommand = "true"\nmin_free_space = "99%"\n');
+      const ended = new Promise<RunEndEvent>((resolve) => worker.events.on('run:end', resolve));
+      await worker.start();
+      expect(await ended).toMatchObject({ mirror: 'tight', outcome: 'skipped' });
+      expect(await worker.flushReports(10_000)).toBe(true);
+      const job = (await m.call('GET', '/workers/w1/jobs')).body[0];
+      expect(job).toMatchObject({ name: 'tight', status: 'none' });
+      expect(job.error_msg).toMatch(/^skipped: .* free, need 99%/);
+      const rows = (await m.call('GET', '/jobs/tight/history')).body as Record<string, unknown>[];
+      expect(rows).toHaveLength(1);
+      expect(rows[0]).toMatchObject({ result: 'skipped', trigger: 'startup' });
+      // The next run is scheduled as usual.
+      expect(new Date(job.next_schedule as string).getTime()).toBeGreaterThan(Date.now());
+    } finally {
+      for (const c of cleanups.reverse()) await c();
+    }
   });
 });
 
