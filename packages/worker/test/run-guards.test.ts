@@ -9,7 +9,9 @@ import { existsSync, mkdirSync, statfsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, formatConfigIssue, parseWorkerConfig, type MirrorConfig } from '@tunasync/core';
 import { startTestManager } from '@tunasync/testkit';
-import { freeSpaceProblem, type RunEndEvent } from '@tunasync/worker';
+import { freeSpaceProblem, probeUpstream, type RunEndEvent } from '@tunasync/worker';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { makeWorker, type Cleanups } from './harness.js';
 import { freePort, mirrorsFrom, runOnce, tempDir } from './helpers.js';
 import { startRsyncDaemon, type RsyncDaemon } from './rsync-daemon.js';
@@ -109,6 +111,28 @@ describe('min_free_space', () => {
     expect(first[0]).toMatchObject({ status: 'none', final: true, skipped: true, attempt: 1 });
     expect(first[0]!.errorMsg).toMatch(/^skipped: .* free, need 99% \(/);
     expect(existsSync(join(root, 'data', 'full'))).toBe(false);
+  });
+});
+
+describe('probing an http(s) upstream', () => {
+  it('HEAD: any answer below 500 is alive; a 5xx or a closed port is not', async () => {
+    const seen: string[] = [];
+    const server = createServer((req, res) => {
+      seen.push(`${req.method} ${req.url}`);
+      res.statusCode = req.url === '/broken/' ? 503 : req.url === '/moved/' ? 404 : 200;
+      res.end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      expect(await probeUpstream(`${base}/debian/`, { timeoutS: 5 })).toBeUndefined();
+      expect(await probeUpstream(`${base}/moved/`, { timeoutS: 5 })).toBeUndefined();
+      expect(await probeUpstream(`${base}/broken/`, { timeoutS: 5 })).toBe('HTTP 503');
+      expect(seen).toEqual(['HEAD /debian/', 'HEAD /moved/', 'HEAD /broken/']);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+    expect(await probeUpstream(`http://127.0.0.1:${await freePort()}/`, { timeoutS: 5 })).toMatch(/ECONNREFUSED/);
   });
 });
 
