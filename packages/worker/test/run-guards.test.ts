@@ -5,7 +5,8 @@
  * keys' bad values refusing the config naming the key.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { existsSync, mkdirSync, statfsSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, formatConfigIssue, parseWorkerConfig, type MirrorConfig } from '@tunasync/core';
 import { startTestManager } from '@tunasync/testkit';
@@ -13,7 +14,7 @@ import { freeSpaceProblem, probeUpstream, type RunEndEvent } from '@tunasync/wor
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { makeWorker, type Cleanups } from './harness.js';
-import { freePort, mirrorsFrom, runOnce, tempDir } from './helpers.js';
+import { commandJob, freePort, mirrorsFrom, runOnce, tempDir } from './helpers.js';
 import { startRsyncDaemon, type RsyncDaemon } from './rsync-daemon.js';
 import { rsyncJob } from './rsync-helpers.js';
 import { makeSampleTree, snapshot } from './trees.js';
@@ -159,6 +160,25 @@ describe('a skipped run end to end', () => {
       expect(new Date(job.next_schedule as string).getTime()).toBeGreaterThan(Date.now());
     } finally {
       for (const c of cleanups.reverse()) await c();
+    }
+  });
+});
+
+describe('min_free_space on a nearly full filesystem', () => {
+  it('a 4 MiB tmpfs with 3.5 MiB used skips a run needing 1M, and runs it once there is room', async () => {
+    const mnt = join(root, 'small');
+    mkdirSync(mnt, { recursive: true });
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', mnt]);
+    try {
+      writeFileSync(join(mnt, 'filler'), Buffer.alloc(3.5 * 1024 * 1024));
+      const m = mirrorsFrom(mnt, '[[mirrors]]\nname = "small"\nprovider = "command"\ncommand = "true"\nmin_free_space = "1M"\nretry = 1\n')[0]!;
+      const job = commandJob(m);
+      const skipped = await runOnce(job);
+      expect(skipped).toEqual([expect.objectContaining({ status: 'none', skipped: true, errorMsg: 'skipped: 512K free, need 1M' })]);
+      rmSync(join(mnt, 'filler'));
+      expect((await runOnce(job)).map((e) => e.status)).toEqual(['pre-syncing', 'syncing', 'success']);
+    } finally {
+      execFileSync('umount', [mnt]);
     }
   });
 });
