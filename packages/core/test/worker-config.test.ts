@@ -18,6 +18,8 @@ exec_on_success = ["/bin/global-success"]
 exec_on_failure = ["/bin/global-failure"]
 dangerous_global_success_exit_codes = [10, 20]
 dangerous_global_rsync_success_exit_codes = [24, 25]
+min_free_space = "10G"
+check_upstream = true
 
 [manager]
 api_base = "http://ignored.example:14242"
@@ -93,6 +95,9 @@ docker_image = "alpine:3"
 docker_volumes = ["/a:/a"]
 docker_options = ["--net=host"]
 snapshot_path = "/snapshots/everything"
+min_free_space = "5%"
+upstream_fallback = ["rsync://b.example.org/everything/"]
+atomic_publish = true
   [mirrors.env]
   HTTP_PROXY = "http://proxy:3128"
 
@@ -192,6 +197,8 @@ describe('worker.conf with every option', () => {
       successExitCodes: [10, 20],
       rsyncSuccessExitCodes: [24, 25],
       stateDir: '/var/log/tunasync/.tunasync-state/test_worker',
+      minFreeSpace: '10G',
+      checkUpstream: true,
     });
     // api_base_list wins over api_base; trailing slashes are dropped.
     expect(config.manager).toEqual({
@@ -246,6 +253,10 @@ describe('worker.conf with every option', () => {
       dockerVolumes: ['/a:/a'],
       dockerOptions: ['--net=host'],
       snapshotPath: '/snapshots/everything',
+      minFreeSpace: { text: '5%', percent: 5 },
+      checkUpstream: true,
+      upstreamFallback: ['rsync://b.example.org/everything/'],
+      atomicPublish: true,
       source: { file: tmp.path('worker.conf'), path: 'mirrors[0]' },
     });
   });
