@@ -9,8 +9,10 @@ import { historyRoutes } from './history/history-routes.js';
 import { RunRetention, historyPolicy } from './history/retention.js';
 import { checkPathEncoding, errorHandler, jsonBodyParser, noRoute } from './http-errors.js';
 import { JobsCache } from './jobs-cache.js';
+import { metricsRoutes } from './metrics/metrics-routes.js';
 import type { ManagerRouteContext, ManagerRouteModule } from './route-module.js';
 import { mountRoutes } from './routes.js';
+import { staleRoutes } from './stale/stale-routes.js';
 
 export { MAX_BODY_BYTES } from './http-errors.js';
 
@@ -83,7 +85,10 @@ export function createManagerApp(options: ManagerAppOptions): Express {
       allowWorkerUrls: config.server.allowWorkerUrls ?? [],
     },
   });
-  for (const module of [historyRoutes(), ...(options.routes ?? [])]) {
+  const builtIn = [historyRoutes(), metricsRoutes(), staleRoutes()];
+  // A module of the same name given in `routes` (e.g. metrics with hooks) replaces the built-in one.
+  const given = new Set((options.routes ?? []).map((m) => m.name));
+  for (const module of [...builtIn.filter((m) => !given.has(m.name)), ...(options.routes ?? [])]) {
     module.mount(router, context);
     logger.debug(`route module ${module.name} mounted`);
   }
