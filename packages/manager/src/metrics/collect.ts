@@ -16,7 +16,7 @@ import {
   type WorkerStatus,
 } from '@tunasync/core';
 import { jobKey, metaByJob, staleness } from '../stale/stale.js';
-import { FamilyWriter, escapeLabel } from './exposition.js';
+import { FamilyWriter, escapeLabel, joinFamilies } from './exposition.js';
 
 /** Hooks for data other parts own. */
 export interface SiteMetricsHooks {
@@ -108,13 +108,13 @@ export async function siteMetricsText(store: JobStore, now: Date, hooks: SiteMet
     online?.sample(l, hooks.workerOnline!(w, now) ? 1 : 0);
   }
   // Named as wave2.md says; typed untyped because promtool's lint refuses a gauge ending in _total.
-  const workers = new FamilyWriter('tunasync_workers_total', 'untyped', 'Registered workers.');
+  const workers = new FamilyWriter('tunasync_workers_total', 'untyped', 'Registered workers.', false);
   workers.sample('', snap.workers.length);
   const mirrors = new FamilyWriter('tunasync_mirrors_total', 'untyped', 'Mirror jobs by status.');
   for (const [st, n] of byStatus) mirrors.sample(`status="${escapeLabel(st)}"`, n);
-  let text = Object.values(f).join('') + seen.toString() + (online?.toString() ?? '') + workers.toString() + mirrors.toString();
+  let text = joinFamilies([...Object.values(f), seen, online, workers, mirrors]);
   if (hasMaintenance(store)) {
-    const m = new FamilyWriter('tunasync_maintenance', 'gauge', '1 while maintenance mode is on, else 0.');
+    const m = new FamilyWriter('tunasync_maintenance', 'gauge', '1 while maintenance mode is on, else 0.', false);
     m.sample('', (await store.getMaintenance()) ? 1 : 0);
     text += m.toString();
   }
