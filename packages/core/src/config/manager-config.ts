@@ -131,7 +131,7 @@ function build(doc: TomlTable, file: string, overrides: ManagerOverrides): Manag
       keep: n(history, 'keep', DEFAULT_HISTORY_KEEP),
       maxAgeS: typeof history.max_age === 'string' ? (parseAge(history.max_age) ?? DEFAULT_HISTORY_MAX_AGE_S) : DEFAULT_HISTORY_MAX_AGE_S,
     },
-    metrics: { token: s(table(doc, 'metrics'), 'token') },
+    ...(doc.metrics !== undefined ? { metrics: { token: s(table(doc, 'metrics'), 'token') } } : {}),
     files: {
       dbType: overrides.dbType ?? s(files, 'db_type', 'sqlite'),
       dbFile: overrides.dbFile ?? s(files, 'db_file', DEFAULT_MANAGER_DB_FILE),
