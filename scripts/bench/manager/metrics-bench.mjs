@@ -81,17 +81,25 @@ try {
     http.push(performance.now() - t);
   }
   const part = [];
+  const cpu = [];
   for (let i = 0; i < SCRAPES; i++) {
     const t = performance.now();
+    const c = process.cpuUsage();
     await siteMetricsText(m.store, new Date());
+    const used = process.cpuUsage(c);
     part.push(performance.now() - t);
+    cpu.push((used.user + used.system) / 1000);
   }
   await m.close();
   http.sort((a, b) => a - b);
   part.sort((a, b) => a - b);
+  cpu.sort((a, b) => a - b);
   console.log(`metrics-bench: ${WORKERS * PER_WORKER} mirrors, ${lines} lines, ${(bytes / 1024 / 1024).toFixed(1)} MiB a scrape, ${SCRAPES} scrapes`);
   console.log(`  GET /metrics       p50 ${ms(pct(http, 50))}  p99 ${ms(pct(http, 99))}  max ${ms(http.at(-1))}`);
   console.log(`  siteMetricsText    p50 ${ms(pct(part, 50))}  p99 ${ms(pct(part, 99))}  max ${ms(part.at(-1))}`);
+  console.log(`  its CPU time       p50 ${ms(pct(cpu, 50))}  p99 ${ms(pct(cpu, 99))}  (wall time above includes waiting for a core)`);
+  console.log(`  load average ${(await import('node:os')).loadavg().map((x) => x.toFixed(1)).join(' ')} on ${(await import('node:os')).cpus().length} cores`);
 } finally {
-  rmSync(dir, { recursive: true, force: true });
+  if (process.env.KEEP_DB) console.log(`kept ${dir}`);
+  else rmSync(dir, { recursive: true, force: true });
 }

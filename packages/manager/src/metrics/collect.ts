@@ -16,7 +16,7 @@ import {
   type WorkerStatus,
 } from '@tunasync/core';
 import { jobKey, metaByJob, staleness } from '../stale/stale.js';
-import { FamilyWriter, escapeLabel, joinFamilies } from './exposition.js';
+import { FamilyWriter, escapeLabel, formatValue, joinFamilies, type MetricType } from './exposition.js';
 
 /** Hooks for data other parts own. */
 export interface SiteMetricsHooks {
@@ -26,8 +26,6 @@ export interface SiteMetricsHooks {
    */
   workerOnline?: (worker: WorkerStatus, now: Date) => boolean;
 }
-
-const ts = (d: Date): number => d.getTime() / 1000;
 
 /** Reads what a scrape needs from the store, all at once. */
 async function snapshot(store: JobStore) {
@@ -42,41 +40,63 @@ async function snapshot(store: JobStore) {
   return { statuses, statsByJob, meta: metaByJob(metas), workers };
 }
 
-/** The per-mirror families, in exposition order. */
-function mirrorFamilies() {
-  return {
-    status: new FamilyWriter('tunasync_mirror_status', 'gauge', 'The mirror job status as a state set: 1 for the current status, 0 for the others.'),
-    lastSuccess: new FamilyWriter('tunasync_mirror_last_success_timestamp_seconds', 'gauge', 'When the mirror last synced successfully.'),
-    lastStarted: new FamilyWriter('tunasync_mirror_last_started_timestamp_seconds', 'gauge', 'When the mirror last started a sync.'),
-    lastEnded: new FamilyWriter('tunasync_mirror_last_ended_timestamp_seconds', 'gauge', 'When the mirror last ended a sync (success or failure).'),
-    nextRun: new FamilyWriter('tunasync_mirror_next_run_timestamp_seconds', 'gauge', 'When the mirror is next scheduled to sync.'),
-    duration: new FamilyWriter('tunasync_mirror_last_run_duration_seconds', 'gauge', 'How long the last closed run took.'),
-    size: new FamilyWriter('tunasync_mirror_size_bytes', 'gauge', 'The mirror size as last reported (no sample when unknown).'),
-    runs: new FamilyWriter('tunasync_mirror_runs_total', 'counter', 'Runs closed as success or failed.'),
-    failures: new FamilyWriter('tunasync_mirror_failures_total', 'counter', 'Runs closed as failed.'),
-    streak: new FamilyWriter('tunasync_mirror_consecutive_failures', 'gauge', 'Runs closed as failed since the last success.'),
-    lastBytes: new FamilyWriter('tunasync_mirror_last_transferred_bytes', 'gauge', 'Bytes the last closed run transferred (no sample when not reported).'),
-    bytes: new FamilyWriter('tunasync_mirror_transferred_bytes_total', 'counter', 'Bytes transferred by closed runs that reported it.'),
-    stale: new FamilyWriter('tunasync_mirror_stale', 'gauge', '1 when the last success is older than stale_after (or 2 x interval + 6h), else 0.'),
-  };
+/** One mirror's row of a scrape: its label text, rendered once, and what its series read. */
+interface MirrorRow {
+  /** `mirror="…",worker="…"`. */
+  l: string;
+  s: MirrorStatus;
+  stats: JobStats | undefined;
+  size: number | undefined;
+  stale: boolean;
 }
 
-function writeMirror(f: ReturnType<typeof mirrorFamilies>, s: MirrorStatus, stats: JobStats | undefined, stale: boolean): void {
-  const l = `mirror="${escapeLabel(s.name)}",worker="${escapeLabel(s.worker)}"`;
-  for (const st of SYNC_STATUSES) f.status.sample(`${l},status="${st}"`, st === s.status ? 1 : 0);
-  if (!isZeroTime(s.lastUpdate)) f.lastSuccess.sample(l, ts(s.lastUpdate));
-  if (!isZeroTime(s.lastStarted)) f.lastStarted.sample(l, ts(s.lastStarted));
-  if (!isZeroTime(s.lastEnded)) f.lastEnded.sample(l, ts(s.lastEnded));
-  if (!isZeroTime(s.nextSchedule)) f.nextRun.sample(l, ts(s.nextSchedule));
-  if (stats?.lastDurationS !== undefined) f.duration.sample(l, stats.lastDurationS);
-  const size = s.size === '' ? undefined : parseSize(s.size);
-  if (size !== undefined) f.size.sample(l, size);
-  f.runs.sample(l, stats?.runsTotal ?? 0);
-  f.failures.sample(l, stats?.failuresTotal ?? 0);
-  f.streak.sample(l, stats?.consecutiveFailures ?? 0);
-  if (stats?.lastTransferredBytes !== undefined) f.lastBytes.sample(l, stats.lastTransferredBytes);
-  f.bytes.sample(l, stats?.transferredBytesTotal ?? 0);
-  f.stale.sample(l, stale ? 1 : 0);
+const ts = (d: Date): number => d.getTime() / 1000;
+const whenHappened = (d: Date): number | undefined => (isZeroTime(d) ? undefined : ts(d));
+
+/**
+ * One per-mirror family, built and joined at once (families outer, mirrors
+ * inner): each family's samples die young instead of all 190,000 living
+ * until the end of a 10,000-mirror scrape, which measured GC-bound.
+ */
+function perMirror(name: string, type: MetricType, help: string, rows: MirrorRow[], value: (r: MirrorRow) => number | undefined): string {
+  const parts: string[] = [];
+  for (const r of rows) {
+    const v = value(r);
+    if (v !== undefined) parts.push(`${r.l}} ${formatValue(v)}`);
+  }
+  const header = `# HELP ${name} ${help}\n# TYPE ${name} ${type}\n`;
+  return parts.length === 0 ? header : `${header}${name}{${parts.join(`\n${name}{`)}\n`;
+}
+
+/** `tunasync_mirror_status` as a state set; the `,status="…"} 0|1` tails are made once. */
+function statusFamily(rows: MirrorRow[]): string {
+  const name = 'tunasync_mirror_status';
+  const on = new Map(SYNC_STATUSES.map((st) => [st, `,status="${st}"} 1`]));
+  const off = new Map(SYNC_STATUSES.map((st) => [st, `,status="${st}"} 0`]));
+  const parts: string[] = [];
+  for (const r of rows) for (const st of SYNC_STATUSES) parts.push(r.l + (st === r.s.status ? on.get(st)! : off.get(st)!));
+  const header = `# HELP ${name} The mirror job status as a state set: 1 for the current status, 0 for the others.\n# TYPE ${name} gauge\n`;
+  return parts.length === 0 ? header : `${header}${name}{${parts.join(`\n${name}{`)}\n`;
+}
+
+/** Every per-mirror family, in exposition order. */
+function mirrorFamilies(rows: MirrorRow[]): string[] {
+  const m = (n: string): string => `tunasync_mirror_${n}`;
+  return [
+    statusFamily(rows),
+    perMirror(m('last_success_timestamp_seconds'), 'gauge', 'When the mirror last synced successfully.', rows, (r) => whenHappened(r.s.lastUpdate)),
+    perMirror(m('last_started_timestamp_seconds'), 'gauge', 'When the mirror last started a sync.', rows, (r) => whenHappened(r.s.lastStarted)),
+    perMirror(m('last_ended_timestamp_seconds'), 'gauge', 'When the mirror last ended a sync (success or failure).', rows, (r) => whenHappened(r.s.lastEnded)),
+    perMirror(m('next_run_timestamp_seconds'), 'gauge', 'When the mirror is next scheduled to sync.', rows, (r) => whenHappened(r.s.nextSchedule)),
+    perMirror(m('last_run_duration_seconds'), 'gauge', 'How long the last closed run took.', rows, (r) => r.stats?.lastDurationS),
+    perMirror(m('size_bytes'), 'gauge', 'The mirror size as last reported (no sample when unknown).', rows, (r) => r.size),
+    perMirror(m('runs_total'), 'counter', 'Runs closed as success or failed.', rows, (r) => r.stats?.runsTotal ?? 0),
+    perMirror(m('failures_total'), 'counter', 'Runs closed as failed.', rows, (r) => r.stats?.failuresTotal ?? 0),
+    perMirror(m('consecutive_failures'), 'gauge', 'Runs closed as failed since the last success.', rows, (r) => r.stats?.consecutiveFailures ?? 0),
+    perMirror(m('last_transferred_bytes'), 'gauge', 'Bytes the last closed run transferred (no sample when not reported).', rows, (r) => r.stats?.lastTransferredBytes),
+    perMirror(m('transferred_bytes_total'), 'counter', 'Bytes transferred by closed runs that reported it.', rows, (r) => r.stats?.transferredBytesTotal ?? 0),
+    perMirror(m('stale'), 'gauge', '1 when the last success is older than stale_after (or 2 x interval + 6h), else 0.', rows, (r) => (r.stale ? 1 : 0)),
+  ];
 }
 
 function hasMaintenance(store: JobStore): store is JobStore & MaintenanceStore {
@@ -91,13 +111,19 @@ function hasMaintenance(store: JobStore): store is JobStore & MaintenanceStore {
 export async function siteMetricsText(store: JobStore, now: Date, hooks: SiteMetricsHooks = {}): Promise<string> {
   const snap = await snapshot(store);
   const nowMs = now.getTime();
-  const f = mirrorFamilies();
   const byStatus = new Map<string, number>(SYNC_STATUSES.map((s) => [s, 0]));
-  for (const s of snap.statuses) {
+  const rows: MirrorRow[] = new Array<MirrorRow>(snap.statuses.length);
+  snap.statuses.forEach((s, i) => {
     const key = jobKey(s.worker, s.name);
-    writeMirror(f, s, snap.statsByJob.get(key), staleness(s, snap.meta.get(key), nowMs).stale);
+    rows[i] = {
+      l: `mirror="${escapeLabel(s.name)}",worker="${escapeLabel(s.worker)}"`,
+      s,
+      stats: snap.statsByJob.get(key),
+      size: s.size === '' ? undefined : parseSize(s.size),
+      stale: staleness(s, snap.meta.get(key), nowMs).stale,
+    };
     byStatus.set(s.status, (byStatus.get(s.status) ?? 0) + 1);
-  }
+  });
   const seen = new FamilyWriter('tunasync_worker_last_seen_timestamp_seconds', 'gauge', 'When the worker last registered, reported or sent schedules.');
   const online = hooks.workerOnline
     ? new FamilyWriter('tunasync_worker_online', 'gauge', '1 when the worker was heard from within 3 heartbeat intervals, else 0.')
@@ -112,7 +138,7 @@ export async function siteMetricsText(store: JobStore, now: Date, hooks: SiteMet
   workers.sample('', snap.workers.length);
   const mirrors = new FamilyWriter('tunasync_mirrors_total', 'untyped', 'Mirror jobs by status.');
   for (const [st, n] of byStatus) mirrors.sample(`status="${escapeLabel(st)}"`, n);
-  let text = joinFamilies([...Object.values(f), seen, online, workers, mirrors]);
+  let text = mirrorFamilies(rows).join('') + joinFamilies([seen, online, workers, mirrors]);
   if (hasMaintenance(store)) {
     const m = new FamilyWriter('tunasync_maintenance', 'gauge', '1 while maintenance mode is on, else 0.', false);
     m.sample('', (await store.getMaintenance()) ? 1 : 0);
