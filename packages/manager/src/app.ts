@@ -33,7 +33,11 @@ export interface ManagerAppOptions {
   commandTimeoutMs?: number;
   /** IANA zone for the text times of `/jobs` (default: the process's zone). */
   timeZone?: string;
-  /** Route modules mounted after tunasync's routes and the history routes and before the 404, in order. */
+  /**
+   * Route modules mounted after tunasync's routes and the built-in modules (`history`,
+   * `metrics`, `stale`) and before the 404, in order. A module named like a built-in one
+   * replaces it (e.g. `metricsRoutes({ workerOnline })` with hooks).
+   */
   routes?: ManagerRouteModule[];
 }
 
@@ -41,7 +45,7 @@ export interface ManagerAppOptions {
  * Builds the manager's express app: the path check, every route of
  * wire-protocol.md with bearer authentication from `[auth]` checked before
  * any body is read, `/healthz`, the run history (recorded from status
- * reports, served by the `history` route module), the route modules, the 404, and one error
+ * reports, served by the `history` route module), `GET /metrics` and `GET /stale`, the route modules, the 404, and one error
  * handler answering `{"error": "...", "code": "..."}` (anything unexpected is
  * a logged 500 and the daemon keeps serving).
  */
