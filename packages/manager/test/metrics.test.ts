@@ -9,8 +9,9 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConfigError, parseManagerConfig, type ManagerConfig } from '@tunasync/core';
-import { TestClock, runProgram, startTestManager, testManagerConfig, useTempDirs, type TestManager } from '@tunasync/testkit';
+import { ConfigError, createSilentLogger, parseManagerConfig, type ManagerConfig, type MaintenanceState } from '@tunasync/core';
+import { SqliteJobStore, createManagerApp, metricsRoutes } from '@tunasync/manager';
+import { TestClock, request, runProgram, serve, startTestManager, testManagerConfig, useTempDirs, type TestManager } from '@tunasync/testkit';
 import { statusBody, workerBody } from './helpers.js';
 
 const dirs = useTempDirs();
@@ -159,6 +160,34 @@ describe('manager GET /metrics', () => {
       expect(err).toBeInstanceOf(ConfigError);
       expect(String((err as Error).message)).toMatch(/m\.conf.*metrics\.token/);
     }
+  });
+});
+
+describe('manager /metrics hooks', () => {
+  it('a metrics module given in routes replaces the built-in one (worker online hook); a store with maintenance state adds tunasync_maintenance', async () => {
+    const dbFile = join(dirs.make('tunasync-metrics-').dir, 'manager.db');
+    const store = new SqliteJobStore(dbFile);
+    await store.init();
+    const maintenance: MaintenanceState = { message: 'disk swap', since: new Date('2026-11-21T05:00:00Z') };
+    const withMaintenance = Object.assign(store, { getMaintenance: async () => maintenance });
+    const app = createManagerApp({
+      config: testManagerConfig(dbFile),
+      store: withMaintenance,
+      logger: createSilentLogger(),
+      routes: [metricsRoutes({ version: '9.9.9-test', defaultMetrics: false, workerOnline: (w) => w.id === 'up' })],
+    });
+    const served = await serve(app);
+    running.push({ close: async () => { await served.close(); await store.close(); } });
+    const base = `http://127.0.0.1:${served.port}`;
+    for (const id of ['up', 'down']) expect((await request(base, 'POST', '/workers', { body: workerBody(id) })).status).toBe(200);
+    const text = (await request(base, 'GET', '/metrics')).text;
+    expect(sample(text, 'tunasync_build_info{version="9.9.9-test"}')).toBe(1);
+    expect(text.match(/^tunasync_build_info/gm)).toHaveLength(1);
+    expect(sample(text, 'tunasync_worker_online{worker="up"}')).toBe(1);
+    expect(sample(text, 'tunasync_worker_online{worker="down"}')).toBe(0);
+    expect(sample(text, 'tunasync_maintenance')).toBe(1);
+    expect(text).not.toMatch(/^process_/m);
+    expect((await promtool(text)).code).toBe(0);
   });
 });
 
