@@ -28,7 +28,7 @@ export interface SiteMetricsHooks {
 }
 
 /** Reads what a scrape needs from the store, all at once. */
-async function snapshot(store: JobStore) {
+async function readSnapshot(store: JobStore) {
   const [statuses, stats, metas, workers] = await Promise.all([
     store.listAllMirrorStatus(),
     store.listJobStats(),
@@ -38,6 +38,26 @@ async function snapshot(store: JobStore) {
   const statsByJob = new Map<string, JobStats>();
   for (const s of stats) statsByJob.set(jobKey(s.worker, s.mirror), s);
   return { statuses, statsByJob, meta: metaByJob(metas), workers };
+}
+
+type Snapshot = Awaited<ReturnType<typeof readSnapshot>>;
+
+/**
+ * Reuses the last scrape's store reads while the store's optional
+ * `generation()` stays equal (nothing written since); a store without it is
+ * read on every scrape. Staleness is still computed per scrape, from the clock.
+ */
+export class ScrapeCache {
+  private last: { generation: string; snap: Snapshot } | undefined;
+
+  /** The store's data for a scrape. */
+  async read(store: JobStore): Promise<Snapshot> {
+    const generation = store.generation ? await store.generation() : undefined;
+    if (generation !== undefined && this.last?.generation === generation) return this.last.snap;
+    const snap = await readSnapshot(store);
+    this.last = generation === undefined ? undefined : { generation, snap };
+    return snap;
+  }
 }
 
 /** One mirror's row of a scrape: its label text, rendered once, and what its series read. */
@@ -107,9 +127,10 @@ function hasMaintenance(store: JobStore): store is JobStore & MaintenanceStore {
  * The site's series as exposition text, read from `store` at `now`.
  * `tunasync_maintenance` is exposed when the store keeps maintenance state
  * (MaintenanceStore), `tunasync_worker_online` when `hooks.workerOnline` is given.
+ * With `cache`, the store is read again only when its generation changed.
  */
-export async function siteMetricsText(store: JobStore, now: Date, hooks: SiteMetricsHooks = {}): Promise<string> {
-  const snap = await snapshot(store);
+export async function siteMetricsText(store: JobStore, now: Date, hooks: SiteMetricsHooks = {}, cache?: ScrapeCache): Promise<string> {
+  const snap = cache ? await cache.read(store) : await readSnapshot(store);
   const nowMs = now.getTime();
   const byStatus = new Map<string, number>(SYNC_STATUSES.map((s) => [s, 0]));
   const rows: MirrorRow[] = new Array<MirrorRow>(snap.statuses.length);

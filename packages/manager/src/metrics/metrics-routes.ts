@@ -13,7 +13,7 @@ import { parseBearer, tokensEqual } from '@tunasync/core';
 import type { NextFunction, Request, Response } from 'express';
 import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ManagerRouteContext, ManagerRouteModule } from '../route-module.js';
-import { siteMetricsText, type SiteMetricsHooks } from './collect.js';
+import { ScrapeCache, siteMetricsText, type SiteMetricsHooks } from './collect.js';
 
 /** The manager package's version, for `tunasync_build_info`. */
 export function managerVersion(): string {
@@ -62,6 +62,7 @@ export function metricsRoutes(options: MetricsRoutesOptions = {}): ManagerRouteM
     name: 'metrics',
     mount(router, ctx: ManagerRouteContext) {
       const registry = createManagerRegistry(options);
+      const cache = new ScrapeCache();
       const token = ctx.config.metrics?.token ?? '';
       const allow = (req: Request, _res: Response, next: NextFunction): void => {
         const given = token === '' ? undefined : parseBearer(req.headers.authorization);
@@ -69,7 +70,7 @@ export function metricsRoutes(options: MetricsRoutesOptions = {}): ManagerRouteM
         next();
       };
       router.get('/metrics', allow, async (_req: Request, res: Response) => {
-        const [own, site] = await Promise.all([registry.metrics(), siteMetricsText(ctx.store, ctx.clock.now(), options)]);
+        const [own, site] = await Promise.all([registry.metrics(), siteMetricsText(ctx.store, ctx.clock.now(), options, cache)]);
         res.type(registry.contentType).send(own + site);
       });
     },
