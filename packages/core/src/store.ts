@@ -13,6 +13,7 @@
  */
 import type { Logger } from './logger.js';
 import type { RunRecord, RunResult, RunTrigger } from './runs.js';
+import type { JobStatsStore } from './store-ops.js';
 import type { Clock } from './time.js';
 import type { MirrorSchedule, MirrorStatus, WorkerStatus } from './wire.js';
 
@@ -71,7 +72,7 @@ export interface RunQuery {
 }
 
 /** Persistence for workers, their jobs' statuses and the jobs' run history. */
-export interface JobStore {
+export interface JobStore extends JobStatsStore {
   /**
    * Opens the store (files, connections, migrations); a constructor does no
    * I/O. Must resolve before any other method is called (they fail until

@@ -106,7 +106,13 @@ export const schedulesSchema = {
       items: {
         type: 'object',
         required: ['name', 'next_schedule'],
-        properties: { name: nonEmptyName, next_schedule: timeString },
+        properties: {
+          name: nonEmptyName,
+          next_schedule: timeString,
+          /** tunasync-ts extension (issue 16): worker.conf `stale_after` and the interval, in seconds. */
+          stale_after_s: { type: 'number', minimum: 0, maximum: 3.2e9 },
+          interval_s: { type: 'number', minimum: 0, maximum: 3.2e9 },
+        },
       },
     },
   },

@@ -127,11 +127,15 @@ export type WorkerCmdJSON = Omit<ClientCmdJSON, 'worker_id'>;
 export interface MirrorSchedule {
   name: string;
   nextSchedule: Date;
+  /** tunasync-ts extension (`stale_after_s`): worker.conf `stale_after` in seconds; omitted when unset. */
+  staleAfterS?: number;
+  /** tunasync-ts extension (`interval_s`): the job's interval in seconds; omitted when unknown. */
+  intervalS?: number;
 }
 
 /** Wire form of the `POST /workers/:id/schedules` body. */
 export interface MirrorSchedulesJSON {
-  schedules: { name: string; next_schedule: string }[];
+  schedules: { name: string; next_schedule: string; stale_after_s?: number; interval_s?: number }[];
 }
 
 /** Body of `POST /workers/:id/jobs/:job/size`. */
@@ -318,16 +322,28 @@ export function serializeWorkerCmd(c: WorkerCmd): WorkerCmdJSON {
 /** Parses a `POST /workers/:id/schedules` body. */
 export function parseMirrorSchedules(json: unknown): MirrorSchedule[] {
   assertValid(validators.MirrorSchedules, json, 'MirrorSchedules');
-  const list = (json.schedules as { name: string; next_schedule: string }[] | null) ?? [];
-  return list.map((s, i) => ({
-    name: checkBytes(s.name, `schedules[${i}].name`, 'MirrorSchedules'),
-    nextSchedule: parseRfc3339(s.next_schedule, `schedules[${i}].next_schedule`),
-  }));
+  const list = (json.schedules as MirrorSchedulesJSON['schedules'] | null) ?? [];
+  return list.map((s, i) => {
+    const out: MirrorSchedule = {
+      name: checkBytes(s.name, `schedules[${i}].name`, 'MirrorSchedules'),
+      nextSchedule: parseRfc3339(s.next_schedule, `schedules[${i}].next_schedule`),
+    };
+    if (s.stale_after_s !== undefined) out.staleAfterS = s.stale_after_s;
+    if (s.interval_s !== undefined) out.intervalS = s.interval_s;
+    return out;
+  });
 }
 
 /** Serialises schedules for `POST /workers/:id/schedules`. */
 export function serializeMirrorSchedules(list: MirrorSchedule[]): MirrorSchedulesJSON {
-  return { schedules: list.map((s) => ({ name: s.name, next_schedule: formatRfc3339(s.nextSchedule) })) };
+  return {
+    schedules: list.map((s) => ({
+      name: s.name,
+      next_schedule: formatRfc3339(s.nextSchedule),
+      ...(s.staleAfterS !== undefined ? { stale_after_s: s.staleAfterS } : {}),
+      ...(s.intervalS !== undefined ? { interval_s: s.intervalS } : {}),
+    })),
+  };
 }
 
 /** Parses a `POST /workers/:id/jobs/:job/size` body. */

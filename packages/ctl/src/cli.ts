@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { historyCommand, parseLimit, HISTORY_MAX_LIMIT } from './commands/history.js';
+import { staleCommand } from './commands/stale.js';
 import { listCommand, type OutputMode } from './commands/list.js';
 import { mirrorCommand } from './commands/mirror.js';
 import { flushCommand, jobCommand, reloadCommand, setSizeCommand, type JobVerb } from './commands/jobs.js';
@@ -170,6 +171,18 @@ await yargs(args)
       ),
   )
   .command(
+    'stale',
+    'List stale mirrors (last success older than stale_after, or 2 x interval + 6h); exit 1 when any',
+    (y) => y.options({ output: { alias: 'o', choices: ['json', 'lines'], describe: 'lines (default on a terminal) or json (default when piped)' } }),
+    async (argv) => {
+      let stale = 0;
+      await run(argv, async (client) => {
+        stale = await staleCommand(client, argv.output !== undefined ? { output: argv.output as 'json' | 'lines' } : {}, io);
+      });
+      if (stale > 0 && !process.exitCode) process.exitCode = EXIT_FAILURE;
+    },
+  )
+  .command(
     'rm-worker',
     'Remove a worker from the manager (its jobs stay listed)',
     (y) => y.options({ worker }).epilogue(RM_WORKER_NOTE),
@@ -199,7 +212,7 @@ await yargs(args)
   .fail((message, err) => {
     if (err) process.exit(reportError(err, io, args.includes('--debug')));
     const command = args.find((a) => !a.startsWith('-'));
-    const known = ['list', 'history', 'mirror', 'workers', 'rm-worker', 'set-size', 'flush', 'start', 'stop', 'disable', 'restart', 'ping', 'reload'];
+    const known = ['list', 'history', 'mirror', 'stale', 'workers', 'rm-worker', 'set-size', 'flush', 'start', 'stop', 'disable', 'restart', 'ping', 'reload'];
     io.err(`tunasynctl: ${escapeTerminalText(message.replace(/\s*\n\s*/g, ' '))} (see tunasynctl ${command && known.includes(command) ? `${command} ` : ''}--help)\n`);
     process.exit(EXIT_FAILURE);
   })

@@ -116,6 +116,35 @@ export interface ManagerClient {
    * kind `unsupported`, as `history`.
    */
   mirror(mirror: string): Promise<{ view: MirrorView; body: unknown }>;
+  /**
+   * `GET /stale`: the mirrors stale now by the manager's clock (issue 16).
+   * Without the route (tunasync's manager): kind `unsupported`, NO_STALE_MESSAGE.
+   */
+  stale(): Promise<StaleMirror[]>;
+}
+
+/** One entry of `GET /stale`, as the manager sends it. */
+export interface StaleMirror {
+  mirror: string;
+  worker: string;
+  /** RFC 3339, or null when the mirror never succeeded. */
+  last_success: string | null;
+  /** The threshold applied, in seconds. */
+  stale_after_s: number;
+  /** `older_than_stale_after`, `older_than_default` or `never_succeeded`. */
+  reason: string;
+}
+
+/** What tunasynctl says when the manager has no `/stale` route. */
+export const NO_STALE_MESSAGE = "this manager does not report stale mirrors (tunasync's manager?)";
+
+function parseStaleMirror(x: unknown): StaleMirror {
+  const o = (x ?? {}) as Record<string, unknown>;
+  const ok =
+    typeof o.mirror === 'string' && typeof o.worker === 'string' && (o.last_success === null || typeof o.last_success === 'string') &&
+    typeof o.stale_after_s === 'number' && typeof o.reason === 'string';
+  if (!ok) throw new Error('an entry lacks mirror, worker, last_success, stale_after_s or reason');
+  return { mirror: o.mirror as string, worker: o.worker as string, last_success: o.last_success as string | null, stale_after_s: o.stale_after_s as number, reason: o.reason as string };
 }
 
 const TLS_CODES = /^(ERR_TLS_|ERR_SSL_|EPROTO$|CERT_|DEPTH_ZERO|SELF_SIGNED|UNABLE_TO_|ERR_OSSL_|HOSTNAME_MISMATCH)/;
@@ -350,6 +379,16 @@ export function createManagerClient(options: ManagerClientOptions): ManagerClien
       return managerMessage(JSON.stringify(answer)) ?? '';
     },
     history: async (mirror, query = {}) => (await historyRows(mirror, query)).records,
+    async stale() {
+      let body: unknown;
+      try {
+        body = await request('GET', '/stale');
+      } catch (err) {
+        if (isMissingRoute(err)) throw new ManagerRequestError('unsupported', NO_STALE_MESSAGE, { url: `${baseUrl}/stale`, status: 404, cause: err });
+        throw err;
+      }
+      return list(body, `${baseUrl}/stale`, parseStaleMirror);
+    },
     historyRows,
     async mirror(mirror) {
       const path = `/jobs/${seg(mirror)}`;

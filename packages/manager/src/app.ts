@@ -9,8 +9,10 @@ import { historyRoutes } from './history/history-routes.js';
 import { RunRetention, historyPolicy } from './history/retention.js';
 import { checkPathEncoding, errorHandler, jsonBodyParser, noRoute } from './http-errors.js';
 import { JobsCache } from './jobs-cache.js';
+import { metricsRoutes } from './metrics/metrics-routes.js';
 import type { ManagerRouteContext, ManagerRouteModule } from './route-module.js';
 import { mountRoutes } from './routes.js';
+import { staleRoutes } from './stale/stale-routes.js';
 
 export { MAX_BODY_BYTES } from './http-errors.js';
 
@@ -31,7 +33,11 @@ export interface ManagerAppOptions {
   commandTimeoutMs?: number;
   /** IANA zone for the text times of `/jobs` (default: the process's zone). */
   timeZone?: string;
-  /** Route modules mounted after tunasync's routes and the history routes and before the 404, in order. */
+  /**
+   * Route modules mounted after tunasync's routes and the built-in modules (`history`,
+   * `metrics`, `stale`) and before the 404, in order. A module named like a built-in one
+   * replaces it (e.g. `metricsRoutes({ workerOnline })` with hooks).
+   */
   routes?: ManagerRouteModule[];
 }
 
@@ -39,7 +45,7 @@ export interface ManagerAppOptions {
  * Builds the manager's express app: the path check, every route of
  * wire-protocol.md with bearer authentication from `[auth]` checked before
  * any body is read, `/healthz`, the run history (recorded from status
- * reports, served by the `history` route module), the route modules, the 404, and one error
+ * reports, served by the `history` route module), `GET /metrics` and `GET /stale`, the route modules, the 404, and one error
  * handler answering `{"error": "...", "code": "..."}` (anything unexpected is
  * a logged 500 and the daemon keeps serving).
  */
@@ -83,7 +89,10 @@ export function createManagerApp(options: ManagerAppOptions): Express {
       allowWorkerUrls: config.server.allowWorkerUrls ?? [],
     },
   });
-  for (const module of [historyRoutes(), ...(options.routes ?? [])]) {
+  const builtIn = [historyRoutes(), metricsRoutes(), staleRoutes()];
+  // A module of the same name given in `routes` (e.g. metrics with hooks) replaces the built-in one.
+  const given = new Set((options.routes ?? []).map((m) => m.name));
+  for (const module of [...builtIn.filter((m) => !given.has(m.name)), ...(options.routes ?? [])]) {
     module.mount(router, context);
     logger.debug(`route module ${module.name} mounted`);
   }

@@ -196,6 +196,9 @@ export function mountRoutes(router: Router, ctx: RouteContext): void {
     const schedules = parseMirrorSchedules(req.body);
     if (!(await store.refreshWorker(id, clock.now()))) throw invalidWorker(id);
     const n = await store.setSchedules(id, schedules);
+    // Our worker's extension fields (stale_after_s, interval_s), for stale mirrors (issue 16).
+    const metas = schedules.filter((s) => s.staleAfterS !== undefined || s.intervalS !== undefined);
+    if (metas.length > 0) await store.setJobMeta(id, metas.map((s) => ({ mirror: s.name, staleAfterS: s.staleAfterS, intervalS: s.intervalS })));
     logger.verbose(`Worker <${id}> updated ${n} schedule(s)`, { worker: id, count: n });
     res.json({});
   });

@@ -8,6 +8,7 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { emptyMirrorStatus, zeroTime, type JobStore, type MirrorStatus, type WorkerStatus } from '@tunasync/core';
 import { describeRunHistory } from './store-conformance-runs.js';
+import { describeJobStats, describeJobStatsDurability } from './store-conformance-stats.js';
 
 /** How the suite gets stores. */
 export interface StoreFactory {
@@ -278,9 +279,16 @@ export function describeJobStore(name: string, factory: StoreFactory): void {
     });
 
     describeRunHistory(make);
+    describeJobStats(make);
 
     if (factory.reopen) {
       const reopen = factory.reopen.bind(factory);
+      describeJobStatsDurability(make, async () => {
+        const again = await reopen();
+        open.push(again);
+        await again.init();
+        return again;
+      });
       it('keeps everything across close and reopen', async () => {
         const s = await make();
         await s.createWorker(worker('w'));

@@ -68,6 +68,15 @@ export interface ScheduleChange {
   next: Date;
 }
 
+/** `schedule:due`: a job's timer fired (issue 16: scheduler lateness). */
+export interface ScheduleDue {
+  mirror: string;
+  /** When it was due. */
+  due: Date;
+  /** How late the timer fired, in ms (≥ 0). */
+  latenessMs: number;
+}
+
 /** Every event of a worker, by name. */
 export interface WorkerEvents {
   'job:state': [JobStateChange];
@@ -75,6 +84,7 @@ export interface WorkerEvents {
   'run:start': [RunStartEvent];
   'run:end': [RunEndEvent];
   schedule: [ScheduleChange];
+  'schedule:due': [ScheduleDue];
   'report:sent': [ReportSentEvent];
   'report:refused': [ReportRefusedEvent];
   'outbox:depth': [OutboxDepthEvent];

@@ -49,6 +49,7 @@ export {
   type RunStartEvent,
   type RunEndEvent,
   type ScheduleChange,
+  type ScheduleDue,
 } from './events.js';
 export { mirrorStatusOf, runFieldsOf } from './status-mapper.js';
 export { intervalPolicy, cronPolicy, schedulePolicyFor, inProgress, type SchedulePolicy, type LastRun } from './schedule/policy.js';
@@ -100,3 +101,11 @@ export { DockerHook, dockerRunArgv, dockerContainerName, type DockerSettings, ty
 export { ZfsHook, zfsFixCommands } from './hooks/zfs.js';
 export { BtrfsSnapshotHook, btrfsSnapshotPath } from './hooks/btrfs.js';
 export { runTool, type ToolResult, type ToolOptions } from './hooks/run-tool.js';
+export {
+  workerMetricsRoutes,
+  createWorkerRegistry,
+  RUN_DURATION_BUCKETS,
+  LATENESS_BUCKETS,
+  type WorkerMetricsOptions,
+} from './metrics/worker-metrics.js';
+export { withScheduleMeta } from './metrics/schedule-meta.js';

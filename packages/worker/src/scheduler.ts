@@ -32,8 +32,8 @@ export const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** Options of Scheduler. */
 export interface SchedulerOptions {
-  /** Called when a job is due. */
-  onDue: (name: string) => void;
+  /** Called when a job is due; `when` is the time it was due (the timer may fire later: scheduler lateness). */
+  onDue: (name: string, when: Date) => void;
   /** Called with the new next-run times. */
   onChange: (schedules: MirrorSchedule[]) => void;
   clock: Clock;
@@ -79,7 +79,7 @@ export class Scheduler {
         return;
       }
       this.pending.delete(name);
-      this.opts.onDue(name);
+      this.opts.onDue(name, when);
     }, step);
     this.pending.set(name, { when, handle });
   }

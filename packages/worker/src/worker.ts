@@ -23,6 +23,8 @@ import { JobSchedules } from './schedule/job-schedules.js';
 import { Scheduler } from './scheduler.js';
 import { ConcurrencySlots } from './slots.js';
 import { lockStateDir } from './state-lock.js';
+import { withScheduleMeta } from './metrics/schedule-meta.js';
+import { workerMetricsRoutes } from './metrics/worker-metrics.js';
 import type { Worker, WorkerOptions } from './worker-api.js';
 
 export type { Worker, WorkerOptions } from './worker-api.js';
@@ -58,14 +60,15 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
   const scheduler = new Scheduler({
     clock,
     ...(opts.timers ? { timers: opts.timers } : {}),
-    onDue: (name) => {
+    onDue: (name, when) => {
+      events.emit('schedule:due', { mirror: name, due: when, latenessMs: Math.max(0, clock.now().getTime() - when.getTime()) });
       schedules.due(name);
       // A mirror's first scheduled run in this process is its `startup` run.
       void set.jobs.get(name)?.control('start', ranSinceStart.has(name) ? 'schedule' : 'startup');
       ranSinceStart.add(name);
     },
     onChange: (changes) => {
-      reporter.reportSchedules(changes);
+      reporter.reportSchedules(changes.map((c) => withScheduleMeta(c, set.jobs.get(c.name)?.mirror)));
       for (const c of changes) events.emit('schedule', { mirror: c.name, next: c.nextSchedule });
     },
   });
@@ -100,7 +103,7 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
 
   async function start(): Promise<void> {
     const app = createControlApp({ hasJob: (n) => set.jobs.has(n), jobCommand: (c) => set.command(c), reload: () => reload() }, config.manager.token, logger, {
-      routes: opts.routes ?? [],
+      routes: [workerMetricsRoutes({ slots: () => config.global.concurrent }), ...(opts.routes ?? [])],
       services: { job: (n) => set.jobs.get(n), jobNames: () => [...set.jobs.keys()], events },
     });
     try {

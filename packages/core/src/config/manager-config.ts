@@ -44,6 +44,11 @@ export interface ManagerConfig {
     /** Runs started longer ago than this many seconds are deleted (default 180 days). */
     maxAgeS: number;
   };
+  /** `[metrics]` (tunasync-ts, issue 16); unset: no metrics token. */
+  metrics?: {
+    /** A token that may read `GET /metrics` besides the read scope (for Prometheus); empty: none. */
+    token: string;
+  };
   files: {
     /** Store type; only `sqlite` is built in. */
     dbType: string;
@@ -126,6 +131,7 @@ function build(doc: TomlTable, file: string, overrides: ManagerOverrides): Manag
       keep: n(history, 'keep', DEFAULT_HISTORY_KEEP),
       maxAgeS: typeof history.max_age === 'string' ? (parseAge(history.max_age) ?? DEFAULT_HISTORY_MAX_AGE_S) : DEFAULT_HISTORY_MAX_AGE_S,
     },
+    ...(doc.metrics !== undefined ? { metrics: { token: s(table(doc, 'metrics'), 'token') } } : {}),
     files: {
       dbType: overrides.dbType ?? s(files, 'db_type', 'sqlite'),
       dbFile: overrides.dbFile ?? s(files, 'db_file', DEFAULT_MANAGER_DB_FILE),

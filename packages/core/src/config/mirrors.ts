@@ -8,6 +8,7 @@ import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { ConfigIssue } from '../errors.js';
 import { parseSize } from '../size.js';
 import { rsyncMirrorProblems } from '../rsync.js';
+import { parseAge } from './manager-config.js';
 import type { MirrorConfig, WorkerGlobalConfig } from './worker-config.js';
 import { fallbackProblem, parseFreeSpace, type FreeSpaceRule } from './run-guards.js';
 
@@ -38,6 +39,11 @@ export function nameProblem(name: string): string | undefined {
     return `${JSON.stringify(name)} is not a safe directory name (use letters, digits and ._+@~-, not starting with . or -)`;
   }
   return undefined;
+}
+
+/** Why a `stale_after` value is refused. */
+export function staleAfterProblem(value: string): string {
+  return `${JSON.stringify(value)} is not an age: a positive whole number with a unit s, m, h or d (e.g. "36h")`;
 }
 
 /** True when `dir` is strictly below `root` (both resolved). */
@@ -148,6 +154,11 @@ export function resolveMirror(raw: RawMirror, global: WorkerGlobalConfig, issues
   checkRegex(text(f.fail_on_match), 'fail_on_match', issue, false);
   checkRegex(text(f.size_pattern), 'size_pattern', issue, true);
   checkRegex(text(f.transferred_pattern), 'transferred_pattern', issue, true);
+  let staleAfterS = global.staleAfterS;
+  if (typeof f.stale_after === 'string') {
+    staleAfterS = parseAge(f.stale_after);
+    if (staleAfterS === undefined) issue('stale_after', staleAfterProblem(f.stale_after));
+  }
 
   let memoryLimit: number | undefined;
   if (f.memory_limit !== undefined && f.memory_limit !== '') {
@@ -221,5 +232,6 @@ export function resolveMirror(raw: RawMirror, global: WorkerGlobalConfig, issues
     snapshotPath: text(f.snapshot_path),
     ...guards,
     source: { file: raw.file, path: raw.path },
+    ...(staleAfterS !== undefined ? { staleAfterS } : {}),
   };
 }

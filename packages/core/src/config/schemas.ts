@@ -51,6 +51,15 @@ export const managerConfigSchema = {
         max_age: str,
       },
     },
+    /** tunasync-ts: `GET /metrics`. */
+    metrics: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        /** A token that may read `/metrics` (besides the read scope), for a Prometheus server. */
+        token: { type: 'string', minLength: 1 },
+      },
+    },
     files: {
       type: 'object',
       additionalProperties: false,
@@ -98,6 +107,8 @@ export const mirrorConfigSchema = {
     size_pattern: str,
     /** tunasync-ts extension (run history): bytes a `command` run transferred, from its log. */
     transferred_pattern: str,
+    /** tunasync-ts extension (issue 16): the mirror is stale when its last success is older than this age (e.g. "36h"). */
+    stale_after: str,
     use_ipv6: bool,
     use_ipv4: bool,
     exclude_file: str,
@@ -140,6 +151,8 @@ export const workerConfigSchema = {
         mirror_dir: str,
         /** tunasync-ts extension: where the worker keeps its outbox (default: beside the logs). */
         state_dir: str,
+        /** tunasync-ts extension (issue 16): default `stale_after` of every mirror. */
+        stale_after: str,
         concurrent: { type: 'integer', minimum: 1 },
         interval: { type: 'integer', minimum: 1 },
         retry: nonNegative,

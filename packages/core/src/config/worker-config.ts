@@ -9,7 +9,8 @@ import { globSync } from 'tinyglobby';
 import { ConfigError, type ConfigIssue } from '../errors.js';
 import { ajv } from '../validate.js';
 import { checkAgainstSchema, table, type Loaded } from './check.js';
-import { flattenMirrors, nameProblem, resolveMirror, type RawMirror } from './mirrors.js';
+import { parseAge } from './manager-config.js';
+import { flattenMirrors, nameProblem, resolveMirror, staleAfterProblem, type RawMirror } from './mirrors.js';
 import { workerConfigSchema } from './schemas.js';
 import { parseToml, readTomlFile, type TomlTable } from './toml-file.js';
 import { formatConfigIssue } from '../errors.js';
@@ -47,6 +48,8 @@ export interface WorkerGlobalConfig {
   minFreeSpace: string | number | undefined;
   /** `check_upstream` default of every mirror. */
   checkUpstream: boolean;
+  /** `stale_after` in seconds (tunasync-ts extension, issue 16); unset: the default rule. */
+  staleAfterS?: number;
 }
 
 /** One job, resolved: every inherited and global value applied. */
@@ -110,6 +113,8 @@ export interface MirrorConfig {
   atomicPublish: boolean;
   /** Where the mirror was written (file and key path), for messages. */
   source: { file: string; path: string };
+  /** `stale_after` in seconds, the mirror's or `[global]`'s (tunasync-ts extension, issue 16); unset: the default rule. */
+  staleAfterS?: number;
 }
 
 /** The whole worker.conf, resolved. */
@@ -167,6 +172,7 @@ function buildGlobal(doc: TomlTable): WorkerGlobalConfig {
     rsyncSuccessExitCodes: list(g, 'dangerous_global_rsync_success_exit_codes'),
     minFreeSpace: typeof g.min_free_space === 'string' || typeof g.min_free_space === 'number' ? g.min_free_space : undefined,
     checkUpstream: b(g, 'check_upstream'),
+    ...(typeof g.stale_after === 'string' && parseAge(g.stale_after) !== undefined ? { staleAfterS: parseAge(g.stale_after)! } : {}),
   };
 }
 
@@ -215,6 +221,10 @@ function build(doc: TomlTable, file: string, readInclude: (f: string) => TomlTab
   };
   check(doc, file);
   const global = buildGlobal(doc);
+  const staleAfter = table(doc, 'global').stale_after;
+  if (typeof staleAfter === 'string' && parseAge(staleAfter) === undefined) {
+    errors.push({ file, path: 'global.stale_after', message: staleAfterProblem(staleAfter) });
+  }
   if (!global.name) errors.push({ file, path: 'global.name', message: 'is required: it is the worker id at the manager' });
   if (global.minFreeSpace !== undefined) {
     const rule = parseFreeSpace(global.minFreeSpace);

@@ -75,6 +75,33 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX runs_by_start ON runs (started_at);
     `,
   },
+  {
+    version: 3,
+    description: 'job_stats and job_meta tables (metrics and stale mirrors, issue 16)',
+    sql: `
+      -- One row per job, upserted in the transaction that closes a run.
+      CREATE TABLE job_stats (
+        worker                  TEXT NOT NULL,
+        mirror                  TEXT NOT NULL,
+        runs_total              INTEGER NOT NULL,
+        failures_total          INTEGER NOT NULL,
+        consecutive_failures    INTEGER NOT NULL,
+        transferred_bytes_total INTEGER NOT NULL,
+        last_result             TEXT,
+        last_duration_s         REAL,
+        last_transferred_bytes  INTEGER,
+        PRIMARY KEY (worker, mirror)
+      ) WITHOUT ROWID;
+      -- What our worker says about a job with its schedules (stale_after, interval).
+      CREATE TABLE job_meta (
+        worker        TEXT NOT NULL,
+        mirror        TEXT NOT NULL,
+        stale_after_s REAL,
+        interval_s    REAL,
+        PRIMARY KEY (worker, mirror)
+      ) WITHOUT ROWID;
+    `,
+  },
 ];
 
 /** The schema version this code writes. */

@@ -6,6 +6,7 @@
  */
 import type Database from 'better-sqlite3';
 import type { RunQuery, RunRecord, RunResult, RunHistoryStep, RunTrigger } from '@tunasync/core';
+import type { RunStatsHooks } from './sqlite-stats.js';
 
 interface RunRow {
   id: number;
@@ -111,16 +112,21 @@ function prepareRunStatements(db: Database.Database) {
 
 type RunStatements = ReturnType<typeof prepareRunStatements>;
 
+/** Closes the job's open runs (but `keep`) as aborted, and tells the stats when any was. */
+function abortOpen(stmt: RunStatements, stats: RunStatsHooks, worker: string, mirror: string, at: number, keep: string | null): void {
+  if (stmt.abortOpen.run({ worker, mirror, at, keep }).changes > 0) stats.aborted(worker, mirror, at);
+}
+
 /**
  * Applies one RunHistoryStep of job (worker, mirror) (see core's
  * RunHistoryStep for the rules), with as few statements as it can: the job's
  * open run is read first (a tiny partial index), and the common cases (a
  * report of the open run, a new run, a tunasync-style end) write one row.
  */
-function applyRunStep(stmt: RunStatements, worker: string, mirror: string, step: RunHistoryStep): void {
+function applyRunStep(stmt: RunStatements, stats: RunStatsHooks, worker: string, mirror: string, step: RunHistoryStep): void {
   const at = step.at.getTime();
   if (step.kind === 'abort') {
-    stmt.abortOpen.run({ worker, mirror, at, keep: null });
+    abortOpen(stmt, stats, worker, mirror, at, null);
     return;
   }
   const open = stmt.openOf.get(worker, mirror);
@@ -130,7 +136,7 @@ function applyRunStep(stmt: RunStatements, worker: string, mirror: string, step:
       stmt.raiseAttempts.run({ attempt: step.attempt, id: open.id });
       return;
     }
-    if (open) stmt.abortOpen.run({ worker, mirror, at, keep: step.runId });
+    if (open) abortOpen(stmt, stats, worker, mirror, at, step.runId);
     const existing = step.isNew ? undefined : stmt.byRunId.get(mirror, worker, step.runId);
     if (existing) stmt.raiseAttempts.run({ attempt: step.attempt, id: existing.id });
     else stmt.insert.run({ ...emptyRun(step.runId, worker, mirror, step.trigger, at), attempts: step.attempt });
@@ -152,16 +158,20 @@ function applyRunStep(stmt: RunStatements, worker: string, mirror: string, step:
   if (open && (step.matchOpen || open.run_id === step.runId)) {
     target = { id: open.id, result: null };
   } else if (!step.matchOpen) {
-    if (open) stmt.abortOpen.run({ worker, mirror, at, keep: step.runId });
+    if (open) abortOpen(stmt, stats, worker, mirror, at, step.runId);
     target = stmt.byRunId.get(mirror, worker, step.runId);
   }
   if (target) {
-    (target.result === null ? stmt.close : stmt.fill).run({ ...params, id: target.id });
+    if (target.result !== null) stmt.fill.run({ ...params, id: target.id });
+    else {
+      stmt.close.run({ ...params, id: target.id });
+      stats.closed(target.id);
+    }
     return;
   }
   // A run that ends without a row: one closed row, started its duration ago (or now).
   const started = step.durationS !== undefined && !step.matchOpen ? at - Math.round(step.durationS * 1000) : at;
-  stmt.insert.run({
+  const inserted = stmt.insert.run({
     ...emptyRun(step.runId, worker, mirror, step.trigger, started),
     attempts: step.attempt ?? 1,
     ended_at: at,
@@ -174,6 +184,7 @@ function applyRunStep(stmt: RunStatements, worker: string, mirror: string, step:
     files_transferred: params.files_transferred,
     log_file: params.log_file,
   });
+  stats.closed(Number(inserted.lastInsertRowid));
 }
 
 function emptyRun(runId: string, worker: string, mirror: string, trigger: RunTrigger, startedAt: number): Omit<RunRow, 'id'> {
@@ -201,13 +212,16 @@ export class RunTable {
   private readonly queries = new Map<string, Database.Statement<Record<string, unknown>, RunRow>>();
   private readonly stmt: RunStatements;
 
-  constructor(private readonly db: Database.Database) {
+  constructor(
+    private readonly db: Database.Database,
+    private readonly stats: RunStatsHooks,
+  ) {
     this.stmt = prepareRunStatements(db);
   }
 
   /** Applies a step to job (worker, mirror); call inside the status update's transaction. */
   apply(worker: string, mirror: string, step: RunHistoryStep): void {
-    applyRunStep(this.stmt, worker, mirror, step);
+    applyRunStep(this.stmt, this.stats, worker, mirror, step);
   }
 
   /** Deletes one job's runs beyond `keep` and before `cutoff` (ms); returns how many. */

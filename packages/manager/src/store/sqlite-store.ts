@@ -8,10 +8,11 @@
  * async methods let network stores fit the same interface.
  */
 import type Database from 'better-sqlite3';
-import type { JobStore, MirrorSchedule, MirrorStatus, RunQuery, RunRecord, RunHistoryStep, SyncStatus, WorkerStatus } from '@tunasync/core';
+import type { JobMeta, JobStats, JobStore, MirrorSchedule, MirrorStatus, RunQuery, RunRecord, RunHistoryStep, SyncStatus, WorkerStatus } from '@tunasync/core';
 import { translateWriteError } from './errors.js';
 import { openSqliteDatabase, type SqliteOpenOptions } from './sqlite-file.js';
 import { RunTable } from './sqlite-runs.js';
+import { JobStatsTable } from './sqlite-stats.js';
 import { WriteBatcher } from './write-batcher.js';
 
 /** Options of SqliteJobStore. */
@@ -164,6 +165,7 @@ export class SqliteJobStore implements JobStore {
     stmt: ReturnType<typeof prepareStatements>;
     writes: WriteBatcher;
     runs: RunTable;
+    stats: JobStatsTable;
   };
   private closed = false;
   private commits = 0;
@@ -188,10 +190,12 @@ export class SqliteJobStore implements JobStore {
     if (this.open) return;
     const db = openSqliteDatabase(this.file, this.options);
     const stmt = prepareStatements(db);
+    const stats = new JobStatsTable(db);
     this.open = {
       db,
       stmt,
-      runs: new RunTable(db),
+      stats,
+      runs: new RunTable(db, stats),
       writes: new WriteBatcher(db, this.options.groupCommit ?? true, () => this.commits++),
     };
   }
@@ -315,6 +319,27 @@ export class SqliteJobStore implements JobStore {
   async pruneOldRuns(olderThan: Date, limit: number): Promise<number> {
     const runs = this.use().runs;
     return this.write(() => runs.pruneOld(olderThan.getTime(), limit));
+  }
+
+  /** Every job's run counters (kept in the transaction that closes a run), by worker then mirror. */
+  async listJobStats(): Promise<JobStats[]> {
+    return this.use().stats.list();
+  }
+
+  /** One job's run counters; zeros when no run of it closed. */
+  async getJobStats(workerId: string, mirrorId: string): Promise<JobStats> {
+    return this.use().stats.get(workerId, mirrorId);
+  }
+
+  /** Stores what a worker said about its jobs (stale_after, interval), replacing each named job's. */
+  async setJobMeta(workerId: string, metas: Omit<JobMeta, 'worker'>[]): Promise<void> {
+    const stats = this.use().stats;
+    await this.write(() => stats.setMeta(workerId, metas));
+  }
+
+  /** Every job's metadata, by worker then mirror. */
+  async listJobMeta(): Promise<JobMeta[]> {
+    return this.use().stats.listMeta();
   }
 
   /** A worker's jobs, ordered by name. */
