@@ -136,6 +136,8 @@ export const workerConfigSchema = {
         /** tunasync-ts extension: where the worker keeps its outbox (default: beside the logs). */
         state_dir: str,
         concurrent: { type: 'integer', minimum: 1 },
+        /** tunasync-ts extension: SIGTERM leaves running syncs for the next worker to adopt. */
+        keep_syncs_on_restart: { type: 'boolean' },
         interval: { type: 'integer', minimum: 1 },
         retry: nonNegative,
         timeout: nonNegative,
