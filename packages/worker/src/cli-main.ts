@@ -58,10 +58,11 @@ export async function runWorkerCli(args: string[], scriptName = 'tunasync-worker
   // A second signal while halting is ignored; the watchdog below bounds the wait.
   const ignore = (): void => {};
   process.on('SIGTERM', ignore).on('SIGINT', ignore);
-  logger.info(`${signal}: stopping jobs`);
+  logger.info(`${signal}: stopping`);
   // Jobs get their grace period; a worker that still hangs is not kept alive by us.
   setTimeout(() => process.exit(1), 10_000).unref();
-  await worker.halt().catch(() => undefined);
+  // SIGTERM (systemctl stop/restart) keeps running syncs when keep_syncs_on_restart is on; SIGINT always stops them.
+  await worker.halt({ terminate: signal === 'SIGTERM' }).catch(() => undefined);
   if (argv.pidfile) rmSync(argv.pidfile, { force: true });
   return 0;
 }

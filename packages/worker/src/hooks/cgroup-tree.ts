@@ -202,9 +202,14 @@ export class WorkerCgroups {
     this.jobs.delete(name);
   }
 
-  /** Removes what the worker made: job groups left over, `__worker` (its processes moved back), a group it created. */
-  async close(): Promise<void> {
+  /**
+   * Removes what the worker made: job groups left over (but those of `keep`,
+   * syncs left running for the next worker), `__worker` (its processes moved
+   * back), a group it created.
+   */
+  async close(keep: ReadonlySet<string> = new Set()): Promise<void> {
     for (const name of [...this.jobs]) {
+      if (keep.has(name)) continue;
       await this.removeJob(name).catch((err: unknown) => this.logger.warn(message(err)));
     }
     if (this.version === 2 && this.memoryEnabled) {
