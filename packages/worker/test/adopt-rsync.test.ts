@@ -23,10 +23,10 @@ afterEach(async () => {
 
 describe('rsync across a worker restart', () => {
   it('the adopted rsync finishes: the tree equals the upstream, one run_id, success', async () => {
-    const w = await makeWorld(cleanups, 'keep_syncs_on_restart = true', () => `[[mirrors]]\nname = "rs"\nprovider = "rsync"\nupstream = "@URL@"\nrsync_options = ["--bwlimit=1500"]\nretry = 1\n`);
+    const w = await makeWorld(cleanups, 'keep_syncs_on_restart = true', () => `[[mirrors]]\nname = "rs"\nprovider = "rsync"\nupstream = "@URL@"\nrsync_options = ["--bwlimit=1000"]\nretry = 1\n`);
     const up = join(w.dir, 'up');
-    // About 3 s of transfer at 1500 KB/s.
-    makeSampleTree(up, 4 * 1024 * 1024);
+    // About 6 s of transfer at 1000 KB/s: still running when the next worker starts.
+    makeSampleTree(up, 6 * 1024 * 1024);
     const daemon = await startRsyncDaemon(w.dir, { tree: { path: up } });
     cleanups.push(() => daemon.stop());
     writeFileSync(w.conf, readFileSync(w.conf, 'utf8').replace('@URL@', daemon.url('tree')));
