@@ -154,7 +154,8 @@ describe('keep_syncs_on_restart = true', () => {
   }, 60_000);
 
   it('a stop sent to an adopted run kills its whole process group', async () => {
-    const w = await makeWorld(cleanups, KEEP, (dir) => commandMirror(jobScript(dir, 'job', 8, 0, `sleep 30 &\necho $! > ${dir}/child.pid`).script)(dir));
+    // The job would run 30 s: the stop ends it.
+    const w = await makeWorld(cleanups, KEEP, (dir) => commandMirror(jobScript(dir, 'job', 30, 0, `sleep 30 &\necho $! > ${dir}/child.pid`).script)(dir));
     const first = w.startWorker();
     const pid = await waitPid(join(w.dir, 'job.pid'), 'the job to write its pid');
     const child = await waitPid(join(w.dir, 'child.pid'), 'the job to start its child');
