@@ -3,7 +3,10 @@
  * `controlTransition`; a run walks `beginRun` / `advanceRun` through its
  * phases, running hooks and the provider, and emits typed events for every
  * state change, phase and status, so callers (the reporter, the scheduler,
- * tests) react to transitions instead of polling.
+ * tests) react to transitions instead of polling. Provider commands go
+ * through JobCommands (adopt/job-commands.ts), which records them in the
+ * state directory; `detach` leaves a running one to the next worker and
+ * `adopt` takes over one a previous worker left (adopt/adoption.ts).
  */
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';

@@ -3,7 +3,9 @@
  * stderr written by the kernel straight into the run's log file (no copying
  * through JavaScript), the whole group terminated on abort (SIGTERM, then
  * SIGKILL after a grace period) and swept after the leader exits, so no
- * process of a job outlives it.
+ * process of a job outlives it, unless the worker lets the group go
+ * (`detach`: it exits leaving the sync running for the next worker, which
+ * finds it by pid and start time, `processRunning`).
  */
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, readdirSync, readFileSync } from 'node:fs';

@@ -9,6 +9,7 @@
  * runs again, and its run fails. Either way every recorded run gets its
  * final status, with its own run id.
  */
+import { rmSync } from 'node:fs';
 import { errorMessage, type Logger } from '@tunasync/core';
 import { dockerContainerName } from '../hooks/docker.js';
 import { commandLine, runTool } from '../hooks/run-tool.js';
@@ -17,7 +18,6 @@ import { groupAlive, processRunning, processStartTime, terminateGroup } from '..
 import type { AdoptPlan } from './adopt-plan.js';
 import { containerRunning } from './adopted-process.js';
 import type { RunRecord, RunRecords } from './run-records.js';
-import { rmSync } from 'node:fs';
 
 /** What adoptRuns needs. */
 export interface AdoptionOptions {

@@ -7,10 +7,9 @@
  */
 import type { CommandResult, CommandSpec, ExecOptions, Hook, Logger, MirrorConfig, RunContext, RunTrigger } from '@tunasync/core';
 import { DockerHook } from '../hooks/docker.js';
-import { runInProcessGroup, type GroupExit } from '../process-group.js';
+import { processStartTime, runInProcessGroup, type GroupExit } from '../process-group.js';
 import type { AdoptPlan } from './adopt-plan.js';
 import { waitForAdopted, waitForContainer } from './adopted-process.js';
-import { processStartTime } from '../process-group.js';
 import type { RunRecords } from './run-records.js';
 import { withExitStatusFile } from './status-wrapper.js';
 
