@@ -209,13 +209,9 @@ export class MirrorJob extends EventEmitter<MirrorJobEvents> {
         if (this.active) this.active.bypass();
         else this.bypassNext = true;
       } else if (effect === 'begin-run') {
-        this.beginRun(trigger ?? (action === 'force-start' ? 'force' : 'manual'));
+        this.startRun(trigger ?? (action === 'force-start' ? 'force' : 'manual'));
       }
     }
-  }
-
-  private beginRun(trigger: RunTrigger): void {
-    this.startRun(trigger);
   }
 
   private startRun(trigger: RunTrigger, adopted?: { id: string; started: Date; plan: AdoptPlan }): void {
