@@ -131,7 +131,8 @@ describe('keep_syncs_on_restart = true', () => {
   }, 60_000);
 
   it('the timeout fires at the deadline of the original start, not a new one after adoption', async () => {
-    const w = await makeWorld(cleanups, KEEP, (dir) => commandMirror(jobScript(dir, 'job', 8).script, 'timeout = 4')(dir));
+    // The job would run 30 s: the timeout ends it.
+    const w = await makeWorld(cleanups, KEEP, (dir) => commandMirror(jobScript(dir, 'job', 30).script, 'timeout = 4')(dir));
     const first = w.startWorker();
     const pid = await waitPid(join(w.dir, 'job.pid'), 'the job to write its pid');
     const t0 = Date.now();
@@ -187,7 +188,8 @@ describe('keep_syncs_on_restart = false (the default)', () => {
   }, 60_000);
 
   it('after a crash (kill -9) the next worker kills the sync it left before running the job again', async () => {
-    const w = await makeWorld(cleanups, '', (dir) => commandMirror(jobScript(dir, 'job', 8).script)(dir));
+    // The job would run 30 s: the next worker kills it.
+    const w = await makeWorld(cleanups, '', (dir) => commandMirror(jobScript(dir, 'job', 30).script)(dir));
     const pidFile = join(w.dir, 'job.pid');
     const first = w.startWorker();
     const pid = await waitPid(pidFile, 'the job to write its pid');

@@ -25,8 +25,8 @@ describe('rsync across a worker restart', () => {
   it('the adopted rsync finishes: the tree equals the upstream, one run_id, success', async () => {
     const w = await makeWorld(cleanups, 'keep_syncs_on_restart = true', () => `[[mirrors]]\nname = "rs"\nprovider = "rsync"\nupstream = "@URL@"\nrsync_options = ["--bwlimit=1000"]\nretry = 1\n`);
     const up = join(w.dir, 'up');
-    // About 6 s of transfer at 1000 KB/s: still running when the next worker starts.
-    makeSampleTree(up, 6 * 1024 * 1024);
+    // About 3 s of transfer at 1000 KB/s.
+    makeSampleTree(up, 3 * 1024 * 1024);
     const daemon = await startRsyncDaemon(w.dir, { tree: { path: up } });
     cleanups.push(() => daemon.stop());
     writeFileSync(w.conf, readFileSync(w.conf, 'utf8').replace('@URL@', daemon.url('tree')));
@@ -34,10 +34,14 @@ describe('rsync across a worker restart', () => {
     const first = w.startWorker();
     const syncing = await w.waitReport('rs', (b) => b.status === 'syncing', 'syncing');
     const record = await until(async () => JSON.parse(readFileSync(join(w.stateDir, 'runs', 'rs.json'), 'utf8')) as RunRecord, 'the run record');
+    // rsync is held (SIGSTOP) while no worker runs, so it is still running when the next one starts, however slow that is.
+    process.kill(-record.pgid, 'SIGSTOP');
     first.child.kill('SIGTERM');
     expect(await first.exited).toBe(0);
     expect(alive(record.pid)).toBe(true);
     const second = w.startWorker();
+    await until(async () => (second.output().includes(`run ${syncing.run_id} of rs`) ? true : undefined), 'the adoption');
+    process.kill(-record.pgid, 'SIGCONT');
     const done = await w.waitReport('rs', (b) => b.status === 'success', 'the adopted rsync to succeed');
     expect(done.run_id).toBe(syncing.run_id);
     expect(second.output()).toContain(`run ${syncing.run_id} of rs (pid ${record.pid}): alive`);
