@@ -188,6 +188,7 @@ describe('worker.conf with every option', () => {
       logDir: '/var/log/tunasync/{{.Name}}',
       mirrorDir: '/srv/mirrors',
       concurrent: 4,
+      keepSyncsOnRestart: false,
       interval: 60,
       retry: 3,
       timeout: 3600,

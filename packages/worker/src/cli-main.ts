@@ -44,16 +44,19 @@ export async function runWorkerCli(args: string[], scriptName = 'tunasync-worker
     throw err;
   }
   if (argv.pidfile) writeFileSync(argv.pidfile, `${process.pid}\n`);
+  // Listening before start: a signal while starting (adopting syncs, waiting for a manager) halts
+  // the worker once started, instead of killing it with its syncs unaccounted for.
+  const signalled = new Promise<string>((resolve) => {
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+    process.once('SIGINT', () => resolve('SIGINT'));
+  });
   await worker.start();
   const onHup = (): void => {
     logger.info('SIGHUP: reloading config');
     worker.reload().catch(() => undefined);
   };
   process.on('SIGHUP', onHup);
-  const signal = await new Promise<string>((resolve) => {
-    process.once('SIGTERM', () => resolve('SIGTERM'));
-    process.once('SIGINT', () => resolve('SIGINT'));
-  });
+  const signal = await signalled;
   process.off('SIGHUP', onHup);
   // A second signal while halting is ignored; the watchdog below bounds the wait.
   const ignore = (): void => {};
@@ -61,7 +64,8 @@ export async function runWorkerCli(args: string[], scriptName = 'tunasync-worker
   logger.info(`${signal}: stopping jobs`);
   // Jobs get their grace period; a worker that still hangs is not kept alive by us.
   setTimeout(() => process.exit(1), 10_000).unref();
-  await worker.halt().catch(() => undefined);
+  // SIGTERM (systemctl stop/restart) keeps running syncs when keep_syncs_on_restart is on; SIGINT always stops them.
+  await worker.halt({ terminate: signal === 'SIGTERM' }).catch(() => undefined);
   if (argv.pidfile) rmSync(argv.pidfile, { force: true });
   return 0;
 }

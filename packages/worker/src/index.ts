@@ -36,7 +36,10 @@ export {
 } from './providers/transfer-stats.js';
 export { LogRotationHook, runLogFile, KEPT_LOGS } from './hooks/log-rotation.js';
 export { ExecHook, type ExecOn } from './hooks/exec-hook.js';
-export { createWorker, type Worker, type WorkerOptions } from './worker.js';
+export { RunRecords, parseExitStatus, type RunRecord, type RecordedExit } from './adopt/run-records.js';
+export { withExitStatusFile, STATUS_WRAPPER } from './adopt/status-wrapper.js';
+export { processStartTime, processRunning } from './process-group.js';
+export { createWorker, type HaltOptions, type Worker, type WorkerOptions } from './worker.js';
 export {
   createWorkerEvents,
   bridgeReporterEvents,

@@ -3,7 +3,10 @@
  * `controlTransition`; a run walks `beginRun` / `advanceRun` through its
  * phases, running hooks and the provider, and emits typed events for every
  * state change, phase and status, so callers (the reporter, the scheduler,
- * tests) react to transitions instead of polling.
+ * tests) react to transitions instead of polling. Provider commands go
+ * through JobCommands (adopt/job-commands.ts), which records them in the
+ * state directory; `detach` leaves a running one to the next worker and
+ * `adopt` takes over one a previous worker left (adopt/adoption.ts).
  */
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
@@ -17,9 +20,7 @@ import {
   type Clock,
   type CommandResult,
   type ControlAction,
-  type ExecOptions,
   type Hook,
-  type HookContext,
   type HookPhase,
   type JobState,
   type Logger,
@@ -35,7 +36,11 @@ import type { JobRunSummary, MirrorJobEvents } from './mirror-job-events.js';
 import { logOffset, transferStatsOf, type TransferStats } from './providers/transfer-stats.js';
 import { logFileNow, runLogFile } from './hooks/log-rotation.js';
 import { runInProcessGroup } from './process-group.js';
-import { setUpRun, type RunGuardDeps, type RunSetup } from './guards/run-plan.js';
+import { publishRun, runMirror, setUpRun, type RunGuardDeps, type RunSetup } from './guards/run-plan.js';
+import { settledError, type AdoptPlan } from './adopt/adopt-plan.js';
+import { JobCommands } from './adopt/job-commands.js';
+import type { RunRecords } from './adopt/run-records.js';
+import { jobEnv, runHookPhase } from './run-hooks.js';
 import type { ConcurrencySlots } from './slots.js';
 
 export type { JobStateEvent, JobStatusEvent, JobPhaseEvent, JobRunStartEvent, JobRunEndEvent, JobRunSummary, MirrorJobEvents } from './mirror-job-events.js';
@@ -53,6 +58,8 @@ export interface MirrorJobOptions {
   graceMs?: number;
   /** How the run guards (`min_free_space`, `check_upstream`) look at the world; real by default. */
   runGuards?: RunGuardDeps;
+  /** The state directory's run records: provider commands are recorded there and can outlive the worker. */
+  runRecords?: RunRecords;
 }
 
 interface ActiveRun {
@@ -74,6 +81,8 @@ interface ActiveRun {
   summary?: JobRunSummary;
   /** Upstream and directory of this run (run guards, atomic publish), once its slot was taken. */
   setup?: RunSetup;
+  /** When the current try's timeout runs out (epoch ms), or null. */
+  deadline: number | null;
 }
 
 const ABORT_REASONS: Partial<Record<ControlAction, string>> = {
@@ -81,14 +90,6 @@ const ABORT_REASONS: Partial<Record<ControlAction, string>> = {
   disable: 'disabled by command',
   restart: 'restarted by command',
   halt: 'worker is halting',
-};
-
-const HOOK_METHOD: Record<HookPhase, 'preJob' | 'preExec' | 'postExec' | 'postSuccess' | 'postFail'> = {
-  'pre-job': 'preJob',
-  'pre-exec': 'preExec',
-  'post-exec': 'postExec',
-  'post-success': 'postSuccess',
-  'post-fail': 'postFail',
 };
 
 /** A mirror job and its runs. */
@@ -100,10 +101,19 @@ export class MirrorJob extends EventEmitter<MirrorJobEvents> {
   private lastFinal: SyncStatus = 'none';
   private queue: Promise<void> = Promise.resolve();
   private readonly log: Logger;
+  private readonly commands: JobCommands;
 
   constructor(private readonly opts: MirrorJobOptions) {
     super();
     this.log = opts.logger.child({ job: opts.mirror.name });
+    this.commands = new JobCommands({
+      mirror: opts.mirror,
+      providerKind: opts.provider.kind,
+      hooks: opts.hooks,
+      graceMs: opts.graceMs ?? 5000,
+      logger: this.log,
+      ...(opts.runRecords ? { records: opts.runRecords } : {}),
+    });
   }
 
   /** The mirror's name. */
@@ -139,6 +149,29 @@ export class MirrorJob extends EventEmitter<MirrorJobEvents> {
   /** The id of the current run (queued or in progress). */
   get currentRunId(): string | undefined {
     return this.active?.runId;
+  }
+
+  /**
+   * Lets the running provider command go, for the next worker to adopt (the
+   * worker exits keeping its syncs): the run is left as it is, nothing more
+   * of it is done or reported here. False when no recorded command runs now
+   * (the caller halts the job as usual).
+   */
+  detach(): boolean {
+    return this.active !== undefined && this.commands.detach();
+  }
+
+  /**
+   * Takes over a run a previous worker process left (adoption.ts): the job
+   * is `ready` with that run in flight, its id, trigger, start and try; the
+   * run continues at its provider phase (watching, completing or failing the
+   * recorded command, as the plan says) and then runs the remaining phases
+   * as any run does. Its slot counts against `concurrent` at once.
+   */
+  adopt(plan: AdoptPlan): void {
+    if (this.active) throw new Error(`job ${this.name} already has a run`);
+    this.setState('ready');
+    this.startRun(plan.record.trigger, { id: plan.record.runId, started: new Date(plan.record.started), plan });
   }
 
   /** Sets the state without a transition (restoring paused/disabled at start-up). */
@@ -184,15 +217,16 @@ export class MirrorJob extends EventEmitter<MirrorJobEvents> {
         if (this.active) this.active.bypass();
         else this.bypassNext = true;
       } else if (effect === 'begin-run') {
-        this.beginRun(trigger ?? (action === 'force-start' ? 'force' : 'manual'));
+        this.startRun(trigger ?? (action === 'force-start' ? 'force' : 'manual'));
       }
     }
   }
 
-  private beginRun(trigger: RunTrigger): void {
+  private startRun(trigger: RunTrigger, adopted?: { id: string; started: Date; plan: AdoptPlan }): void {
     const controller = new AbortController();
     const { slot, bypass } = this.opts.slots.acquire(controller.signal);
-    if (this.bypassNext) {
+    if (adopted) bypass(); // an adopted sync runs already: it takes its slot past the limit
+    else if (this.bypassNext) {
       this.bypassNext = false;
       this.log.info('concurrency limit ignored (forced start)');
       bypass();
@@ -201,13 +235,14 @@ export class MirrorJob extends EventEmitter<MirrorJobEvents> {
       controller,
       bypass,
       done: Promise.resolve(),
-      runId: randomUUID(),
+      runId: adopted?.id ?? randomUUID(),
       trigger,
-      started: this.opts.clock.now(),
+      started: adopted?.started ?? this.opts.clock.now(),
       attempts: 0,
       exitCode: null,
+      deadline: null,
     };
-    run.done = this.execute(run, slot)
+    run.done = this.execute(run, slot, adopted?.plan)
       .catch((err: unknown) => {
         this.log.error(`run crashed: ${errorMessage(err)}`);
         return 'failed' as const;
@@ -252,15 +287,16 @@ export class MirrorJob extends EventEmitter<MirrorJobEvents> {
     return { exitCode: run.exitCode, durationMs, ...(logFile ? { logFile } : {}), ...run.stats };
   }
 
-  private async execute(run: ActiveRun, slot: Promise<(() => void) | undefined>): Promise<'success' | 'failed' | 'skipped'> {
+  private async execute(run: ActiveRun, slot: Promise<(() => void) | undefined>, adopt?: AdoptPlan): Promise<'success' | 'failed' | 'skipped'> {
     const runSignal = run.controller.signal;
     const release = await slot;
     if (!release) return 'skipped';
-    run.started = this.opts.clock.now(); // the run's duration counts from its slot, not its wait
+    if (!adopt) run.started = this.opts.clock.now(); // the run's duration counts from its slot, not its wait
     const m = this.opts.mirror;
     let succeeded = false;
     try {
-      const setup = await setUpRun(m, this.log, runSignal, this.opts.runGuards);
+      // An adopted run already began: its guards passed in the worker that started it.
+      const setup = adopt ? { upstream: m.upstream, workDir: m.mirrorDir } : await setUpRun(m, this.log, runSignal, this.opts.runGuards);
       if ('skip' in setup || 'fail' in setup) {
         run.summary = await this.summarize(run);
         const skip = 'skip' in setup;
@@ -273,13 +309,22 @@ export class MirrorJob extends EventEmitter<MirrorJobEvents> {
       let cursor: RunCursor = step.cursor;
       let size: string | undefined;
       let logFile = runLogFile(m.logDir, m.name, this.opts.clock.now());
-      this.report(run, 1, 'pre-syncing', '', false);
+      let pending = adopt;
+      if (adopt) {
+        // An adopted run resumes at its provider phase, in the recorded try; a lost or killed one is not retried.
+        cursor = { ...cursor, phase: 'run', attempt: Math.max(0, adopt.record.attempt - 1), aborted: settledError(adopt) !== undefined };
+        logFile = adopt.record.logFile;
+        this.tryBegins(run, cursor, logFile);
+        this.log.info(`adopted run ${run.runId} (${adopt.mode}, pid ${adopt.record.pid})`);
+        if (adopt.mode === 'alive' || adopt.mode === 'container') this.report(run, cursor.attempt + 1, 'syncing', '', false);
+      } else this.report(run, 1, 'pre-syncing', '', false);
       while (cursor.phase !== 'done') {
         if (runSignal.aborted && !cursor.aborted) cursor = abortRun(cursor);
         this.emit('phase', { job: this.name, phase: cursor.phase, attempt: cursor.attempt });
         let outcome: PhaseOutcome;
         if (cursor.phase === 'run') {
-          const r = await this.runProvider(run, cursor, logFile);
+          const r = await this.runProvider(run, cursor, logFile, pending);
+          pending = undefined;
           outcome = r.outcome;
           size = r.size;
           if (r.timedOut) cursor = abortRun(cursor);
@@ -288,12 +333,12 @@ export class MirrorJob extends EventEmitter<MirrorJobEvents> {
             logFile = runLogFile(m.logDir, m.name, this.opts.clock.now());
             this.tryBegins(run, cursor, logFile);
           }
-          outcome = await this.runHooks(cursor.phase as HookPhase, cursor, logFile, runSignal);
+          outcome = await runHookPhase(this.opts.hooks, cursor.phase as HookPhase, { provider: this.opts.provider, cursor, logFile, signal: runSignal, logger: this.log }, runMirror(m, run.setup));
         }
         step = advanceRun(cursor, outcome);
         if (step.report) {
           let r = step.report;
-          if (r.status === 'success' && r.final && run.setup?.staging) r = await this.publish(run.setup, r);
+          if (r.status === 'success' && r.final && run.setup?.staging) r = await publishRun(run.setup, r, this.log);
           if (r.status === 'success') succeeded = true;
           if (r.status === 'failed') succeeded = false;
           if (r.final) run.summary = await this.summarize(run);
@@ -304,19 +349,9 @@ export class MirrorJob extends EventEmitter<MirrorJobEvents> {
     } finally {
       if (!succeeded) await run.setup?.staging?.discard().catch((err: unknown) => this.log.warn(`atomic_publish: staging copy not removed: ${errorMessage(err)}`));
       release();
+      this.commands.forget();
     }
     return succeeded ? 'success' : 'failed';
-  }
-
-  /** Swaps an `atomic_publish` run's staging copy in; a swap that fails turns the success into a failure. */
-  private async publish<R extends { status: SyncStatus; errorMsg: string }>(setup: RunSetup, report: R): Promise<R> {
-    try {
-      await setup.staging!.publish();
-      this.log.info(`published ${setup.workDir} as ${this.opts.mirror.mirrorDir}`);
-      return report;
-    } catch (err) {
-      return { ...report, status: 'failed', errorMsg: `atomic_publish: ${errorMessage(err)}` };
-    }
   }
 
   private tryBegins(run: ActiveRun, cursor: RunCursor, logFile: string): void {
@@ -327,61 +362,28 @@ export class MirrorJob extends EventEmitter<MirrorJobEvents> {
     this.emit('run-start', { job: this.name, runId: run.runId, attempt: run.attempts, trigger: run.trigger, logFile, at: this.opts.clock.now() });
   }
 
-  private env(logFile: string): Record<string, string> {
-    const m = this.opts.mirror;
-    const setup = this.active?.setup;
-    return {
-      TUNASYNC_MIRROR_NAME: m.name,
-      TUNASYNC_WORKING_DIR: setup?.workDir ?? m.mirrorDir,
-      TUNASYNC_UPSTREAM_URL: setup?.upstream ?? m.upstream,
-      TUNASYNC_LOG_DIR: m.logDir,
-      TUNASYNC_LOG_FILE: logFile,
-      ...m.env,
-    };
-  }
-
-  private async runHooks(phase: HookPhase, cursor: RunCursor, logFile: string, signal: AbortSignal): Promise<PhaseOutcome> {
-    const m = this.opts.mirror;
-    const hooks = phase.startsWith('pre') ? this.opts.hooks : [...this.opts.hooks].reverse();
-    const ctx: HookContext = {
-      name: m.name,
-      provider: this.opts.provider,
-      workingDir: this.active?.setup?.workDir ?? m.mirrorDir,
-      logDir: m.logDir,
-      logFile,
-      env: this.env(logFile),
-      attempt: cursor.attempt,
-      stage: phase,
-      ...(cursor.syncError !== null ? { syncError: cursor.syncError } : {}),
-      signal,
-      logger: this.log,
-    };
-    for (const hook of hooks) {
-      const method = hook[HOOK_METHOD[phase]];
-      if (!method) continue;
-      try {
-        await method.call(hook, ctx);
-      } catch (err) {
-        this.log.error(`hook ${hook.name} failed at ${phase}: ${errorMessage(err)}`);
-        return { ok: false, error: errorMessage(err) };
-      }
-    }
-    return { ok: true };
-  }
-
   private async runProvider(
     run: ActiveRun,
     cursor: RunCursor,
     logFile: string,
+    adopt?: AdoptPlan,
   ): Promise<{ outcome: PhaseOutcome; size?: string; timedOut: boolean }> {
     const m = this.opts.mirror;
     const runSignal = run.controller.signal;
     if (runSignal.aborted) return { outcome: { ok: false, error: errorMessage(runSignal.reason) }, timedOut: false };
+    const settled = adopt && settledError(adopt);
+    if (settled) return { outcome: { ok: false, error: settled }, timedOut: false };
+    // An adopted try keeps the deadline it was given when it started.
+    run.deadline = adopt ? adopt.record.deadline : m.timeout > 0 ? Date.now() + m.timeout * 1000 : null;
     const timeout = new AbortController();
-    const timer = m.timeout > 0 ? setTimeout(() => timeout.abort(new Error(`timeout after ${m.timeout}s`)), m.timeout * 1000) : undefined;
+    const onTimeout = (): void => {
+      if (!this.commands.detached) timeout.abort(new Error(`timeout after ${m.timeout}s`));
+    };
+    const timer = run.deadline !== null ? setTimeout(onTimeout, Math.max(0, run.deadline - Date.now())) : undefined;
     const signal = AbortSignal.any([runSignal, timeout.signal]);
-    const env = this.env(logFile);
     const workDir = run.setup?.workDir ?? m.mirrorDir;
+    const env = jobEnv(runMirror(m, run.setup), logFile);
+    let execs = 0;
     const ctx: RunContext = {
       name: m.name,
       workingDir: workDir,
@@ -392,13 +394,18 @@ export class MirrorJob extends EventEmitter<MirrorJobEvents> {
       attempt: cursor.attempt,
       signal,
       logger: this.log,
-      exec: async (argv, options) => {
-        const result = await this.exec(ctx, argv, options);
+      exec: async (argv, options = {}) => {
+        const index = execs++;
+        let result: CommandResult;
+        // Adopting: the try's commands before the recorded one succeeded (the provider went on); the recorded one is taken over.
+        if (adopt && index < adopt.record.exec) result = { exitCode: 0, signal: null, success: true };
+        else if (adopt && index === adopt.record.exec) result = await this.commands.attach(ctx, argv, options, adopt);
+        else result = await this.commands.run(ctx, argv, options, { runId: run.runId, attempt: cursor.attempt + 1, trigger: run.trigger, started: run.started, deadline: run.deadline, exec: index });
         run.exitCode = result.exitCode;
         return result;
       },
     };
-    const from = await logOffset(logFile);
+    const from = adopt ? 0 : await logOffset(logFile);
     try {
       await mkdir(workDir, { recursive: true });
       const result = await this.opts.provider.run(ctx);
@@ -411,19 +418,5 @@ export class MirrorJob extends EventEmitter<MirrorJobEvents> {
       if (timer) clearTimeout(timer);
       run.stats = await transferStatsOf(this.opts.provider, logFile, from, this.log);
     }
-  }
-
-  private async exec(ctx: RunContext, argv: string[], options: ExecOptions = {}): Promise<CommandResult> {
-    let spec = { argv, cwd: options.cwd ?? ctx.workingDir, env: { ...ctx.env, ...(options.env ?? {}) } };
-    for (const hook of this.opts.hooks) if (hook.wrapCommand) spec = hook.wrapCommand(spec, ctx);
-    this.log.debug(`exec: ${spec.argv.join(' ')}`);
-    const r = await runInProcessGroup(spec, {
-      logFile: ctx.logFile,
-      signal: ctx.signal,
-      graceMs: this.opts.graceMs ?? 5000,
-      env: { ...process.env, ...spec.env },
-    });
-    const ok = r.exitCode === 0 || (r.exitCode !== null && this.opts.mirror.successExitCodes.includes(r.exitCode));
-    return { exitCode: r.exitCode, signal: r.signal, success: ok };
   }
 }

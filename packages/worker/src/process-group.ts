@@ -3,7 +3,9 @@
  * stderr written by the kernel straight into the run's log file (no copying
  * through JavaScript), the whole group terminated on abort (SIGTERM, then
  * SIGKILL after a grace period) and swept after the leader exits, so no
- * process of a job outlives it.
+ * process of a job outlives it, unless the worker lets the group go
+ * (`detach`: it exits leaving the sync running for the next worker, which
+ * finds it by pid and start time, `processRunning`).
  */
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, readdirSync, readFileSync } from 'node:fs';
@@ -28,6 +30,39 @@ export interface ProcessGroupOptions {
   env?: NodeJS.ProcessEnv;
   /** Called with the leader's pid once it has started. */
   onSpawn?: (pid: number) => void;
+  /**
+   * Aborting it lets the group go: the worker stops watching it (no
+   * termination, no sweep) and the promise never settles. Used when the
+   * worker exits leaving its syncs running (keep_syncs_on_restart).
+   */
+  detach?: AbortSignal;
+}
+
+/** Fields of `/proc/<pid>/stat` after the command name (state is [0], pgrp [2], starttime [19]); undefined when gone or off Linux. */
+function statFields(pid: number): string[] | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may hold spaces and parentheses: count from the last ')'.
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  } catch {
+    return undefined;
+  }
+}
+
+/** The start time of process `pid` (field 22 of `/proc/<pid>/stat`, clock ticks since boot), or undefined when gone or off Linux. */
+export function processStartTime(pid: number): string | undefined {
+  return statFields(pid)?.[19];
+}
+
+/**
+ * True while process `pid` runs (not a zombie) and, when `start` is given,
+ * started at `start`: a pid reused by another process does not count.
+ */
+export function processRunning(pid: number, start?: string): boolean {
+  const f = statFields(pid);
+  if (!f) return false;
+  if (f[0] === 'Z' || f[0] === 'X') return false;
+  return start === undefined || f[19] === start;
 }
 
 /**
@@ -124,9 +159,17 @@ export function runInProcessGroup(spec: CommandSpec, options: ProcessGroupOption
     closeSync(fd);
     const pgid = child.pid;
     let aborting: Promise<void> | undefined;
+    let detached = false;
     const onAbort = (): void => {
-      if (pgid !== undefined) aborting ??= terminateGroup(pgid, graceMs);
+      if (pgid !== undefined && !detached) aborting ??= terminateGroup(pgid, graceMs);
     };
+    const onDetach = (): void => {
+      detached = true;
+      options.signal?.removeEventListener('abort', onAbort);
+      child.unref();
+    };
+    if (options.detach?.aborted) onDetach();
+    else options.detach?.addEventListener('abort', onDetach, { once: true });
     child.once('error', (err) => {
       options.signal?.removeEventListener('abort', onAbort);
       reject(new Error(`cannot start ${program}: ${err.message}`));
@@ -138,6 +181,8 @@ export function runInProcessGroup(spec: CommandSpec, options: ProcessGroupOption
     });
     child.once('exit', (exitCode, signal) => {
       options.signal?.removeEventListener('abort', onAbort);
+      options.detach?.removeEventListener('abort', onDetach);
+      if (detached) return; // the next worker finds its end from the exit status file
       // Sweep what the leader left behind in its group: no orphans.
       const sweep = pgid === undefined ? Promise.resolve() : (aborting ?? terminateGroup(pgid, graceMs));
       void sweep.then(() => resolve({ exitCode, signal }));

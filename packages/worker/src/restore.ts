@@ -23,10 +23,18 @@ export function storedStatuses(raw: unknown[]): Map<string, MirrorStatus> {
   return out;
 }
 
-/** Restores paused/disabled jobs and arms every other job's schedule. */
+/**
+ * Restores paused/disabled jobs and arms every other job's schedule. A job
+ * running a sync adopted from the previous worker process is left as it is:
+ * its run's end arms its next run.
+ */
 export function restoreJobs(jobs: Iterable<MirrorJob>, stored: Map<string, MirrorStatus>, schedules: JobSchedules): void {
   for (const job of jobs) {
     const s = stored.get(job.name);
+    if (job.running) {
+      schedules.track(job.name, schedulePolicyFor(job.mirror), s ? { ended: s.lastUpdate } : {});
+      continue;
+    }
     if (s?.status === 'disabled' || s?.status === 'paused') {
       job.restoreState(s.status);
       continue;

@@ -22,6 +22,12 @@ export interface WorkerOptions {
   routes?: WorkerRouteModule[];
 }
 
+/** How a worker halts. */
+export interface HaltOptions {
+  /** The worker is terminated (SIGTERM, a restart): with `keep_syncs_on_restart` its syncs keep running. */
+  terminate?: boolean;
+}
+
 /** A running worker. */
 export interface Worker {
   /** The jobs by mirror name. */
@@ -40,6 +46,10 @@ export interface Worker {
   reload(next?: WorkerConfig): Promise<void>;
   /** Waits (bounded) until every queued report has reached the managers. */
   flushReports(timeoutMs?: number): Promise<boolean>;
-  /** Stops scheduling, aborts running jobs, reports their end, closes the server. */
-  halt(): Promise<void>;
+  /**
+   * Stops scheduling, aborts running jobs, reports their end, closes the
+   * server. With `terminate` (SIGTERM) and `keep_syncs_on_restart` on,
+   * running syncs are left running instead, for the next worker to adopt.
+   */
+  halt(options?: HaltOptions): Promise<void>;
 }

@@ -10,6 +10,8 @@ import { loadWorkerConfig, systemClock, type MirrorConfig, type WorkerConfig } f
 import { checkWorkerConfig } from './config-checks.js';
 import { listenControl, type ControlListener } from './control-listener.js';
 import { createControlApp } from './control-server.js';
+import { adoptRuns } from './adopt/adoption.js';
+import { RunRecords } from './adopt/run-records.js';
 import { createWorkerEvents } from './events.js';
 import { prepareHooks, type HookSet } from './hooks/hook-set.js';
 import { wireJobEvents } from './jobs/job-events.js';
@@ -25,9 +27,9 @@ import { ConcurrencySlots } from './slots.js';
 import { lockStateDir } from './state-lock.js';
 import { withScheduleMeta } from './metrics/schedule-meta.js';
 import { workerMetricsRoutes } from './metrics/worker-metrics.js';
-import type { Worker, WorkerOptions } from './worker-api.js';
+import type { HaltOptions, Worker, WorkerOptions } from './worker-api.js';
 
-export type { Worker, WorkerOptions } from './worker-api.js';
+export type { HaltOptions, Worker, WorkerOptions } from './worker-api.js';
 
 /** Builds a worker from a loaded config; nothing runs until `start()`. */
 export async function createWorker(opts: WorkerOptions): Promise<Worker> {
@@ -41,6 +43,9 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
   const events = createWorkerEvents();
   const ranSinceStart = new Set<string>();
   const slots = new ConcurrencySlots(config.global.concurrent);
+  // Runs recorded here can outlive this process (keep_syncs_on_restart) or be killed by the next one.
+  const runRecords = config.global.stateDir ? new RunRecords(config.global.stateDir) : undefined;
+  const graceMs = opts.graceMs ?? 5000;
   let hookSet: HookSet;
   let reporter: Reporter;
   try {
@@ -74,7 +79,7 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
   });
   const schedules = new JobSchedules(scheduler, clock, logger);
   const build = async (mirror: MirrorConfig): Promise<MirrorJob> => {
-    const job = new MirrorJob({ mirror, provider: await createProvider(mirror), hooks: hookSet.hooksFor(mirror), slots, logger, clock, ...(opts.graceMs !== undefined ? { graceMs: opts.graceMs } : {}) });
+    const job = new MirrorJob({ mirror, provider: await createProvider(mirror), hooks: hookSet.hooksFor(mirror), slots, logger, clock, graceMs, ...(runRecords ? { runRecords } : {}) });
     wireJobEvents(job, { events, schedules, reportStatus: (s, r) => reporter.reportStatus(s, r), workerName: () => config.global.name });
     return job;
   };
@@ -113,18 +118,28 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
       throw err;
     }
     reporter.start();
+    // Runs the previous worker process left: adopted, completed or killed before anything is scheduled.
+    if (runRecords) await adoptRuns({ records: runRecords, jobs: set.jobs, keep: config.global.keepSyncsOnRestart, graceMs, logger });
     // Restoring paused/disabled jobs needs the manager's view; a manager that is
     // down does not hold the worker back for long (it registers once it is up).
     await reporter.waitRegistered(opts.registerWaitMs ?? 5000);
     restoreJobs(set.jobs.values(), storedStatuses(await reporter.fetchJobs()), schedules);
   }
 
-  async function halt(): Promise<void> {
+  async function halt(options: HaltOptions = {}): Promise<void> {
     scheduler.close();
-    await set.halt();
+    const kept = new Set<string>();
+    if (options.terminate && config.global.keepSyncsOnRestart) {
+      await listener?.close(); // no command reaches a job that lets its sync go
+      listener = undefined;
+      for (const job of set.jobs.values()) if (job.detach()) kept.add(job.name);
+      if (kept.size > 0) logger.info(`leaving ${kept.size} sync(s) running for the next worker: ${[...kept].join(', ')}`);
+    }
+    // A job whose sync was left running is not halted: its run stays as it is.
+    await Promise.all([...set.jobs.values()].filter((j) => !kept.has(j.name)).map((j) => j.control('halt')));
     await reporter.flush(3000);
     await reporter.close();
-    await hookSet.close();
+    await hookSet.close(kept);
     await listener?.close();
     stateLock?.release();
   }

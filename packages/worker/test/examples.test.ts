@@ -66,7 +66,8 @@ describe('examples/systemd', () => {
     const unit = unitSettings(join(examples, 'systemd', 'tunasync-worker.service'));
     expect(unit.get('Delegate')).toEqual(['yes']);
     expect(unit.get('ExecReload')).toEqual(['/bin/kill -HUP $MAINPID']);
-    expect(unit.get('KillMode')).toEqual(['mixed']);
+    // Syncs left running on SIGTERM (keep_syncs_on_restart) must outlive the stop.
+    expect(unit.get('KillMode')).toEqual(['process']);
     const { script, args } = execStart(unit, 'worker');
     expect(script).toBe(join(repo, 'packages', 'worker', 'bin', 'tunasync-worker.js'));
     expect(args).toEqual(['-c', '/etc/tunasync/worker.conf', '--with-systemd']);

@@ -154,6 +154,8 @@ export const workerConfigSchema = {
         /** tunasync-ts extension (issue 16): default `stale_after` of every mirror. */
         stale_after: str,
         concurrent: { type: 'integer', minimum: 1 },
+        /** tunasync-ts extension: SIGTERM leaves running syncs for the next worker to adopt. */
+        keep_syncs_on_restart: { type: 'boolean' },
         interval: { type: 'integer', minimum: 1 },
         retry: nonNegative,
         timeout: nonNegative,

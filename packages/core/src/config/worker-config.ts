@@ -31,6 +31,8 @@ export interface WorkerGlobalConfig {
   stateDir: string;
   /** Jobs running at once (default 10). */
   concurrent: number;
+  /** tunasync-ts extension: SIGTERM leaves running syncs running for the next worker to adopt (default false). */
+  keepSyncsOnRestart: boolean;
   /** Minutes between runs (default 120). */
   interval: number;
   /** Tries per run (default 2, as tunasync). */
@@ -162,6 +164,7 @@ function buildGlobal(doc: TomlTable): WorkerGlobalConfig {
     mirrorDir: s(g, 'mirror_dir'),
     stateDir: s(g, 'state_dir'),
     concurrent: n(g, 'concurrent', 10),
+    keepSyncsOnRestart: b(g, 'keep_syncs_on_restart'),
     interval: n(g, 'interval', 120),
     retry: n(g, 'retry', 2),
     timeout: n(g, 'timeout', 0),

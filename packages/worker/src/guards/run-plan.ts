@@ -87,3 +87,19 @@ export async function setUpRun(
     return { fail: `atomic_publish: ${errorMessage(err)}` };
   }
 }
+
+/** The mirror as one run sees it: its upstream and directory may be a fallback and a staging copy. */
+export function runMirror(m: MirrorConfig, setup: RunSetup | undefined): MirrorConfig {
+  return setup ? { ...m, upstream: setup.upstream, mirrorDir: setup.workDir } : m;
+}
+
+/** Swaps an `atomic_publish` run's staging copy in; a swap that fails turns the success `report` into a failure. */
+export async function publishRun<R extends { status: string; errorMsg: string }>(setup: RunSetup, report: R, logger: Logger): Promise<R> {
+  try {
+    await setup.staging!.publish();
+    logger.info(`published ${setup.workDir}`);
+    return report;
+  } catch (err) {
+    return { ...report, status: 'failed', errorMsg: `atomic_publish: ${errorMessage(err)}` };
+  }
+}

@@ -202,10 +202,22 @@ export class WorkerCgroups {
     this.jobs.delete(name);
   }
 
-  /** Removes what the worker made: job groups left over, `__worker` (its processes moved back), a group it created. */
-  async close(): Promise<void> {
+  /**
+   * Removes what the worker made: job groups left over, `__worker` (its
+   * processes moved back), a group it created. With `keep` (syncs left
+   * running for the next worker) their groups, their limits and the tree
+   * around them stay.
+   */
+  async close(keep: ReadonlySet<string> = new Set()): Promise<void> {
     for (const name of [...this.jobs]) {
+      if (keep.has(name)) continue;
       await this.removeJob(name).catch((err: unknown) => this.logger.warn(message(err)));
+    }
+    if (keep.size > 0) {
+      // The kept syncs' groups keep their memory limits (turning the controller off would drop them),
+      // and the tree stays as it is for the next worker, which finds it as this one left it.
+      this.logger.info(`cgroups of ${[...keep].join(', ')} kept for the next worker`);
+      return;
     }
     if (this.version === 2 && this.memoryEnabled) {
       // v2 allows processes only in groups that distribute no controller.

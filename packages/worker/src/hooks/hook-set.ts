@@ -27,8 +27,8 @@ import { ZfsHook } from './zfs.js';
 export interface HookSet {
   /** The hooks of one mirror, pre-stage order. */
   hooksFor(mirror: MirrorConfig): Hook[];
-  /** Releases worker-wide resources (called by halt). */
-  close(): Promise<void>;
+  /** Releases worker-wide resources (called by halt); the cgroups of the `keep` jobs (syncs left running) stay. */
+  close(keep?: ReadonlySet<string>): Promise<void>;
 }
 
 /** Where the hooks find the system (defaults: the real one); tests point them elsewhere. */
@@ -101,8 +101,8 @@ export async function prepareHooks(config: WorkerConfig, logger: Logger, options
       hooks.push(new ExecHook('success', m.execOnSuccess), new ExecHook('failure', m.execOnFailure));
       return hooks;
     },
-    close: async () => {
-      await cgroups?.close();
+    close: async (keep) => {
+      await cgroups?.close(keep);
     },
   };
 }
