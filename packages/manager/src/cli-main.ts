@@ -8,6 +8,7 @@ import { unlinkSync, writeFileSync } from 'node:fs';
 import yargs from 'yargs';
 import { createLogger, errorMessage, loadManagerConfig, type ManagerOverrides } from '@tunasync/core';
 import { startManager } from './server.js';
+import { redactDbUrl } from './store/open-store.js';
 
 /** Runs the manager with command-line `args` (without node and script); resolves the exit code once it has stopped. */
 export async function runManagerCli(args: string[], scriptName = 'tunasync-manager'): Promise<number> {
@@ -60,7 +61,7 @@ export async function runManagerCli(args: string[], scriptName = 'tunasync-manag
   const logger = createLogger({ verbose: argv.verbose, debug: config.debug, systemd: argv['with-systemd'], name: 'manager' });
   for (const w of warnings) logger.warn(w);
   const limits = config.limits ? `, at most ${config.limits.maxWorkers} workers and ${config.limits.maxJobsPerWorker} jobs per worker` : '';
-  logger.verbose(`config ${config.file ?? '<defaults>'}: store ${config.files.dbType} ${config.files.dbFile}${limits}`);
+  logger.verbose(`config ${config.file ?? '<defaults>'}: store ${config.files.dbType} ${redactDbUrl(config.files.dbFile)}${limits}`);
 
   let manager;
   try {
