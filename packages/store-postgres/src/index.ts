@@ -5,9 +5,10 @@
  * A package of its own so an operator on SQLite installs no driver.
  */
 import type { JobStoreFactory } from '@tunasync/core';
-import { PostgresJobStore } from './pg-store.js';
+import { PostgresJobStore } from './pg-full-store.js';
 
-export { PostgresJobStore, type PostgresJobStoreOptions } from './pg-store.js';
+export { PostgresJobStore } from './pg-full-store.js';
+export { PgJobStoreBase, type PostgresJobStoreOptions } from './pg-store.js';
 export { PG_MIGRATIONS, PG_SCHEMA_VERSION, type PgMigration } from './migrations.js';
 export { CHANGE_CHANNEL, PgChangeListener } from './pg-feed.js';
 

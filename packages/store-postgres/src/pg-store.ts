@@ -13,19 +13,10 @@ import {
   createSilentLogger,
   type ChangeFeed,
   type Clock,
-  type JobMeta,
-  type JobStats,
-  type JobStatsStore,
   type JobStore,
-  type LeaseStore,
   type Logger,
-  type MaintenanceState,
-  type MaintenanceStore,
   type MirrorSchedule,
   type MirrorStatus,
-  type NotificationOutcome,
-  type NotificationStore,
-  type QueuedNotification,
   type RunHistoryStep,
   type RunQuery,
   type RunRecord,
@@ -35,7 +26,6 @@ import {
 } from '@tunasync/core';
 import { migrate } from './migrations.js';
 import { NOTIFY_SQL, PgChangeListener, changeText } from './pg-feed.js';
-import * as ops from './pg-ops.js';
 import { createPool, inTransaction, translatePgError, type Queryable } from './pg-pool.js';
 import * as runs from './pg-runs.js';
 
@@ -98,8 +88,8 @@ const statusValues = (s: MirrorStatus): unknown[] => [
 const STATUS_COLUMNS = 'worker, name, is_master, status, last_update, last_started, last_ended, next_schedule, upstream, size, error_msg';
 const STATUS_PARAMS = '$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11';
 
-/** JobStore (and every wave-2 store part) on a PostgreSQL database. */
-export class PostgresJobStore implements JobStore, JobStatsStore, NotificationStore, MaintenanceStore, LeaseStore, ChangeFeed {
+/** JobStore and the change feed on a PostgreSQL database (the wave-2 parts are in pg-full-store.ts). */
+export class PgJobStoreBase implements JobStore, ChangeFeed {
   private readonly logger: Logger;
   private readonly options: PostgresJobStoreOptions;
   private pool: pg.Pool | undefined;
@@ -152,13 +142,13 @@ export class PostgresJobStore implements JobStore, JobStatsStore, NotificationSt
     this.offsetMs = rows[0]!.ms - Math.round((t0 + t1) / 2);
   }
 
-  private use(): pg.Pool {
+  protected use(): pg.Pool {
     if (this.closed) throw new Error('store is closed');
     if (!this.pool) throw new Error('store is not initialised: call and await init() before using it');
     return this.pool;
   }
 
-  private async write<T>(fn: (db: Queryable) => Promise<T>): Promise<T> {
+  protected async write<T>(fn: (db: Queryable) => Promise<T>): Promise<T> {
     try {
       return await inTransaction(this.use(), fn);
     } catch (err) {
@@ -166,7 +156,7 @@ export class PostgresJobStore implements JobStore, JobStatsStore, NotificationSt
     }
   }
 
-  private static async announce(db: Queryable, change: StoreChange): Promise<void> {
+  protected static async announce(db: Queryable, change: StoreChange): Promise<void> {
     await db.query(NOTIFY_SQL, [changeText(change)]);
   }
 
@@ -213,7 +203,7 @@ export class PostgresJobStore implements JobStore, JobStatsStore, NotificationSt
          RETURNING *`,
         [worker.id, worker.url, worker.token, worker.lastOnline.getTime(), worker.lastRegister.getTime()],
       );
-      await PostgresJobStore.announce(db, { kind: 'worker', worker: worker.id });
+      await PgJobStoreBase.announce(db, { kind: 'worker', worker: worker.id });
       return rows[0]!;
     });
     return toWorker(row);
@@ -232,7 +222,7 @@ export class PostgresJobStore implements JobStore, JobStatsStore, NotificationSt
   async deleteWorker(workerId: string): Promise<boolean> {
     return this.write(async (db) => {
       const { rowCount } = await db.query('DELETE FROM workers WHERE id = $1', [workerId]);
-      if (rowCount) await PostgresJobStore.announce(db, { kind: 'worker', worker: workerId });
+      if (rowCount) await PgJobStoreBase.announce(db, { kind: 'worker', worker: workerId });
       return (rowCount ?? 0) > 0;
     });
   }
@@ -283,7 +273,7 @@ export class PostgresJobStore implements JobStore, JobStatsStore, NotificationSt
         }
         const step = run?.(previous, stored);
         if (step) await runs.applyRunStep(db, workerId, mirrorId, step);
-        await PostgresJobStore.announce(db, { kind: 'status', worker: workerId, mirror: mirrorId });
+        await PgJobStoreBase.announce(db, { kind: 'status', worker: workerId, mirror: mirrorId });
         return stored;
       }
     });
@@ -310,7 +300,7 @@ export class PostgresJobStore implements JobStore, JobStatsStore, NotificationSt
          WHERE m.worker = $1 AND m.name = s.name`,
         [workerId, schedules.map((s) => s.name), schedules.map((s) => s.nextSchedule.getTime())],
       );
-      if (rowCount) await PostgresJobStore.announce(db, { kind: 'worker', worker: workerId });
+      if (rowCount) await PgJobStoreBase.announce(db, { kind: 'worker', worker: workerId });
       return rowCount ?? 0;
     });
   }
@@ -318,7 +308,7 @@ export class PostgresJobStore implements JobStore, JobStatsStore, NotificationSt
   async deleteMirrorStatus(workerId: string, mirrorId: string): Promise<boolean> {
     return this.write(async (db) => {
       const { rowCount } = await db.query('DELETE FROM mirror_status WHERE worker = $1 AND name = $2', [workerId, mirrorId]);
-      if (rowCount) await PostgresJobStore.announce(db, { kind: 'status', worker: workerId, mirror: mirrorId });
+      if (rowCount) await PgJobStoreBase.announce(db, { kind: 'status', worker: workerId, mirror: mirrorId });
       return (rowCount ?? 0) > 0;
     });
   }
@@ -326,7 +316,7 @@ export class PostgresJobStore implements JobStore, JobStatsStore, NotificationSt
   async flushDisabledJobs(): Promise<number> {
     return this.write(async (db) => {
       const { rows } = await db.query<{ worker: string; name: string }>("DELETE FROM mirror_status WHERE status = 'disabled' RETURNING worker, name");
-      for (const r of rows) await PostgresJobStore.announce(db, { kind: 'status', worker: r.worker, mirror: r.name });
+      for (const r of rows) await PgJobStoreBase.announce(db, { kind: 'status', worker: r.worker, mirror: r.name });
       return rows.length;
     });
   }
@@ -345,72 +335,6 @@ export class PostgresJobStore implements JobStore, JobStatsStore, NotificationSt
 
   async pruneOldRuns(olderThan: Date, limit: number): Promise<number> {
     return this.write((db) => runs.pruneOld(db, olderThan.getTime(), limit));
-  }
-
-  async listJobStats(): Promise<JobStats[]> {
-    return ops.listJobStats(this.use());
-  }
-
-  async getJobStats(workerId: string, mirrorId: string): Promise<JobStats> {
-    return ops.getJobStats(this.use(), workerId, mirrorId);
-  }
-
-  async setJobMeta(workerId: string, metas: Omit<JobMeta, 'worker'>[]): Promise<void> {
-    await this.write((db) => ops.setJobMeta(db, workerId, metas));
-  }
-
-  async listJobMeta(): Promise<JobMeta[]> {
-    return ops.listJobMeta(this.use());
-  }
-
-  async enqueueNotifications(
-    items: { receiver: string; dedupeKey: string; payload: string; held?: boolean; nextAttemptAt?: Date }[],
-  ): Promise<number> {
-    return this.write((db) => ops.enqueueNotifications(db, items));
-  }
-
-  async claimNotifications(holder: string, limit: number, claimMs: number): Promise<QueuedNotification[]> {
-    return this.write((db) => ops.claimNotifications(db, holder, limit, claimMs));
-  }
-
-  async finishNotification(id: string, outcome: NotificationOutcome): Promise<void> {
-    await this.write((db) => ops.finishNotification(db, id, outcome));
-  }
-
-  async takeHeldNotifications(): Promise<QueuedNotification[]> {
-    return this.write((db) => ops.takeHeldNotifications(db));
-  }
-
-  async countNotifications(): Promise<number> {
-    return ops.countNotifications(this.use());
-  }
-
-  async getMaintenance(): Promise<MaintenanceState | undefined> {
-    return ops.getMaintenance(this.use());
-  }
-
-  async setMaintenance(state: { message: string; until?: Date }): Promise<MaintenanceState> {
-    return this.write(async (db) => {
-      const stored = await ops.setMaintenance(db, state);
-      await PostgresJobStore.announce(db, { kind: 'maintenance' });
-      return stored;
-    });
-  }
-
-  async clearMaintenance(): Promise<boolean> {
-    return this.write(async (db) => {
-      const was = await ops.clearMaintenance(db);
-      await PostgresJobStore.announce(db, { kind: 'maintenance' });
-      return was;
-    });
-  }
-
-  async acquireLease(name: string, holder: string, ttlMs: number): Promise<boolean> {
-    return ops.acquireLease(this.use(), name, holder, ttlMs);
-  }
-
-  async releaseLease(name: string, holder: string): Promise<void> {
-    await ops.releaseLease(this.use(), name, holder);
   }
 
   /** Stops the feed and ends the pool; further calls fail. Idempotent. */
