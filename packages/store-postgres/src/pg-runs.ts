@@ -50,6 +50,10 @@ function toRun(r: RunRow): RunRecord {
   return rec;
 }
 
+/** The job's open run (newest), parameters worker and mirror. */
+export const OPEN_RUN_SQL =
+  'SELECT id, run_id FROM runs WHERE worker = $1 AND mirror = $2 AND result IS NULL ORDER BY started_at DESC, id DESC LIMIT 1';
+
 /** What closing runs did, for the job's stats. */
 interface Closed {
   result: string;
@@ -110,17 +114,23 @@ function emptyRun(runId: string, worker: string, mirror: string, trigger: RunTri
  * transaction (the job's status row is already locked, so steps of one job
  * never interleave), and counts the runs it closed into the job's stats.
  */
-export async function applyRunStep(db: Queryable, worker: string, mirror: string, step: RunHistoryStep): Promise<void> {
+export async function applyRunStep(
+  db: Queryable,
+  worker: string,
+  mirror: string,
+  step: RunHistoryStep,
+  openRun?: { id: number; run_id: string } | null,
+): Promise<void> {
   const at = step.at.getTime();
   if (step.kind === 'abort') {
     await recordStats(db, worker, mirror, await abortOpen(db, worker, mirror, at, null));
     return;
   }
-  const { rows: openRows } = await db.query<{ id: number; run_id: string }>(
-    'SELECT id, run_id FROM runs WHERE worker = $1 AND mirror = $2 AND result IS NULL ORDER BY started_at DESC, id DESC LIMIT 1',
-    [worker, mirror],
-  );
-  const open = openRows[0];
+  // `openRun` (null: none) when the caller read it in the same transaction, after locking the job.
+  const open =
+    openRun !== undefined
+      ? (openRun ?? undefined)
+      : (await db.query<{ id: number; run_id: string }>(OPEN_RUN_SQL, [worker, mirror])).rows[0];
   const byRunId = async () =>
     (await db.query<{ id: number; result: string | null }>('SELECT id, result FROM runs WHERE mirror = $1 AND worker = $2 AND run_id = $3 ORDER BY id LIMIT 1', [
       mirror, worker, step.runId,

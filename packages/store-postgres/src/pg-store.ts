@@ -58,6 +58,16 @@ interface StatusRow {
   error_msg: string;
 }
 
+/**
+ * A string as an SQL literal: quotes doubled; with a backslash, an E'' string
+ * with backslashes doubled (right whatever standard_conforming_strings is).
+ */
+function escapeLiteral(text: string): string {
+  if (text.includes('\0')) throw new Error('names must not contain NUL');
+  const quoted = text.replace(/'/g, "''");
+  return text.includes('\\') ? ` E'${quoted.replace(/\\/g, '\\\\')}'` : `'${quoted}'`;
+}
+
 const toWorker = (r: WorkerRow): WorkerStatus => ({
   id: r.id,
   url: r.url,
@@ -148,9 +158,9 @@ export class PgJobStoreBase implements JobStore, ChangeFeed {
     return this.pool;
   }
 
-  protected async write<T>(fn: (db: Queryable) => Promise<T>): Promise<T> {
+  protected async write<T>(fn: (db: Queryable) => Promise<T>, begins = false): Promise<T> {
     try {
-      return await inTransaction(this.use(), fn);
+      return await inTransaction(this.use(), fn, begins);
     } catch (err) {
       throw translatePgError(err, 'of this manager');
     }
@@ -244,9 +254,19 @@ export class PgJobStoreBase implements JobStore, ChangeFeed {
     update: (previous: MirrorStatus | undefined) => MirrorStatus,
     run?: (previous: MirrorStatus | undefined, next: MirrorStatus) => RunHistoryStep | undefined,
   ): Promise<MirrorStatus> {
+    const w = escapeLiteral(workerId);
+    const m = escapeLiteral(mirrorId);
+    // One round trip: BEGIN, the job's row under its lock, and its open run (simple protocol, literals escaped).
+    const readSql =
+      `SELECT * FROM mirror_status WHERE worker = ${w} AND name = ${m} FOR UPDATE; ` +
+      `SELECT id, run_id FROM runs WHERE worker = ${w} AND mirror = ${m} AND result IS NULL ORDER BY started_at DESC, id DESC LIMIT 1`;
+    let first = true;
     return this.write(async (db) => {
       for (;;) {
-        const row = (await db.query<StatusRow>('SELECT * FROM mirror_status WHERE worker = $1 AND name = $2 FOR UPDATE', [workerId, mirrorId])).rows[0];
+        const results = (await db.query(first ? `BEGIN; ${readSql}` : readSql)) as unknown as pg.QueryResult[];
+        first = false;
+        const row = results.at(-2)!.rows[0] as StatusRow | undefined;
+        const openRun = (results.at(-1)!.rows[0] as { id: number; run_id: string } | undefined) ?? null;
         const previous = row ? toStatus(row) : undefined;
         const next = update(previous);
         const stored: MirrorStatus = {
@@ -276,10 +296,10 @@ export class PgJobStoreBase implements JobStore, ChangeFeed {
           if (!rowCount) continue; // another manager inserted it first: merge into theirs
         }
         const step = run?.(previous, stored);
-        if (step) await runs.applyRunStep(db, workerId, mirrorId, step);
+        if (step) await runs.applyRunStep(db, workerId, mirrorId, step, openRun);
         return stored;
       }
-    });
+    }, true);
   }
 
   async listMirrorStatus(workerId: string): Promise<MirrorStatus[]> {

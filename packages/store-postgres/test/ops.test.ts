@@ -206,6 +206,22 @@ describe('PostgresJobStore across managers', () => {
     expect((await a.getMirrorStatus('w', 'counter'))!.size).toBe('40');
   });
 
+  it('names with quotes, backslashes and SQL in them round-trip (the report path sends them as escaped literals)', async () => {
+    const s = await store();
+    const names = ["it's", 'back\\slash\\', "x'; DROP TABLE runs; --", 'E\'\\\'', 'ünï/cødé'];
+    for (const n of names) {
+      await s.updateMirrorStatus(n, n, () => st(n, n, 'success'), () => ({
+        kind: 'open', runId: 'r', at: at('2026-05-01T10:00:00Z'), trigger: 'manual', attempt: 1,
+      }));
+      await s.updateMirrorStatus(n, n, () => st(n, n, 'failed'), () => ({ kind: 'abort', at: at('2026-05-01T10:00:10Z') }));
+    }
+    for (const n of names) {
+      expect(await s.getMirrorStatus(n, n)).toMatchObject({ worker: n, name: n, status: 'failed' });
+      expect((await s.listRuns(n, { limit: 5 })).map((r) => [r.worker, r.result])).toEqual([[n, 'aborted']]);
+    }
+    expect(await s.listAllMirrorStatus()).toHaveLength(names.length);
+  });
+
   it('clock is the database clock (a small measured offset)', async () => {
     const s = await store();
     expect(Math.abs(s.clock.now().getTime() - Date.now())).toBeLessThan(2_000);
