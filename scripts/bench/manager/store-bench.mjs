@@ -113,6 +113,7 @@ async function load(bases) {
   const deadline = Date.now() + DURATION_S * 1000;
   let ok = 0;
   let bad = 0;
+  const reasons = new Map();
   await Promise.all(
     Array.from({ length: CLIENTS }, async (_, c) => {
       let i = c;
@@ -120,13 +121,17 @@ async function load(bases) {
         const job = `job${c}-${i % 50}`;
         const base = bases[i % bases.length];
         // A reset (an idle keep-alive socket the manager closed) counts as not acknowledged.
-        const r = await request(`${base}/workers/w${c % 8}/jobs/${job}`, 'POST', report(`w${c % 8}`, job, STATUSES[i++ % 4])).catch(() => undefined);
-        if (r?.status === 200) ok++;
-        else bad++;
+        const r = await request(`${base}/workers/w${c % 8}/jobs/${job}`, 'POST', report(`w${c % 8}`, job, STATUSES[i++ % 4])).catch((err) => ({ status: err.code ?? 'error', body: '' }));
+        if (r.status === 200) ok++;
+        else {
+          bad++;
+          const why = `${r.status} ${String(r.body).slice(0, 120)}`.trim();
+          reasons.set(why, (reasons.get(why) ?? 0) + 1);
+        }
       }
     }),
   );
-  return { perSecond: ok / DURATION_S, bad };
+  return { perSecond: ok / DURATION_S, bad, reasons: [...reasons].map(([why, n]) => `${n}× ${why}`).join('; ') };
 }
 
 const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
@@ -175,7 +180,7 @@ async function scenario(name, startAll) {
   const j = await jobsLatency(jobsManagers.map((m) => m.url));
   for (const m of jobsManagers) await stop(m.child);
   console.log(`${name}:`);
-  console.log(`  durable reports: ${r.perSecond.toFixed(0)}/s (${CLIENTS} clients, ${DURATION_S} s, ${r.bad} not acknowledged)`);
+  console.log(`  durable reports: ${r.perSecond.toFixed(0)}/s (${CLIENTS} clients, ${DURATION_S} s, ${r.bad} not acknowledged${r.reasons ? `: ${r.reasons}` : ''})`);
   console.log(`  GET /jobs with ${j.count} jobs: warm ${j.warm}; cold ${j.cold}`);
 }
 
