@@ -195,15 +195,18 @@ export class PgJobStoreBase implements JobStore, ChangeFeed {
     return this.feed;
   }
 
+  /** Every registered worker, ordered by id. */
   async listWorkers(): Promise<WorkerStatus[]> {
     return (await this.use().query<WorkerRow>('SELECT * FROM workers ORDER BY id')).rows.map(toWorker);
   }
 
+  /** One worker, or undefined when not registered. */
   async getWorker(workerId: string): Promise<WorkerStatus | undefined> {
     const row = (await this.use().query<WorkerRow>('SELECT * FROM workers WHERE id = $1', [workerId])).rows[0];
     return row ? toWorker(row) : undefined;
   }
 
+  /** Inserts or replaces a worker; returns what was stored. */
   async createWorker(worker: WorkerStatus): Promise<WorkerStatus> {
     const row = await this.write(async (db) => {
       const { rows } = await db.query<WorkerRow>(
@@ -229,6 +232,7 @@ export class PgJobStoreBase implements JobStore, ChangeFeed {
     }
   }
 
+  /** Removes a worker (its jobs stay, as in tunasync). */
   async deleteWorker(workerId: string): Promise<boolean> {
     return this.write(async (db) => {
       const { rowCount } = await db.query('DELETE FROM workers WHERE id = $1', [workerId]);
@@ -237,6 +241,7 @@ export class PgJobStoreBase implements JobStore, ChangeFeed {
     });
   }
 
+  /** One job's status, or undefined. */
   async getMirrorStatus(workerId: string, mirrorId: string): Promise<MirrorStatus | undefined> {
     const row = (await this.use().query<StatusRow>('SELECT * FROM mirror_status WHERE worker = $1 AND name = $2', [workerId, mirrorId])).rows[0];
     return row ? toStatus(row) : undefined;
@@ -302,14 +307,17 @@ export class PgJobStoreBase implements JobStore, ChangeFeed {
     }, true);
   }
 
+  /** A worker's jobs, ordered by name. */
   async listMirrorStatus(workerId: string): Promise<MirrorStatus[]> {
     return (await this.use().query<StatusRow>('SELECT * FROM mirror_status WHERE worker = $1 ORDER BY name', [workerId])).rows.map(toStatus);
   }
 
+  /** How many jobs a worker has. */
   async countMirrorStatus(workerId: string): Promise<number> {
     return (await this.use().query<{ n: number }>('SELECT count(*)::int AS n FROM mirror_status WHERE worker = $1', [workerId])).rows[0]!.n;
   }
 
+  /** Every job of every worker, ordered by worker then name. */
   async listAllMirrorStatus(): Promise<MirrorStatus[]> {
     return (await this.use().query<StatusRow>('SELECT * FROM mirror_status ORDER BY worker, name')).rows.map(toStatus);
   }
@@ -328,6 +336,7 @@ export class PgJobStoreBase implements JobStore, ChangeFeed {
     });
   }
 
+  /** Deletes one job's status; false when it was not there. */
   async deleteMirrorStatus(workerId: string, mirrorId: string): Promise<boolean> {
     return this.write(async (db) => {
       const { rowCount } = await db.query('DELETE FROM mirror_status WHERE worker = $1 AND name = $2', [workerId, mirrorId]);
@@ -336,6 +345,7 @@ export class PgJobStoreBase implements JobStore, ChangeFeed {
     });
   }
 
+  /** Deletes every disabled job; returns how many. */
   async flushDisabledJobs(): Promise<number> {
     return this.write(async (db) => {
       const { rows } = await db.query<{ worker: string; name: string }>("DELETE FROM mirror_status WHERE status = 'disabled' RETURNING worker, name");
@@ -344,18 +354,22 @@ export class PgJobStoreBase implements JobStore, ChangeFeed {
     });
   }
 
+  /** A mirror's runs, newest first (see JobStore.listRuns). */
   async listRuns(mirror: string, query: RunQuery): Promise<RunRecord[]> {
     return runs.listRuns(this.use(), mirror, query);
   }
 
+  /** One run of a mirror (on `worker` when given), or undefined. */
   async getRun(mirror: string, runId: string, worker?: string): Promise<RunRecord | undefined> {
     return runs.getRun(this.use(), mirror, runId, worker);
   }
 
+  /** Deletes one job's runs beyond the newest `keep` and those started before `olderThan`. */
   async pruneRuns(workerId: string, mirrorId: string, retention: { keep: number; olderThan: Date }): Promise<number> {
     return this.write((db) => runs.pruneJob(db, workerId, mirrorId, retention.keep, retention.olderThan.getTime()));
   }
 
+  /** Deletes at most `limit` runs (of any job) started before `olderThan`. */
   async pruneOldRuns(olderThan: Date, limit: number): Promise<number> {
     return this.write((db) => runs.pruneOld(db, olderThan.getTime(), limit));
   }

@@ -74,6 +74,7 @@ const byJob = <T extends { worker: string; mirror: string }>(a: T, b: T) =>
 
 /** RedisJobStore with every wave-2 store part. */
 export class RedisFullStore extends RedisJobStore implements JobStatsStore, NotificationStore, MaintenanceStore, LeaseStore {
+  /** Every job's stats, ordered by worker then mirror. */
   async listJobStats(): Promise<JobStats[]> {
     const all = await this.use().hgetall(KEYS.stats);
     return Object.entries(all)
@@ -84,17 +85,20 @@ export class RedisFullStore extends RedisJobStore implements JobStatsStore, Noti
       .sort(byJob);
   }
 
+  /** One job's stats (zeros when it has none). */
   async getJobStats(workerId: string, mirrorId: string): Promise<JobStats> {
     const text = await this.use().hget(KEYS.stats, jobField(workerId, mirrorId));
     return text ? { ...(JSON.parse(text) as JobStats), worker: workerId, mirror: mirrorId } : zeroStats(workerId, mirrorId);
   }
 
+  /** Replaces the metadata of each named job of a worker. */
   async setJobMeta(workerId: string, metas: Omit<JobMeta, 'worker'>[]): Promise<void> {
     if (metas.length === 0) return;
     const args = metas.flatMap((m) => [jobField(workerId, m.mirror), JSON.stringify({ ...m, worker: workerId })]);
     await this.use().hset(KEYS.meta, ...args);
   }
 
+  /** Every job's metadata, ordered by worker then mirror. */
   async listJobMeta(): Promise<JobMeta[]> {
     const all = await this.use().hgetall(KEYS.meta);
     return Object.values(all)
@@ -103,6 +107,7 @@ export class RedisFullStore extends RedisJobStore implements JobStatsStore, Noti
       .sort(byJob);
   }
 
+  /** Queues events, skipping keys queued or delivered before; returns how many were new. */
   async enqueueNotifications(
     items: { receiver: string; dedupeKey: string; payload: string; held?: boolean; nextAttemptAt?: Date }[],
   ): Promise<number> {
@@ -117,21 +122,25 @@ export class RedisFullStore extends RedisJobStore implements JobStatsStore, Noti
     return texts.map(toItem).sort(byAge);
   }
 
+  /** Records an attempt's outcome. */
   async finishNotification(id: string, outcome: NotificationOutcome): Promise<void> {
     const at = outcome.kind === 'retry' ? String(outcome.at.getTime()) : '0';
     const error = outcome.kind === 'delivered' ? '' : outcome.error;
     await this.use().eval(FINISH, 2, Q.items, Q.due, id, outcome.kind, at, error);
   }
 
+  /** Removes and returns every held item, oldest first. */
   async takeHeldNotifications(): Promise<QueuedNotification[]> {
     const texts = (await this.use().eval(TAKE_HELD, 2, Q.items, Q.held)) as string[];
     return texts.map(toItem).sort(byAge);
   }
 
+  /** Items still queued (held or not). */
   async countNotifications(): Promise<number> {
     return this.use().hlen(Q.items);
   }
 
+  /** The current maintenance state, undefined when off or expired. */
   async getMaintenance(): Promise<MaintenanceState | undefined> {
     const text = await this.use().get(MAINTENANCE);
     if (!text) return undefined;
@@ -140,20 +149,24 @@ export class RedisFullStore extends RedisJobStore implements JobStatsStore, Noti
     return { message: j.message, since: new Date(j.since), ...(j.until !== undefined ? { until: new Date(j.until) } : {}) };
   }
 
+  /** Switches maintenance on (`since` = the store's now). */
   async setMaintenance(state: { message: string; until?: Date }): Promise<MaintenanceState> {
     const text = (await this.use().eval(SET_MAINTENANCE, 1, MAINTENANCE, state.message, state.until ? String(state.until.getTime()) : '')) as string;
     const j = JSON.parse(text) as { message: string; since: number; until?: number };
     return { message: j.message, since: new Date(j.since), ...(j.until !== undefined ? { until: new Date(j.until) } : {}) };
   }
 
+  /** Switches maintenance off; false when it was off. */
   async clearMaintenance(): Promise<boolean> {
     return (await this.use().del(MAINTENANCE)) > 0;
   }
 
+  /** Takes or renews a lease; true when `holder` holds it afterwards. */
   async acquireLease(name: string, holder: string, ttlMs: number): Promise<boolean> {
     return Number(await this.use().eval(ACQUIRE_LEASE, 1, lease(name), holder, String(Math.round(ttlMs)))) === 1;
   }
 
+  /** Gives a lease up if `holder` holds it. */
   async releaseLease(name: string, holder: string): Promise<void> {
     await this.use().eval(RELEASE_LEASE, 1, lease(name), holder);
   }

@@ -93,10 +93,12 @@ export class RedisJobStore implements JobStore {
     return this.redis;
   }
 
+  /** A cheap real read; rejects when Redis cannot answer. */
   async healthCheck(): Promise<void> {
     await this.use().exists(WORKERS_KEY, STATUS_KEY);
   }
 
+  /** Every registered worker, ordered by id. */
   async listWorkers(): Promise<WorkerStatus[]> {
     const all = await this.use().hgetall(WORKERS_KEY);
     return Object.keys(all).sort().flatMap((id) => {
@@ -105,15 +107,18 @@ export class RedisJobStore implements JobStore {
     });
   }
 
+  /** One worker, or undefined when not registered. */
   async getWorker(workerId: string): Promise<WorkerStatus | undefined> {
     return readWorker(await this.use().hget(WORKERS_KEY, workerId));
   }
 
+  /** Inserts or replaces a worker; returns what was stored. */
   async createWorker(worker: WorkerStatus): Promise<WorkerStatus> {
     await this.use().hset(WORKERS_KEY, worker.id, workerJson(worker));
     return readWorker(workerJson(worker))!;
   }
 
+  /** Sets a worker's `last_online`; undefined when it is not registered. */
   async refreshWorker(workerId: string, at: Date): Promise<WorkerStatus | undefined> {
     const redis = this.use();
     for (;;) {
@@ -125,10 +130,12 @@ export class RedisJobStore implements JobStore {
     }
   }
 
+  /** Removes a worker (its jobs stay, as in tunasync). */
   async deleteWorker(workerId: string): Promise<boolean> {
     return (await this.use().hdel(WORKERS_KEY, workerId)) > 0;
   }
 
+  /** One job's status, or undefined. */
   async getMirrorStatus(workerId: string, mirrorId: string): Promise<MirrorStatus | undefined> {
     const s = readStatus(await this.use().hget(STATUS_KEY, statusField(workerId, mirrorId)));
     return s ? { ...s, worker: workerId, name: mirrorId } : undefined;
@@ -201,6 +208,7 @@ export class RedisJobStore implements JobStore {
     });
   }
 
+  /** A worker's jobs, ordered by name. */
   async listMirrorStatus(workerId: string): Promise<MirrorStatus[]> {
     return (await this.allStatuses())
       .filter((e) => e.job.worker === workerId)
@@ -208,11 +216,13 @@ export class RedisJobStore implements JobStore {
       .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
+  /** How many jobs a worker has. */
   async countMirrorStatus(workerId: string): Promise<number> {
     const fields = await this.use().hkeys(STATUS_KEY);
     return fields.filter((f) => jobOf(f, undefined).worker === workerId).length;
   }
 
+  /** Every job of every worker, ordered by worker then name. */
   async listAllMirrorStatus(): Promise<MirrorStatus[]> {
     return (await this.allStatuses())
       .map((e) => e.status)
@@ -236,14 +246,17 @@ export class RedisJobStore implements JobStore {
     }
   }
 
+  /** Deletes one job's status; false when it was not there. */
   async deleteMirrorStatus(workerId: string, mirrorId: string): Promise<boolean> {
     return (await this.use().hdel(STATUS_KEY, statusField(workerId, mirrorId))) > 0;
   }
 
+  /** Deletes every disabled job; returns how many. */
   async flushDisabledJobs(): Promise<number> {
     return Number(await this.use().eval(FLUSH_DISABLED, 1, STATUS_KEY));
   }
 
+  /** A mirror's runs, newest first (see JobStore.listRuns). */
   async listRuns(mirror: string, q: RunQuery): Promise<RunRecord[]> {
     let rows = (await this.mirrorRuns(mirror)).sort(newest);
     if (q.worker !== undefined) rows = rows.filter((r) => r.rec.worker === q.worker);
@@ -261,10 +274,12 @@ export class RedisJobStore implements JobStore {
     return sorted.filter((r) => r.rec.worker === worker && r.rec.runId === runId).sort((a, b) => a.seq - b.seq)[0];
   }
 
+  /** One run of a mirror (on `worker` when given), or undefined. */
   async getRun(mirror: string, runId: string, worker?: string): Promise<RunRecord | undefined> {
     return this.pick((await this.mirrorRuns(mirror)).sort(newest), runId, worker)?.rec;
   }
 
+  /** Deletes one job's runs beyond the newest `keep` and those started before `olderThan`. */
   async pruneRuns(workerId: string, mirrorId: string, retention: { keep: number; olderThan: Date }): Promise<number> {
     return Number(
       await this.use().eval(
@@ -274,6 +289,7 @@ export class RedisJobStore implements JobStore {
     );
   }
 
+  /** Deletes at most `limit` runs (of any job) started before `olderThan`. */
   async pruneOldRuns(olderThan: Date, limit: number): Promise<number> {
     return Number(await this.use().eval(PRUNE_OLD, 2, KEYS.allRuns, KEYS.versions, String(olderThan.getTime()), String(limit), OWN_PREFIX));
   }
