@@ -1,10 +1,10 @@
 #!/usr/bin/env node
-// `npm run check-packages`: installs the five packages the way a user would,
+// `npm run check-packages`: installs the seven packages the way a user would,
 // from the tarballs `npm pack` makes, and runs them.
 //
 // Builds (tsc -b), packs every workspace into a temporary directory, checks
 // what each tarball holds (dist with types, the bins, the README, no sources
-// or tests), installs all five tarballs into an empty project (third-party
+// or tests), installs all seven tarballs into an empty project (third-party
 // dependencies come from the registry; better-sqlite3's build script is
 // allowed through `allowScripts`, as in the root package.json), then from the
 // installed copies runs every bin with --help, `tunasync-worker --dry-run` on
@@ -20,7 +20,7 @@ import { promisify } from 'node:util';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const rootPkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
-// The private testkit is never published: only the five public packages are checked.
+// The private testkit is never published: only the public packages (five, plus the two store packages) are checked.
 const dirs = rootPkg.workspaces.map((w) => w.replace(/^packages\//, '')).filter((d) => !JSON.parse(readFileSync(join(root, 'packages', d, 'package.json'), 'utf8')).private);
 const keep = process.argv.includes('--keep');
 const work = mkdtempSync(join(tmpdir(), 'tunasync-check-packages-'));
@@ -90,7 +90,7 @@ writeFileSync(
 );
 const installed = await (async () => {
   if (Object.keys(tarballs).length !== dirs.length) return false;
-  await check('npm install of the five tarballs into an empty project', async () => {
+  await check('npm install of the seven tarballs into an empty project', async () => {
     await sh('npm', ['install', '--no-audit', '--no-fund', ...dirs.map((d) => tarballs[d])], app);
     for (const d of dirs) {
       const at = join(app, 'node_modules', '@tunasync', d);
@@ -141,7 +141,9 @@ import { SqliteJobStore, createManagerApp } from '@tunasync/manager';
 import { createWorker, dryRun } from '@tunasync/worker';
 import { createManagerClient } from '@tunasync/ctl';
 import { createCa, createHostCertificate } from '@tunasync/certs';
-for (const f of [parseSize, loadWorkerConfig, createManagerApp, createWorker, dryRun, createManagerClient, createCa, createHostCertificate]) {
+import * as pgStore from '@tunasync/store-postgres';
+import * as redisStore from '@tunasync/store-redis';
+for (const f of [parseSize, loadWorkerConfig, createManagerApp, createWorker, dryRun, createManagerClient, createCa, createHostCertificate, pgStore.createJobStore, redisStore.createJobStore]) {
   if (typeof f !== 'function') throw new Error('an export is missing');
 }
 // The native SQLite addon was built: open, write, read, close.
@@ -151,7 +153,7 @@ await store.createWorker({ id: 'w1', url: 'http://127.0.0.1:6000/', token: '', l
 const ids = (await store.listWorkers()).map((w) => w.id);
 await store.close();
 if (ids.join() !== 'w1') throw new Error('the store did not keep the worker: ' + ids.join());
-console.log('5 packages imported; SQLite store works');
+console.log('7 packages imported; SQLite store works');
 `,
     );
     const { stdout } = await sh(process.execPath, ['imports.mjs', join(work, 'check.db')], app);

@@ -35,10 +35,12 @@ const BINS: Record<string, Record<string, [string, string]>> = {
   worker: { 'tunasync-worker': ['./bin/tunasync-worker.js', '../dist/cli.js'], tunasync: ['./bin/tunasync.js', '../dist/compat-cli.js'] },
   ctl: { tunasynctl: ['./bin/tunasynctl.js', '../dist/cli.js'] },
   certs: { 'tunasync-certs': ['./bin/tunasync-certs.js', '../dist/cli.js'] },
+  'store-postgres': {},
+  'store-redis': {},
 };
 
 describe('package manifests', () => {
-  it('cover the five published workspaces (and the private testkit)', () => {
+  it('cover the seven published workspaces (and the private testkit)', () => {
     expect(rootPkg.workspaces).toEqual([...Object.keys(BINS).map((d) => `packages/${d}`), 'packages/testkit']);
   });
 

@@ -8,12 +8,18 @@ import { unlinkSync, writeFileSync } from 'node:fs';
 import yargs from 'yargs';
 import { createLogger, errorMessage, loadManagerConfig, type ManagerOverrides } from '@tunasync/core';
 import { startManager } from './server.js';
+import { redactDbUrl } from './store/open-store.js';
 
 /** Runs the manager with command-line `args` (without node and script); resolves the exit code once it has stopped. */
 export async function runManagerCli(args: string[], scriptName = 'tunasync-manager'): Promise<number> {
+  // `tunasync-manager import --from URL`: moving a site over from a running tunasync manager.
+  if (args[0] === 'import') return (await import('./import.js')).runImportCli(args.slice(1), scriptName);
   const argv = await yargs(args)
     .scriptName(scriptName)
-    .usage('$0 [options]\n\nThe tunasync-ts manager: workers report to it, tunasynctl and status pages read from it.')
+    .usage(
+      '$0 [options]\n$0 import --from URL [--token T] [-c manager.conf]\n\n' +
+        'The tunasync-ts manager: workers report to it, tunasynctl and status pages read from it.',
+    )
     .options({
       config: { alias: 'c', type: 'string', describe: 'manager.conf (TOML)' },
       addr: { type: 'string', describe: 'listen address (default 127.0.0.1)' },
@@ -60,7 +66,7 @@ export async function runManagerCli(args: string[], scriptName = 'tunasync-manag
   const logger = createLogger({ verbose: argv.verbose, debug: config.debug, systemd: argv['with-systemd'], name: 'manager' });
   for (const w of warnings) logger.warn(w);
   const limits = config.limits ? `, at most ${config.limits.maxWorkers} workers and ${config.limits.maxJobsPerWorker} jobs per worker` : '';
-  logger.verbose(`config ${config.file ?? '<defaults>'}: store ${config.files.dbType} ${config.files.dbFile}${limits}`);
+  logger.verbose(`config ${config.file ?? '<defaults>'}: store ${config.files.dbType} ${redactDbUrl(config.files.dbFile)}${limits}`);
 
   let manager;
   try {

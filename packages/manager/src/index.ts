@@ -33,3 +33,4 @@ export {
   type RunningManager,
 } from './server.js';
 export { runManagerCli } from './cli-main.js';
+export { ImportSourceError, importFromManager, runImportCli, type ImportOptions, type ImportSummary } from './import.js';

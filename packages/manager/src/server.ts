@@ -90,6 +90,8 @@ export async function startManager(config: ManagerConfig, options: StartManagerO
       clock: options.clock ?? systemClock,
       ...(options.storeFactories ? { factories: options.storeFactories } : {}),
     }));
+  // A store shared by several managers (PostgreSQL) offers its database's clock, so they all stamp with one clock.
+  const clock = options.clock ?? (store as { clock?: Clock }).clock ?? systemClock;
   if (options.store) {
     try {
       await store.init();
@@ -105,7 +107,7 @@ export async function startManager(config: ManagerConfig, options: StartManagerO
       config,
       store,
       logger,
-      clock: options.clock ?? systemClock,
+      clock,
       ...(options.commandTimeoutMs !== undefined ? { commandTimeoutMs: options.commandTimeoutMs } : {}),
       ...(options.routes ? { routes: options.routes } : {}),
     });

@@ -118,7 +118,13 @@ describe('openJobStore: store packages by convention', () => {
     );
   });
 
-  it.each(['postgres', 'redis', 'mysql'])('a missing package for db_type %s names it and the install command', async (type) => {
+  it.each(['postgres', 'redis'])('db_type %s loads the installed @tunasync/store-<type> (real import); an unreachable server is refused', async (type) => {
+    const opening = openJobStore(files(type, `${type}://user:pw-s3cret@127.0.0.1:1/tunasync`), { env: {} });
+    await expect(opening).rejects.toThrow(StoreOpenError);
+    await expect(opening).rejects.toThrow(`cannot open the ${type} store (${type}://user:***@127.0.0.1:1/tunasync)`);
+  });
+
+  it.each(['mysql', 'mongodb'])('a missing package for db_type %s names it and the install command', async (type) => {
     // The real dynamic import(): none of these packages is installed here.
     const opening = openJobStore(files(type, `${type}://db.example/tunasync`), { env: {} });
     await expect(opening).rejects.toThrow(StoreOpenError);

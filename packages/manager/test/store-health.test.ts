@@ -202,17 +202,24 @@ describe('a corrupt database file', () => {
 });
 
 describe('the tunasync-manager bin and store packages', () => {
-  it('db_type postgres without its package exits 1 naming the package and the install command', async () => {
-    await run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-b', 'packages/manager'], { cwd: root });
-    const r = await run(
-      process.execPath,
-      [join(root, 'packages/manager/dist/cli.js'), '--port', '0', '--db-type', 'postgres', '--db-file', 'postgres://u:pw@127.0.0.1:1/x'],
-      { timeout: 20_000 },
-    ).then(
+  const runBin = (args: string[]) =>
+    run(process.execPath, [join(root, 'packages/manager/dist/cli.js'), '--port', '0', ...args], { timeout: 20_000 }).then(
       () => ({ code: 0, output: '' }),
       (err: { code: number; stdout: string; stderr: string }) => ({ code: err.code, output: err.stdout + err.stderr }),
     );
+
+  it('a db_type whose package is not installed exits 1 naming the package and the install command', async () => {
+    await run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-b', 'packages/manager'], { cwd: root });
+    const r = await runBin(['--db-type', 'mongodb', '--db-file', 'mongodb://u:pw@127.0.0.1:1/x']);
     expect(r.code).toBe(1);
-    expect(r.output).toContain('needs the package @tunasync/store-postgres, which is not installed: run `npm install @tunasync/store-postgres`');
+    expect(r.output).toContain('needs the package @tunasync/store-mongodb, which is not installed: run `npm install @tunasync/store-mongodb`');
+  }, 120_000);
+
+  it('db_type postgres (its package installed) on an unreachable server exits 1 without printing the password', async () => {
+    await run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-b'], { cwd: root });
+    const r = await runBin(['--db-type', 'postgres', '--db-file', 'postgres://u:pw-s3cret@127.0.0.1:1/x']);
+    expect(r.code).toBe(1);
+    expect(r.output).toContain('cannot open the postgres store (postgres://u:***@127.0.0.1:1/x)');
+    expect(r.output).not.toContain('pw-s3cret');
   }, 120_000);
 });

@@ -14,3 +14,5 @@ export { makeTlsFiles, type TlsFiles } from './tls.js';
 export { startTestManager, testManagerConfig, type TestManager, type TestManagerOptions } from './manager.js';
 export { createTestWorker, workerConfText, writeWorkerConf, type TestWorkerConf, type TomlValue } from './worker.js';
 export { builtBin, fixturePath, repoRoot } from './paths.js';
+export { PG_BIN, postgresAvailable, startTestPostgres, type TestPostgres, type TestPostgresOptions } from './postgres.js';
+export { startTestRedis, type TestRedis } from './redis.js';

@@ -1,0 +1,387 @@
+/**
+ * JobStore on PostgreSQL, for several managers on one database. Every
+ * read-modify-write runs in one transaction holding the job's row lock
+ * (`SELECT … FOR UPDATE`; a first report that races another's insert is
+ * retried), so two managers never lose each other's updates; the run
+ * history step, the job's stats and the change notification commit with it.
+ * Times the store stamps itself (leases, notifications, maintenance) are the
+ * database's `now()`; `clock` is the manager's clock set to the database's
+ * (measured offset), so every manager stamps reports with one clock.
+ */
+import type pg from 'pg';
+import {
+  createSilentLogger,
+  type ChangeFeed,
+  type Clock,
+  type JobStore,
+  type Logger,
+  type MirrorSchedule,
+  type MirrorStatus,
+  type RunHistoryStep,
+  type RunQuery,
+  type RunRecord,
+  type StoreChange,
+  type SyncStatus,
+  type WorkerStatus,
+} from '@tunasync/core';
+import { migrate } from './migrations.js';
+import { CHANGE_CHANNEL, NOTIFY_SQL, PgChangeListener, changeText } from './pg-feed.js';
+import { createPool, inTransaction, translatePgError, type Queryable } from './pg-pool.js';
+import * as runs from './pg-runs.js';
+
+/** Options of PostgresJobStore. */
+export interface PostgresJobStoreOptions {
+  logger?: Logger;
+  /** Pool size (default 10). */
+  maxConnections?: number;
+}
+
+interface WorkerRow {
+  id: string;
+  url: string;
+  token: string;
+  last_online: number;
+  last_register: number;
+}
+
+interface StatusRow {
+  worker: string;
+  name: string;
+  is_master: boolean;
+  status: string;
+  last_update: number;
+  last_started: number;
+  last_ended: number;
+  next_schedule: number;
+  upstream: string;
+  size: string;
+  error_msg: string;
+}
+
+/**
+ * A string as an SQL literal: quotes doubled; with a backslash, an E'' string
+ * with backslashes doubled (right whatever standard_conforming_strings is).
+ */
+function escapeLiteral(text: string): string {
+  if (text.includes('\0')) throw new Error('names must not contain NUL');
+  const quoted = text.replace(/'/g, "''");
+  return text.includes('\\') ? ` E'${quoted.replace(/\\/g, '\\\\')}'` : `'${quoted}'`;
+}
+
+const toWorker = (r: WorkerRow): WorkerStatus => ({
+  id: r.id,
+  url: r.url,
+  token: r.token,
+  lastOnline: new Date(r.last_online),
+  lastRegister: new Date(r.last_register),
+});
+
+const toStatus = (r: StatusRow): MirrorStatus => ({
+  name: r.name,
+  worker: r.worker,
+  isMaster: r.is_master,
+  status: r.status as SyncStatus,
+  lastUpdate: new Date(r.last_update),
+  lastStarted: new Date(r.last_started),
+  lastEnded: new Date(r.last_ended),
+  nextSchedule: new Date(r.next_schedule),
+  upstream: r.upstream,
+  size: r.size,
+  errorMsg: r.error_msg,
+});
+
+const statusValues = (s: MirrorStatus): unknown[] => [
+  s.worker, s.name, s.isMaster, s.status, s.lastUpdate.getTime(), s.lastStarted.getTime(), s.lastEnded.getTime(),
+  s.nextSchedule.getTime(), s.upstream, s.size, s.errorMsg,
+];
+
+const STATUS_COLUMNS = 'worker, name, is_master, status, last_update, last_started, last_ended, next_schedule, upstream, size, error_msg';
+const STATUS_PARAMS = '$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11';
+
+/** JobStore and the change feed on a PostgreSQL database (the wave-2 parts are in pg-full-store.ts). */
+export class PgJobStoreBase implements JobStore, ChangeFeed {
+  private readonly logger: Logger;
+  private readonly options: PostgresJobStoreOptions;
+  private pool: pg.Pool | undefined;
+  private feed: PgChangeListener | undefined;
+  private closed = false;
+  private offsetMs = 0;
+  private offsetTimer: NodeJS.Timeout | undefined;
+
+  /** The database clock as the manager reads it: local time plus the measured offset to the server's. */
+  readonly clock: Clock = { now: () => new Date(Date.now() + this.offsetMs) };
+
+  /** Remembers the URL; does no I/O (see init). */
+  constructor(
+    private readonly url: string,
+    options: PostgresJobStoreOptions = {},
+  ) {
+    this.options = options;
+    this.logger = options.logger ?? createSilentLogger();
+  }
+
+  /** Connects, migrates (under an advisory lock) and measures the clock offset. Idempotent. */
+  async init(): Promise<void> {
+    if (this.closed) throw new Error('store is closed');
+    if (this.pool) return;
+    const pool = createPool(this.url, { max: this.options.maxConnections ?? 10 });
+    pool.on('error', (err) => this.logger.warn(`PostgreSQL connection lost: ${err.message}`));
+    try {
+      const client = await pool.connect();
+      try {
+        await migrate(client);
+      } finally {
+        client.release();
+      }
+      this.pool = pool;
+      await this.measureClock();
+    } catch (err) {
+      this.pool = undefined;
+      await pool.end().catch(() => undefined);
+      throw err;
+    }
+    this.offsetTimer = setInterval(() => void this.measureClock().catch(() => undefined), 30_000);
+    this.offsetTimer.unref();
+    this.feed = new PgChangeListener(this.url, this.logger);
+  }
+
+  private async measureClock(): Promise<void> {
+    const t0 = Date.now();
+    const { rows } = await this.use().query<{ ms: number }>('SELECT (extract(epoch from clock_timestamp()) * 1000)::bigint AS ms');
+    const t1 = Date.now();
+    this.offsetMs = rows[0]!.ms - Math.round((t0 + t1) / 2);
+  }
+
+  protected use(): pg.Pool {
+    if (this.closed) throw new Error('store is closed');
+    if (!this.pool) throw new Error('store is not initialised: call and await init() before using it');
+    return this.pool;
+  }
+
+  protected async write<T>(fn: (db: Queryable) => Promise<T>, begins = false): Promise<T> {
+    try {
+      return await inTransaction(this.use(), fn, begins);
+    } catch (err) {
+      throw translatePgError(err, 'of this manager');
+    }
+  }
+
+  protected static async announce(db: Queryable, change: StoreChange): Promise<void> {
+    await db.query(NOTIFY_SQL, [changeText(change)]);
+  }
+
+  /** A cheap real read of both tables. */
+  async healthCheck(): Promise<void> {
+    await this.use().query('SELECT (SELECT 1 FROM workers LIMIT 1), (SELECT 1 FROM mirror_status LIMIT 1)');
+  }
+
+  /**
+   * The database's current snapshot (`xmin:xmax:in-progress`): equal values
+   * see the same committed transactions, whichever manager wrote them, so
+   * `GET /jobs` is reused only while no one has committed anything.
+   */
+  async generation(): Promise<string> {
+    return (await this.use().query<{ g: string }>('SELECT pg_current_snapshot()::text AS g')).rows[0]!.g;
+  }
+
+  /** Calls `listener` after each change by any manager on this database; `resync` after a reconnect. */
+  watchChanges(listener: (change: StoreChange) => void): () => void {
+    this.use();
+    return this.feed!.watch(listener);
+  }
+
+  /** The change feed's listener (tests drop its connection). */
+  get changeListener(): PgChangeListener | undefined {
+    return this.feed;
+  }
+
+  /** Every registered worker, ordered by id. */
+  async listWorkers(): Promise<WorkerStatus[]> {
+    return (await this.use().query<WorkerRow>('SELECT * FROM workers ORDER BY id')).rows.map(toWorker);
+  }
+
+  /** One worker, or undefined when not registered. */
+  async getWorker(workerId: string): Promise<WorkerStatus | undefined> {
+    const row = (await this.use().query<WorkerRow>('SELECT * FROM workers WHERE id = $1', [workerId])).rows[0];
+    return row ? toWorker(row) : undefined;
+  }
+
+  /** Inserts or replaces a worker; returns what was stored. */
+  async createWorker(worker: WorkerStatus): Promise<WorkerStatus> {
+    const row = await this.write(async (db) => {
+      const { rows } = await db.query<WorkerRow>(
+        `INSERT INTO workers (id, url, token, last_online, last_register) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (id) DO UPDATE SET url = excluded.url, token = excluded.token,
+           last_online = excluded.last_online, last_register = excluded.last_register
+         RETURNING *`,
+        [worker.id, worker.url, worker.token, worker.lastOnline.getTime(), worker.lastRegister.getTime()],
+      );
+      await PgJobStoreBase.announce(db, { kind: 'worker', worker: worker.id });
+      return rows[0]!;
+    });
+    return toWorker(row);
+  }
+
+  /** One statement (no transaction): the row lock of the UPDATE is enough. */
+  async refreshWorker(workerId: string, at: Date): Promise<WorkerStatus | undefined> {
+    try {
+      const { rows } = await this.use().query<WorkerRow>('UPDATE workers SET last_online = $1 WHERE id = $2 RETURNING *', [at.getTime(), workerId]);
+      return rows[0] ? toWorker(rows[0]) : undefined;
+    } catch (err) {
+      throw translatePgError(err, 'of this manager');
+    }
+  }
+
+  /** Removes a worker (its jobs stay, as in tunasync). */
+  async deleteWorker(workerId: string): Promise<boolean> {
+    return this.write(async (db) => {
+      const { rowCount } = await db.query('DELETE FROM workers WHERE id = $1', [workerId]);
+      if (rowCount) await PgJobStoreBase.announce(db, { kind: 'worker', worker: workerId });
+      return (rowCount ?? 0) > 0;
+    });
+  }
+
+  /** One job's status, or undefined. */
+  async getMirrorStatus(workerId: string, mirrorId: string): Promise<MirrorStatus | undefined> {
+    const row = (await this.use().query<StatusRow>('SELECT * FROM mirror_status WHERE worker = $1 AND name = $2', [workerId, mirrorId])).rows[0];
+    return row ? toStatus(row) : undefined;
+  }
+
+  /**
+   * Reads the job's row under its lock, computes the next status, writes it,
+   * applies the run step and announces the change, all in one transaction.
+   * A new job whose insert loses a race re-reads the winner's row and merges
+   * into it. When `update` throws, nothing is written.
+   */
+  async updateMirrorStatus(
+    workerId: string,
+    mirrorId: string,
+    update: (previous: MirrorStatus | undefined) => MirrorStatus,
+    run?: (previous: MirrorStatus | undefined, next: MirrorStatus) => RunHistoryStep | undefined,
+  ): Promise<MirrorStatus> {
+    const w = escapeLiteral(workerId);
+    const m = escapeLiteral(mirrorId);
+    // One round trip: BEGIN, the job's row under its lock, and its open run (simple protocol, literals escaped).
+    const readSql =
+      `SELECT * FROM mirror_status WHERE worker = ${w} AND name = ${m} FOR UPDATE; ` +
+      `SELECT id, run_id FROM runs WHERE worker = ${w} AND mirror = ${m} AND result IS NULL ORDER BY started_at DESC, id DESC LIMIT 1`;
+    let first = true;
+    return this.write(async (db) => {
+      for (;;) {
+        const results = (await db.query(first ? `BEGIN; ${readSql}` : readSql)) as unknown as pg.QueryResult[];
+        first = false;
+        const row = results.at(-2)!.rows[0] as StatusRow | undefined;
+        const openRun = (results.at(-1)!.rows[0] as { id: number; run_id: string } | undefined) ?? null;
+        const previous = row ? toStatus(row) : undefined;
+        const next = update(previous);
+        const stored: MirrorStatus = {
+          ...next,
+          worker: workerId,
+          name: mirrorId,
+          lastUpdate: new Date(next.lastUpdate),
+          lastStarted: new Date(next.lastStarted),
+          lastEnded: new Date(next.lastEnded),
+          nextSchedule: new Date(next.nextSchedule),
+        };
+        // The change is announced by the write itself (one round trip less per report).
+        const values = [...statusValues(stored), changeText({ kind: 'status', worker: workerId, mirror: mirrorId })];
+        if (row) {
+          await db.query(
+            `UPDATE mirror_status SET is_master = $3, status = $4, last_update = $5, last_started = $6, last_ended = $7,
+               next_schedule = $8, upstream = $9, size = $10, error_msg = $11 WHERE worker = $1 AND name = $2
+             RETURNING pg_notify('${CHANGE_CHANNEL}', $12)`,
+            values,
+          );
+        } else {
+          const { rowCount } = await db.query(
+            `INSERT INTO mirror_status (${STATUS_COLUMNS}) VALUES (${STATUS_PARAMS}) ON CONFLICT (worker, name) DO NOTHING
+             RETURNING pg_notify('${CHANGE_CHANNEL}', $12)`,
+            values,
+          );
+          if (!rowCount) continue; // another manager inserted it first: merge into theirs
+        }
+        const step = run?.(previous, stored);
+        if (step) await runs.applyRunStep(db, workerId, mirrorId, step, openRun);
+        return stored;
+      }
+    }, true);
+  }
+
+  /** A worker's jobs, ordered by name. */
+  async listMirrorStatus(workerId: string): Promise<MirrorStatus[]> {
+    return (await this.use().query<StatusRow>('SELECT * FROM mirror_status WHERE worker = $1 ORDER BY name', [workerId])).rows.map(toStatus);
+  }
+
+  /** How many jobs a worker has. */
+  async countMirrorStatus(workerId: string): Promise<number> {
+    return (await this.use().query<{ n: number }>('SELECT count(*)::int AS n FROM mirror_status WHERE worker = $1', [workerId])).rows[0]!.n;
+  }
+
+  /** Every job of every worker, ordered by worker then name. */
+  async listAllMirrorStatus(): Promise<MirrorStatus[]> {
+    return (await this.use().query<StatusRow>('SELECT * FROM mirror_status ORDER BY worker, name')).rows.map(toStatus);
+  }
+
+  /** One statement for all jobs. */
+  async setSchedules(workerId: string, schedules: MirrorSchedule[]): Promise<number> {
+    if (schedules.length === 0) return 0;
+    return this.write(async (db) => {
+      const { rowCount } = await db.query(
+        `UPDATE mirror_status m SET next_schedule = s.at FROM unnest($2::text[], $3::bigint[]) AS s(name, at)
+         WHERE m.worker = $1 AND m.name = s.name`,
+        [workerId, schedules.map((s) => s.name), schedules.map((s) => s.nextSchedule.getTime())],
+      );
+      if (rowCount) await PgJobStoreBase.announce(db, { kind: 'worker', worker: workerId });
+      return rowCount ?? 0;
+    });
+  }
+
+  /** Deletes one job's status; false when it was not there. */
+  async deleteMirrorStatus(workerId: string, mirrorId: string): Promise<boolean> {
+    return this.write(async (db) => {
+      const { rowCount } = await db.query('DELETE FROM mirror_status WHERE worker = $1 AND name = $2', [workerId, mirrorId]);
+      if (rowCount) await PgJobStoreBase.announce(db, { kind: 'status', worker: workerId, mirror: mirrorId });
+      return (rowCount ?? 0) > 0;
+    });
+  }
+
+  /** Deletes every disabled job; returns how many. */
+  async flushDisabledJobs(): Promise<number> {
+    return this.write(async (db) => {
+      const { rows } = await db.query<{ worker: string; name: string }>("DELETE FROM mirror_status WHERE status = 'disabled' RETURNING worker, name");
+      for (const r of rows) await PgJobStoreBase.announce(db, { kind: 'status', worker: r.worker, mirror: r.name });
+      return rows.length;
+    });
+  }
+
+  /** A mirror's runs, newest first (see JobStore.listRuns). */
+  async listRuns(mirror: string, query: RunQuery): Promise<RunRecord[]> {
+    return runs.listRuns(this.use(), mirror, query);
+  }
+
+  /** One run of a mirror (on `worker` when given), or undefined. */
+  async getRun(mirror: string, runId: string, worker?: string): Promise<RunRecord | undefined> {
+    return runs.getRun(this.use(), mirror, runId, worker);
+  }
+
+  /** Deletes one job's runs beyond the newest `keep` and those started before `olderThan`. */
+  async pruneRuns(workerId: string, mirrorId: string, retention: { keep: number; olderThan: Date }): Promise<number> {
+    return this.write((db) => runs.pruneJob(db, workerId, mirrorId, retention.keep, retention.olderThan.getTime()));
+  }
+
+  /** Deletes at most `limit` runs (of any job) started before `olderThan`. */
+  async pruneOldRuns(olderThan: Date, limit: number): Promise<number> {
+    return this.write((db) => runs.pruneOld(db, olderThan.getTime(), limit));
+  }
+
+  /** Stops the feed and ends the pool; further calls fail. Idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.offsetTimer) clearInterval(this.offsetTimer);
+    await this.feed?.close();
+    const pool = this.pool;
+    this.pool = undefined;
+    await pool?.end().catch(() => undefined);
+  }
+}
