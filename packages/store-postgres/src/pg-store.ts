@@ -14,6 +14,10 @@ import {
   type ChangeFeed,
   type Clock,
   type JobStore,
+  type JobStatsStore,
+  type LeaseStore,
+  type MaintenanceStore,
+  type NotificationStore,
   type Logger,
   type MirrorSchedule,
   type MirrorStatus,
@@ -98,8 +102,11 @@ const statusValues = (s: MirrorStatus): unknown[] => [
 const STATUS_COLUMNS = 'worker, name, is_master, status, last_update, last_started, last_ended, next_schedule, upstream, size, error_msg';
 const STATUS_PARAMS = '$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11';
 
+/** The store contract without its wave-2 parts (the full store class adds them). */
+type BaseJobStore = Omit<JobStore, keyof JobStatsStore | keyof NotificationStore | keyof MaintenanceStore | keyof LeaseStore>;
+
 /** JobStore and the change feed on a PostgreSQL database (the wave-2 parts are in pg-full-store.ts). */
-export class PgJobStoreBase implements JobStore, ChangeFeed {
+export class PgJobStoreBase implements BaseJobStore, ChangeFeed {
   private readonly logger: Logger;
   private readonly options: PostgresJobStoreOptions;
   private pool: pg.Pool | undefined;

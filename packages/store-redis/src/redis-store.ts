@@ -14,6 +14,10 @@ import {
   serializeRunRecord,
   type JobStats,
   type JobStore,
+  type JobStatsStore,
+  type LeaseStore,
+  type MaintenanceStore,
+  type NotificationStore,
   type Logger,
   type MirrorSchedule,
   type MirrorStatus,
@@ -54,8 +58,11 @@ function jobOf(field: string, s: MirrorStatus | undefined): { worker: string; na
   return i < 0 ? { worker: '', name: field } : { worker: field.slice(i + 1), name: field.slice(0, i) };
 }
 
+/** The store contract without its wave-2 parts (the full store class adds them). */
+type BaseJobStore = Omit<JobStore, keyof JobStatsStore | keyof NotificationStore | keyof MaintenanceStore | keyof LeaseStore>;
+
 /** JobStore on Redis, in tunasync's key layout. */
-export class RedisJobStore implements JobStore {
+export class RedisJobStore implements BaseJobStore {
   protected redis: Redis | undefined;
   protected readonly logger: Logger;
   private closed = false;
