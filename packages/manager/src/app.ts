@@ -5,7 +5,10 @@
 import { createHttpClient, systemClock, type Clock, type JobStore, type Logger, type ManagerConfig } from '@tunasync/core';
 import express, { type Express } from 'express';
 import { Authenticator } from './auth.js';
+import { eventsRoutes } from './events/events-routes.js';
 import { historyRoutes } from './history/history-routes.js';
+import { mirrorzRoutes } from './mirrorz/mirrorz-routes.js';
+import { webRoutes } from './web/web-routes.js';
 import { RunRetention, historyPolicy } from './history/retention.js';
 import { checkPathEncoding, errorHandler, jsonBodyParser, noRoute } from './http-errors.js';
 import { JobsCache } from './jobs-cache.js';
@@ -33,6 +36,8 @@ export interface ManagerAppOptions {
   timeZone?: string;
   /** Route modules mounted after tunasync's routes and the history routes and before the 404, in order. */
   routes?: ManagerRouteModule[];
+  /** Aborted when the manager begins to stop (event streams end then). */
+  signal?: AbortSignal;
 }
 
 /**
@@ -60,6 +65,7 @@ export function createManagerApp(options: ManagerAppOptions): Express {
     auth,
     jsonBody: jsonBodyParser(),
     ...(options.timeZone !== undefined ? { timeZone: options.timeZone } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
   };
 
   const app = express();
@@ -83,7 +89,7 @@ export function createManagerApp(options: ManagerAppOptions): Express {
       allowWorkerUrls: config.server.allowWorkerUrls ?? [],
     },
   });
-  for (const module of [historyRoutes(), ...(options.routes ?? [])]) {
+  for (const module of [historyRoutes(), eventsRoutes(), webRoutes(), mirrorzRoutes(), ...(options.routes ?? [])]) {
     module.mount(router, context);
     logger.debug(`route module ${module.name} mounted`);
   }

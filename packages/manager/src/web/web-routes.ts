@@ -1,0 +1,120 @@
+/**
+ * The status page (issue 17): `GET /` and `/index.html` (read scope, as
+ * `/jobs`) and its files under `/static/` (public: no data in them). On
+ * unless manager.conf `[web] enable = false`; `[web] title`; `[web]
+ * base_path` is the prefix a reverse proxy serves the manager under (the
+ * page's links and requests carry it; the routes stay at the root).
+ *
+ * The HTML carries a Content-Security-Policy allowing only our own files
+ * (no inline script, no other origin), so an escaped-by-mistake mirror name
+ * still could not run.
+ */
+import { isZeroTime, type MaintenanceStore, type MirrorStatus, type WebConfig } from '@tunasync/core';
+import type { Request, Response } from 'express';
+import type { ManagerRouteContext, ManagerRouteModule } from '../route-module.js';
+import { loadWebAssets, type WebAssets } from './assets.js';
+import { pickLanguage, renderPage } from './page.js';
+import { loadView, type ViewRow, type ViewState } from './view.js';
+
+/** The page's Content-Security-Policy. */
+export const PAGE_CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
+  "base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+const seconds = (d: Date): number => (isZeroTime(d) ? 0 : Math.max(0, Math.floor(d.getTime() / 1000)));
+
+/** A table row of a job status (the fields of its `/jobs` entry, without formatting text times). */
+export function rowOf(s: MirrorStatus): ViewRow {
+  return {
+    name: s.name,
+    worker: s.worker,
+    master: s.isMaster,
+    status: s.status,
+    last: seconds(s.lastUpdate),
+    started: seconds(s.lastStarted),
+    ended: seconds(s.lastEnded),
+    next: seconds(s.nextSchedule),
+    upstream: s.upstream,
+    size: s.size,
+  };
+}
+
+function one(req: Request, name: string, max: number): string {
+  const v = req.query[name];
+  return typeof v === 'string' ? v.slice(0, max) : '';
+}
+
+/** The view a URL asks for; unknown values fall back to the default view (a page never answers 400). */
+export function viewState(req: Request, statuses: string[]): ViewState {
+  const status = one(req, 'status', 32);
+  const sort = one(req, 'sort', 32);
+  return {
+    q: one(req, 'q', 200),
+    status: statuses.includes(status) ? status : '',
+    sort: /^-?[a-z]{1,16}$/.test(sort) ? sort : 'name',
+  };
+}
+
+/** `[web]` with defaults. */
+export function webSettings(ctx: ManagerRouteContext): WebConfig {
+  return { enable: true, title: 'Mirror status', basePath: '', ...ctx.config.web };
+}
+
+const hasMaintenance = (s: object): s is MaintenanceStore => typeof (s as Partial<MaintenanceStore>).getMaintenance === 'function';
+
+/** The status page route module. */
+export function webRoutes(options: { assets?: WebAssets } = {}): ManagerRouteModule {
+  return {
+    name: 'web',
+    mount(router, ctx: ManagerRouteContext) {
+      const settings = webSettings(ctx);
+      if (!settings.enable) return;
+      const assets = options.assets ?? loadWebAssets();
+      const { store, auth, clock } = ctx;
+
+      const page = async (req: Request, res: Response) => {
+        const view = await loadView();
+        const [statuses, workers, maintenance] = await Promise.all([
+          store.listAllMirrorStatus(),
+          store.listWorkers(),
+          hasMaintenance(store) ? store.getMaintenance().catch(() => undefined) : Promise.resolve(undefined),
+        ]);
+        const html = renderPage(view, assets, {
+          title: settings.title,
+          basePath: settings.basePath,
+          lang: pickLanguage(req.get('cookie'), req.get('accept-language')),
+          state: viewState(req, view.STATUSES),
+          rows: statuses.map(rowOf),
+          workers: workers.map((w) => ({ id: w.id, seen: seconds(w.lastOnline) })),
+          ...(maintenance ? { maintenance } : {}),
+          now: Math.floor(clock.now().getTime() / 1000),
+        });
+        res.setHeader('Content-Security-Policy', PAGE_CSP);
+        res.setHeader('X-Content-Type-Options', 'nosniff');
+        res.setHeader('Referrer-Policy', 'no-referrer');
+        res.setHeader('Cache-Control', 'no-cache');
+        res.setHeader('Vary', 'Accept-Language, Cookie');
+        res.type('html').send(html);
+      };
+      router.get('/', auth.read, page);
+      router.get('/index.html', auth.read, page);
+
+      router.get('/static/:file', (req: Request, res: Response, next) => {
+        const asset = assets.files.get(String(req.params.file));
+        if (!asset) return next();
+        const pinned = req.query.v === asset.hash;
+        res.setHeader('Content-Type', asset.type);
+        res.setHeader('X-Content-Type-Options', 'nosniff');
+        res.setHeader('Cache-Control', pinned ? 'public, max-age=31536000, immutable' : 'no-cache');
+        res.setHeader('ETag', `"${asset.hash}"`);
+        res.setHeader('Vary', 'Accept-Encoding');
+        if (req.get('if-none-match') === `"${asset.hash}"`) return void res.status(304).end();
+        if (/\bgzip\b/.test(req.get('accept-encoding') ?? '')) {
+          res.setHeader('Content-Encoding', 'gzip');
+          return void res.send(asset.gzip);
+        }
+        res.send(asset.body);
+      });
+    },
+  };
+}
