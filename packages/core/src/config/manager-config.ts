@@ -151,17 +151,23 @@ function build(doc: TomlTable, file: string, overrides: ManagerOverrides): Manag
       keep: n(history, 'keep', DEFAULT_HISTORY_KEEP),
       maxAgeS: typeof history.max_age === 'string' ? (parseAge(history.max_age) ?? DEFAULT_HISTORY_MAX_AGE_S) : DEFAULT_HISTORY_MAX_AGE_S,
     },
-    web: {
-      enable: table(doc, 'web').enable !== false,
-      title: s(table(doc, 'web'), 'title', DEFAULT_WEB_TITLE),
-      basePath: s(table(doc, 'web'), 'base_path').replace(/\/+$/, ''),
-    },
-    mirrorz: {
-      ...(doc.mirrorz !== undefined && table(doc, 'mirrorz').site !== undefined
-        ? { site: { ...(table(table(doc, 'mirrorz'), 'site') as Record<string, string>) } }
-        : {}),
-      mirrors: { ...(table(table(doc, 'mirrorz'), 'mirrors') as MirrorzConfig['mirrors']) },
-    },
+    ...(doc.web !== undefined
+      ? {
+          web: {
+            enable: table(doc, 'web').enable !== false,
+            title: s(table(doc, 'web'), 'title', DEFAULT_WEB_TITLE),
+            basePath: s(table(doc, 'web'), 'base_path').replace(/\/+$/, ''),
+          },
+        }
+      : {}),
+    ...(doc.mirrorz !== undefined
+      ? {
+          mirrorz: {
+            ...(table(doc, 'mirrorz').site !== undefined ? { site: { ...(table(table(doc, 'mirrorz'), 'site') as Record<string, string>) } } : {}),
+            mirrors: { ...(table(table(doc, 'mirrorz'), 'mirrors') as MirrorzConfig['mirrors']) },
+          },
+        }
+      : {}),
     files: {
       dbType: overrides.dbType ?? s(files, 'db_type', 'sqlite'),
       dbFile: overrides.dbFile ?? s(files, 'db_file', DEFAULT_MANAGER_DB_FILE),
