@@ -3,9 +3,14 @@
 // render the first response, the browser imports it to re-render on updates,
 // so both always agree. Everything from the data is escaped here.
 
+const ENTITIES = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+const SPECIAL = /[&<>"']/;
+const entity = (c) => ENTITIES[c];
+
 /** HTML-escapes text (also for attribute values). */
 export function esc(s) {
-  return String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
+  const text = String(s);
+  return SPECIAL.test(text) ? text.replace(/[&<>"']/g, entity) : text;
 }
 
 /** Fills `{name}` placeholders of a dictionary text. */
@@ -89,18 +94,20 @@ export function parseSort(text) {
   return SORT_KEYS.includes(key) ? { key, desc } : { key: 'name', desc: false };
 }
 
-/** Sorts a copy of the rows (ties by name, then worker). */
+/** Sorts a copy of the rows (ties by name, then worker); each row's key is computed once. */
 export function sortRows(rows, sort) {
   const { key, desc } = parseSort(sort);
   const v = sortValue[key];
   const dir = desc ? -1 : 1;
-  return [...rows].sort((a, b) => {
-    const x = v(a);
-    const y = v(b);
-    if (x < y) return -dir;
-    if (x > y) return dir;
-    return a.name < b.name ? -1 : a.name > b.name ? 1 : a.worker < b.worker ? -1 : a.worker > b.worker ? 1 : 0;
+  const keyed = rows.map((r) => ({ r, k: v(r) }));
+  keyed.sort((a, b) => {
+    if (a.k < b.k) return -dir;
+    if (a.k > b.k) return dir;
+    const x = a.r;
+    const y = b.r;
+    return x.name < y.name ? -1 : x.name > y.name ? 1 : x.worker < y.worker ? -1 : x.worker > y.worker ? 1 : 0;
   });
+  return keyed.map((e) => e.r);
 }
 
 /** Rows per status. */
@@ -128,7 +135,8 @@ export function span(sec, t) {
 export function relative(sec, now, t) {
   const d = now - sec;
   if (Math.abs(d) < 30) return t.just_now;
-  return d > 0 ? fill(t.ago, { n: span(d, t) }) : fill(t.in, { n: span(-d, t) });
+  // A plain string replace: this runs several times per row.
+  return d > 0 ? t.ago.replace('{n}', span(d, t)) : t.in.replace('{n}', span(-d, t));
 }
 
 /** Absolute time text (UTC) for hover. */
@@ -139,7 +147,7 @@ export function absolute(sec) {
 function time(sec, now, t) {
   if (!sec) return esc(t.never);
   const iso = new Date(sec * 1000).toISOString();
-  return `<time datetime="${iso}" title="${absolute(sec)}">${esc(relative(sec, now, t))}</time>`;
+  return `<time datetime="${iso}" title="${iso.slice(0, 10)} ${iso.slice(11, 19)} UTC">${esc(relative(sec, now, t))}</time>`;
 }
 
 /** Names that more than one worker has (those rows get a master/slave marker). */
@@ -154,7 +162,7 @@ export function sharedNames(rows) {
 export function rowHtml(r, t, now, shared) {
   const syncing = r.status === 'syncing' || r.status === 'pre-syncing';
   const attempt = r.ended && r.ended !== r.last ? time(r.ended, now, t) : '';
-  const next = syncing ? (r.started ? esc(fill(t.started, { t: relative(r.started, now, t) })) : '') : r.next ? time(r.next, now, t) : '';
+  const next = syncing ? (r.started ? esc(t.started.replace('{t}', relative(r.started, now, t))) : '') : r.next ? time(r.next, now, t) : '';
   const d = duration(r);
   const stale = isStale(r, now) ? ` <span class="stale">${esc(t.stale)}</span>` : '';
   const role = shared && shared.has(r.name) ? ` <span class="role">${esc(r.master ? t.master : t.slave)}</span>` : '';
@@ -174,11 +182,11 @@ export function rowHtml(r, t, now, shared) {
   );
 }
 
-/** The table body for rows already filtered and sorted. */
-export function bodyHtml(rows, t, now, shared) {
+/** The table body for rows already filtered and sorted (`from`/`to`: a slice of them, for streaming). */
+export function bodyHtml(rows, t, now, shared, from = 0, to = rows.length) {
   if (rows.length === 0) return `<tr><td colspan="9" class="empty">${esc(t.no_rows)}</td></tr>`;
   let out = '';
-  for (const r of rows) out += rowHtml(r, t, now, shared);
+  for (let i = from; i < to && i < rows.length; i++) out += rowHtml(rows[i], t, now, shared);
   return out;
 }
 

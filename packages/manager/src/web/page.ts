@@ -40,13 +40,45 @@ export function pickLanguage(cookie: string | undefined, acceptLanguage: string 
   return 'en';
 }
 
+/** Where the rows go (no escaped text can contain a NUL). */
+const SPLIT = '\u0000rows\u0000';
+
+/** Where the page's data goes. */
+const DATA = '\u0000data\u0000';
+
+const i18nBlocks = new WeakMap<WebAssets, string>();
+/** The dictionaries as a JSON block, made once per set of assets. */
+function i18nBlock(assets: WebAssets): string {
+  let block = i18nBlocks.get(assets);
+  if (block === undefined) i18nBlocks.set(assets, (block = jsonBlock(assets.i18n)));
+  return block;
+}
+
 /** JSON safe inside a `<script type="application/json">` block. */
 function jsonBlock(value: unknown): string {
   return JSON.stringify(value).replace(/</g, '\\u003c').replace(/>/g, '\\u003e').replace(/&/g, '\\u0026');
 }
 
-/** Renders the page. */
+/** The page in three parts, so the head can go out before the rows are rendered. */
+export interface PageParts {
+  /** Everything up to `<tbody>`. */
+  head: string;
+  /** How many rows the table shows. */
+  shown: number;
+  /** The HTML of shown rows `from` to `to`. */
+  rows(from: number, to: number): string;
+  /** `</tbody>` to the end (rendered when called: it carries the page's data). */
+  tail(): string;
+}
+
+/** Renders the whole page as one string. */
 export function renderPage(view: ViewModule, assets: WebAssets, p: PageInput): string {
+  const parts = renderPageParts(view, assets, p);
+  return parts.head + parts.rows(0, Math.max(1, parts.shown)) + parts.tail();
+}
+
+/** Renders the page in parts (see PageParts). */
+export function renderPageParts(view: ViewModule, assets: WebAssets, p: PageInput): PageParts {
   const t = assets.i18n[p.lang]!;
   const e = view.esc;
   const base = e(p.basePath);
@@ -56,8 +88,9 @@ export function renderPage(view: ViewModule, assets: WebAssets, p: PageInput): s
     ? { active: true, message: p.maintenance.message, ...(p.maintenance.until ? { until: p.maintenance.until.toISOString() } : {}) }
     : undefined;
   const maintenance = view.maintenanceHtml(maintenanceData, t);
+  const shared = view.sharedNames(p.rows);
   const label = (key: string) => `<span data-i18n="${key}">${e(t[key] ?? key)}</span>`;
-  return `<!doctype html>
+  const page = `<!doctype html>
 <html lang="${p.lang === 'zh' ? 'zh-CN' : 'en'}">
 <head>
 <meta charset="utf-8">
@@ -85,7 +118,7 @@ ${p.state.status ? `<input type="hidden" name="status" value="${e(p.state.status
 <table id="mirrors">
 <caption>${label('table_caption')} <span id="shown">(${shown.length}/${p.rows.length})</span></caption>
 <thead>${view.headHtml(p.state, t)}</thead>
-<tbody>${view.bodyHtml(shown, t, p.now, view.sharedNames(p.rows))}</tbody>
+<tbody>${SPLIT}</tbody>
 </table>
 </div>
 <section id="detail" class="detail" hidden aria-labelledby="detail-title" tabindex="-1">
@@ -95,13 +128,26 @@ ${p.state.status ? `<input type="hidden" name="status" value="${e(p.state.status
 <div id="detail-log" hidden><h3>${label('log')}</h3><pre id="detail-log-text"></pre><a id="detail-log-follow" href="#">${label('follow_log')}</a></div>
 </section>
 <footer class="foot">${label('footer')}</footer>
-<script type="application/json" id="i18n">${jsonBlock(assets.i18n)}</script>
-<script type="application/json" id="page-data">${jsonBlock({
-    rows: p.rows.map((r) => [r.name, r.worker, r.master ? 1 : 0, r.status, r.last, r.started, r.ended, r.next, r.upstream, r.size]),
-    workers: p.workers,
-    maintenance: maintenanceData ?? null,
-  })}</script>
+<script type="application/json" id="i18n">${i18nBlock(assets)}</script>
+<script type="application/json" id="page-data">${DATA}</script>
 </body>
 </html>
 `;
+  const at = page.indexOf(SPLIT);
+  return {
+    head: page.slice(0, at),
+    shown: shown.length,
+    rows: (from, to) => view.bodyHtml(shown, t, p.now, shared, from, to),
+    tail: () =>
+      page
+        .slice(at + SPLIT.length)
+        .replace(
+          DATA,
+          jsonBlock({
+            rows: p.rows.map((r) => [r.name, r.worker, r.master ? 1 : 0, r.status, r.last, r.started, r.ended, r.next, r.upstream, r.size]),
+            workers: p.workers,
+            maintenance: maintenanceData ?? null,
+          }).replace(/\$/g, '$$$$'),
+        ),
+  };
 }

@@ -38,7 +38,7 @@ export interface ViewModule {
   filterRows(rows: ViewRow[], state: ViewState): ViewRow[];
   sortRows(rows: ViewRow[], sort: string): ViewRow[];
   sharedNames(rows: ViewRow[]): Set<string>;
-  bodyHtml(rows: ViewRow[], t: Dict, now: number, shared: Set<string>): string;
+  bodyHtml(rows: ViewRow[], t: Dict, now: number, shared: Set<string>, from?: number, to?: number): string;
   countsHtml(rows: ViewRow[], state: ViewState, t: Dict): string;
   headHtml(state: ViewState, t: Dict): string;
   workersHtml(workers: { id: string; seen: number }[], now: number, t: Dict): string;

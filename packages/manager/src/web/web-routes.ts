@@ -13,13 +13,29 @@ import { isZeroTime, type MaintenanceStore, type MirrorStatus, type WebConfig } 
 import type { Request, Response } from 'express';
 import type { ManagerRouteContext, ManagerRouteModule } from '../route-module.js';
 import { loadWebAssets, type WebAssets } from './assets.js';
-import { pickLanguage, renderPage } from './page.js';
+import { pickLanguage, renderPageParts } from './page.js';
 import { loadView, type ViewRow, type ViewState } from './view.js';
 
 /** The page's Content-Security-Policy. */
 export const PAGE_CSP =
   "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
   "base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+/** Rows rendered per write of the page. */
+const ROWS_PER_WRITE = 250;
+
+/** Resolves when `res` can take more (or is gone). */
+function drained(res: Response): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
+}
 
 const seconds = (d: Date): number => (isZeroTime(d) ? 0 : Math.max(0, Math.floor(d.getTime() / 1000)));
 
@@ -72,19 +88,29 @@ export function webRoutes(options: { assets?: WebAssets } = {}): ManagerRouteMod
       const assets = options.assets ?? loadWebAssets();
       const { store, auth, clock } = ctx;
 
+      // The rows are read again only when the store changed (as the /jobs answer is cached).
+      let cached: { generation: string; rows: ViewRow[] } | undefined;
+      const allRows = async (): Promise<ViewRow[]> => {
+        const generation = store.generation ? await store.generation() : undefined;
+        if (generation !== undefined && cached?.generation === generation) return cached.rows;
+        const rows = (await store.listAllMirrorStatus()).map(rowOf);
+        cached = generation === undefined ? undefined : { generation, rows };
+        return rows;
+      };
+
       const page = async (req: Request, res: Response) => {
         const view = await loadView();
-        const [statuses, workers, maintenance] = await Promise.all([
-          store.listAllMirrorStatus(),
+        const [rows, workers, maintenance] = await Promise.all([
+          allRows(),
           store.listWorkers(),
           hasMaintenance(store) ? store.getMaintenance().catch(() => undefined) : Promise.resolve(undefined),
         ]);
-        const html = renderPage(view, assets, {
+        const parts = renderPageParts(view, assets, {
           title: settings.title,
           basePath: settings.basePath,
           lang: pickLanguage(req.get('cookie'), req.get('accept-language')),
           state: viewState(req, view.STATUSES),
-          rows: statuses.map(rowOf),
+          rows,
           workers: workers.map((w) => ({ id: w.id, seen: seconds(w.lastOnline) })),
           ...(maintenance ? { maintenance } : {}),
           now: Math.floor(clock.now().getTime() / 1000),
@@ -94,7 +120,17 @@ export function webRoutes(options: { assets?: WebAssets } = {}): ManagerRouteMod
         res.setHeader('Referrer-Policy', 'no-referrer');
         res.setHeader('Cache-Control', 'no-cache');
         res.setHeader('Vary', 'Accept-Language, Cookie');
-        res.type('html').send(html);
+        res.type('html');
+        // The head goes out at once (the browser fetches the style and script meanwhile), then the rows in slices.
+        res.write(parts.head);
+        for (let from = 0; from < Math.max(1, parts.shown); from += ROWS_PER_WRITE) {
+          // Yield between slices: the head is sent at once (node sends a response's first write on the next
+          // tick), and other requests (reports) are not held up behind a long page.
+          await new Promise((resolve) => setImmediate(resolve));
+          if (res.destroyed) return;
+          if (!res.write(parts.rows(from, from + ROWS_PER_WRITE))) await drained(res);
+        }
+        res.end(parts.tail());
       };
       router.get('/', auth.read, page);
       router.get('/index.html', auth.read, page);
