@@ -57,7 +57,7 @@ function openStream(url: string, headers: Record<string, string> = {}) {
     raw: () => raw,
     status: () => status,
     contentType: () => contentType,
-    close: () => req.destroy(),
+    close: () => void req.destroy(),
   };
 }
 
