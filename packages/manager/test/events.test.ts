@@ -7,7 +7,7 @@
 import http from 'node:http';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import express from 'express';
-import { Authenticator, SqliteJobStore, eventsRoutes, type ManagerRouteContext, type Ticker } from '@tunasync/manager';
+import { Authenticator, SqliteJobStore, SseStream, eventsRoutes, type ManagerRouteContext, type Ticker } from '@tunasync/manager';
 import { captureLogger, serve, startTestManager, until, type TestManager } from '@tunasync/testkit';
 import { emptyMirrorStatus, systemClock, type JobStore, type StoreChange } from '@tunasync/core';
 
@@ -156,14 +156,14 @@ describe('GET /events', () => {
   });
 
   it('ends open streams when the manager stops', async () => {
-    const m = await startTestManager();
+    const m = await startTestManager({ drainTimeoutMs: 10_000 });
     const s = openStream(`${m.url}/events`);
     cleanups.push(s.close);
     await until(() => (s.status() === 200) || undefined, 'stream', 3000);
     const t0 = Date.now();
     await m.close();
-    // Without ending the streams, close() would wait for the drain timeout.
-    expect(Date.now() - t0).toBeLessThan(450);
+    // Without ending the streams, close() would wait for the drain timeout (10 s).
+    expect(Date.now() - t0).toBeLessThan(5000);
   });
 });
 
@@ -217,6 +217,30 @@ describe('event stream timers and sources', () => {
     expect(s.comments).toEqual([': keep-alive', ': keep-alive']);
   });
 
+  it('answers resync to a Last-Event-ID older than its bounded buffer', async () => {
+    const store = new SqliteJobStore(':memory:');
+    await store.init();
+    cleanups.push(() => store.close());
+    const { url } = await appWith(store, { bufferSize: 2 });
+    const s = openStream(`${url}/events`);
+    cleanups.push(s.close);
+    await until(() => (s.status() === 200) || undefined, 'stream', 3000);
+    for (const name of ['a', 'b', 'c', 'd']) {
+      await store.updateMirrorStatus('w1', name, () => ({ ...emptyMirrorStatus(name, 'w1'), status: 'success' }));
+      await until(() => (s.events.some((e) => JSON.parse(e.data).name === name)) || undefined, `event ${name}`, 3000);
+    }
+    const [a, b, c] = s.events.map((e) => e.id!);
+    const fromB = openStream(`${url}/events`, { 'last-event-id': b! });
+    cleanups.push(fromB.close);
+    await until(() => (fromB.events.length >= 2) || undefined, 'c and d', 3000);
+    expect(fromB.events.map((e) => JSON.parse(e.data).name)).toEqual(['c', 'd']);
+    expect(c).toBe(fromB.events[0]!.id);
+    const fromA = openStream(`${url}/events`, { 'last-event-id': a! });
+    cleanups.push(fromA.close);
+    await until(() => (fromA.events.length >= 1) || undefined, 'resync', 3000);
+    expect(fromA.events.map((e) => e.event)).toEqual(['resync']);
+  });
+
   it('polls a store without a change feed and sends what changed', async () => {
     const sqlite = new SqliteJobStore(':memory:');
     await sqlite.init();
@@ -237,6 +261,43 @@ describe('event stream timers and sources', () => {
     expect(JSON.parse(s.events.find((e) => e.event === 'job')!.data)).toMatchObject({ name: 'arch', status: 'syncing' });
   });
 });
+
+describe('SseStream back-pressure', () => {
+  it('stops writing when the socket is full, queues a bounded amount, then closes a client that does not read', async () => {
+    let stream: SseStream | undefined;
+    let written = 0;
+    const app = express();
+    app.get('/s', (_req, res) => {
+      const write = res.write.bind(res);
+      res.write = ((chunk: string) => {
+        written += Buffer.byteLength(chunk);
+        return write(chunk);
+      }) as typeof res.write;
+      stream = new SseStream(res, { ticker: () => () => undefined, maxQueuedBytes: 256 * 1024 });
+    });
+    const { url } = await appServe(app);
+    // A client that never reads.
+    const req = http.get(`${url}/s`, (res) => res.pause());
+    cleanups.push(() => void req.destroy());
+    await until(() => stream, 'stream', 3000);
+    const chunk = 'x'.repeat(16 * 1024);
+    let sent = 0;
+    for (let i = 0; i < 2000 && !stream!.ended; i++) {
+      stream!.send('job', chunk, String(i));
+      sent += chunk.length;
+      if (i % 50 === 0) await new Promise((r) => setTimeout(r, 5));
+    }
+    expect(stream!.ended).toBe(true);
+    // Far less reached the socket than was offered: writing paused, the queue stayed bounded, then the stream closed.
+    expect(written).toBeLessThan(sent);
+  });
+});
+
+async function appServe(app: express.Express) {
+  const served = await serve(app);
+  cleanups.push(() => served.close());
+  return served;
+}
 
 describe('SQLite change feed', () => {
   it('tells watchers after a write committed, never for a failed write, and stops after unsubscribe', async () => {
