@@ -101,6 +101,10 @@ describe('GET /events', () => {
     await m.call('POST', '/workers', { id: 'w2', url: 'http://127.0.0.1:2/', token: 'secret-token' });
     await until(() => (s.events.some((e) => e.event === 'worker' && JSON.parse(e.data).id === 'w2')) || undefined, 'a worker event', 3000);
     expect(s.raw()).not.toContain('secret-token');
+    // Each report refreshes w1's last_online; that alone is told at most once a minute.
+    for (const name of ['a', 'b', 'c']) await report(m, name, 'success');
+    await until(() => (s.events.filter((e) => e.event === 'job').length >= 3) || undefined, 'three job events', 3000);
+    expect(s.events.filter((e) => e.event === 'worker' && JSON.parse(e.data).id === 'w1').length).toBeLessThanOrEqual(1);
   });
 
   it('resumes from Last-Event-ID with exactly the missed events; an unknown or too old id gets resync', async () => {

@@ -48,6 +48,9 @@ export interface EventHubOptions {
   lingerMs?: number;
 }
 
+/** A worker's `last_online` moving by less than this (ms) sends no `worker` event. */
+export const WORKER_EVENT_MIN_MS = 60_000;
+
 /** Default ring buffer size. */
 export const DEFAULT_EVENT_BUFFER = 1000;
 
@@ -75,6 +78,7 @@ export class EventHub {
   private snapshot: Map<string, string> | undefined;
   private readonly size: number;
   private linger: NodeJS.Timeout | undefined;
+  private readonly workersSent = new Map<string, { url: string; register: number; seen: number }>();
 
   constructor(private readonly options: EventHubOptions) {
     this.size = options.bufferSize ?? DEFAULT_EVENT_BUFFER;
@@ -141,6 +145,7 @@ export class EventHub {
     if (!this.unwatch) return;
     this.unwatch();
     this.unwatch = undefined;
+    this.workersSent.clear();
     this.pending.clear();
     // Whatever happens from now on is not recorded.
     this.gapUpTo = this.seq + 1;
@@ -191,7 +196,18 @@ export class EventHub {
       }
       case 'worker': {
         const w = await store.getWorker(c.worker);
-        this.emit('worker', JSON.stringify(w ? serializeWorkerStatus(w, true) : { id: c.worker, removed: true }));
+        if (!w) {
+          this.workersSent.delete(c.worker);
+          this.emit('worker', JSON.stringify({ id: c.worker, removed: true }));
+          return;
+        }
+        // Every report refreshes its worker's last_online: tell only of a new registration, a new URL,
+        // or a last_online that moved by a minute or more (enough for online/offline).
+        const sent = this.workersSent.get(w.id);
+        const seen = w.lastOnline.getTime();
+        if (sent && sent.url === w.url && sent.register === w.lastRegister.getTime() && seen - sent.seen < WORKER_EVENT_MIN_MS) return;
+        this.workersSent.set(w.id, { url: w.url, register: w.lastRegister.getTime(), seen });
+        this.emit('worker', JSON.stringify(serializeWorkerStatus(w, true)));
         return;
       }
       case 'maintenance':
