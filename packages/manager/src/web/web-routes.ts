@@ -9,7 +9,7 @@
  * (no inline script, no other origin), so an escaped-by-mistake mirror name
  * still could not run.
  */
-import { isZeroTime, type MaintenanceStore, type MirrorStatus, type WebConfig } from '@tunasync/core';
+import { DEFAULT_WEB_TITLE, isZeroTime, type MaintenanceStore, type MirrorStatus, type WebConfig } from '@tunasync/core';
 import type { Request, Response } from 'express';
 import type { ManagerRouteContext, ManagerRouteModule } from '../route-module.js';
 import { loadWebAssets, type WebAssets } from './assets.js';
@@ -73,7 +73,7 @@ export function viewState(req: Request, statuses: string[]): ViewState {
 
 /** `[web]` with defaults. */
 export function webSettings(ctx: ManagerRouteContext): WebConfig {
-  return { enable: true, title: 'Mirror status', basePath: '', ...ctx.config.web };
+  return { enable: true, title: DEFAULT_WEB_TITLE, basePath: '', ...ctx.config.web };
 }
 
 const hasMaintenance = (s: object): s is MaintenanceStore => typeof (s as Partial<MaintenanceStore>).getMaintenance === 'function';
