@@ -124,6 +124,5 @@ describe('the page files', () => {
     let total = gzipSync(readFileSync(`${WEB_DIR}i18n.json`), { level: 9 }).length;
     for (const name of ASSET_NAMES) total += gzipSync(readFileSync(`${WEB_DIR}${name}`), { level: 9 }).length;
     expect(total).toBeLessThan(60 * 1024);
-    console.log(`status page assets: ${total} bytes gzipped`);
   });
 });
