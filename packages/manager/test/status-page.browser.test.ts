@@ -196,6 +196,18 @@ describe('the status page in chromium', () => {
     await noJs.close();
   });
 
+  it('fits a phone: no sideways scrolling of the page, the filter and the name column visible', async () => {
+    const phone = await browser.newContext({ viewport: { width: 390, height: 800 }, colorScheme: 'dark' });
+    phone.on('request', (r) => void requests.push(r.url()));
+    const page = await phone.newPage();
+    await page.goto(`${m.url}/`);
+    await page.waitForSelector('#lang:not([hidden])');
+    expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(390);
+    expect(await page.locator('#q').isVisible()).toBe(true);
+    expect(await page.locator('tr[data-name="debian"] button.open').isVisible()).toBe(true);
+    await phone.close();
+  });
+
   it('sent no request anywhere but the manager on 127.0.0.1', () => {
     expect(requests.length).toBeGreaterThan(10);
     for (const url of requests) expect(url.startsWith(`${m.url}/`)).toBe(true);
