@@ -73,10 +73,14 @@ for (const d of dirs) {
     const [packed] = JSON.parse(stdout);
     tarballs[d] = join(work, 'tarballs', packed.filename);
     const files = packed.files.map((f) => f.path);
-    const needed = ['package.json', 'README.md', 'dist/index.js', 'dist/index.d.ts', ...Object.values(pkg.bin ?? {}).map((b) => b.replace(/^\.\//, ''))];
+    // The manager's status page files are read at run time from web/ beside dist/.
+    const webFiles = pkg.files.includes('web') ? ['web/app.js', 'web/view.js', 'web/style.css', 'web/i18n.json'] : [];
+    const needed = ['package.json', 'README.md', 'dist/index.js', 'dist/index.d.ts', ...webFiles, ...Object.values(pkg.bin ?? {}).map((b) => b.replace(/^\.\//, ''))];
     const missing = needed.filter((f) => !files.includes(f));
     if (missing.length) fail(`tarball lacks ${missing.join(', ')}`);
-    const stray = files.filter((f) => !(f.startsWith('dist/') || f.startsWith('bin/') || ['package.json', 'README.md', 'LICENSE'].includes(f)) || f.endsWith('.tsbuildinfo'));
+    const stray = files.filter(
+      (f) => !(f.startsWith('dist/') || f.startsWith('bin/') || (webFiles.length > 0 && f.startsWith('web/')) || ['package.json', 'README.md', 'LICENSE'].includes(f)) || f.endsWith('.tsbuildinfo'),
+    );
     if (stray.length) fail(`tarball holds files it should not: ${stray.join(', ')}`);
     return `${packed.filename}, ${files.length} files, ${(packed.size / 1024).toFixed(0)} KiB`;
   });
@@ -157,6 +161,30 @@ console.log('7 packages imported; SQLite store works');
 `,
     );
     const { stdout } = await sh(process.execPath, ['imports.mjs', join(work, 'check.db')], app);
+    return stdout.trim();
+  });
+
+  await check('status page from the installed manager (files found beside dist/)', async () => {
+    writeFileSync(
+      join(app, 'page.mjs'),
+      `import { startManager } from '@tunasync/manager';
+const m = await startManager({ debug: false, server: { addr: '127.0.0.1', port: 0, sslCert: '', sslKey: '', clientCa: '' },
+  files: { dbType: 'sqlite', dbFile: process.argv[2], caCert: '' }, auth: { workerToken: '', workerTokens: {}, adminTokens: [], publicRead: true } });
+try {
+  const page = await fetch(m.url + '/');
+  const html = await page.text();
+  if (page.status !== 200 || !html.includes('<table id="mirrors">')) throw new Error('GET / answered ' + page.status);
+  for (const f of ['app.js', 'view.js', 'style.css']) {
+    const r = await fetch(m.url + '/static/' + f);
+    if (r.status !== 200) throw new Error('/static/' + f + ' answered ' + r.status);
+  }
+  console.log('GET / and its three files served');
+} finally {
+  await m.close();
+}
+`,
+    );
+    const { stdout } = await sh(process.execPath, ['page.mjs', join(work, 'page.db')], app);
     return stdout.trim();
   });
 }

@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { installAndBuild, requireNode, requirePrograms, root, run } from './bootstrap.mjs';
 
 requireNode('npm test');
-requirePrograms('npm test', ['rsync', 'openssl']);
+requirePrograms('npm test', ['rsync', 'openssl', 'chromium']);
 installAndBuild();
 run(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.jest.json']);
 const nodeOptions = [process.env.NODE_OPTIONS, '--experimental-vm-modules'].filter(Boolean).join(' ');

@@ -5,7 +5,10 @@
 import { createHttpClient, systemClock, type Clock, type JobStore, type Logger, type ManagerConfig } from '@tunasync/core';
 import express, { type Express } from 'express';
 import { Authenticator } from './auth.js';
+import { eventsRoutes } from './events/events-routes.js';
 import { historyRoutes } from './history/history-routes.js';
+import { mirrorzRoutes } from './mirrorz/mirrorz-routes.js';
+import { webRoutes } from './web/web-routes.js';
 import { RunRetention, historyPolicy } from './history/retention.js';
 import { checkPathEncoding, errorHandler, jsonBodyParser, noRoute } from './http-errors.js';
 import { JobsCache } from './jobs-cache.js';
@@ -39,6 +42,8 @@ export interface ManagerAppOptions {
    * replaces it (e.g. `metricsRoutes({ workerOnline })` with hooks).
    */
   routes?: ManagerRouteModule[];
+  /** Aborted when the manager begins to stop (event streams end then). */
+  signal?: AbortSignal;
 }
 
 /**
@@ -66,6 +71,7 @@ export function createManagerApp(options: ManagerAppOptions): Express {
     auth,
     jsonBody: jsonBodyParser(),
     ...(options.timeZone !== undefined ? { timeZone: options.timeZone } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
   };
 
   const app = express();
@@ -89,7 +95,7 @@ export function createManagerApp(options: ManagerAppOptions): Express {
       allowWorkerUrls: config.server.allowWorkerUrls ?? [],
     },
   });
-  const builtIn = [historyRoutes(), metricsRoutes(), staleRoutes()];
+  const builtIn = [historyRoutes(), metricsRoutes(), staleRoutes(), eventsRoutes(), webRoutes(), mirrorzRoutes()];
   // A module of the same name given in `routes` (e.g. metrics with hooks) replaces the built-in one.
   const given = new Set((options.routes ?? []).map((m) => m.name));
   for (const module of [...builtIn.filter((m) => !given.has(m.name)), ...(options.routes ?? [])]) {

@@ -34,3 +34,11 @@ export {
 } from './server.js';
 export { runManagerCli } from './cli-main.js';
 export { ImportSourceError, importFromManager, runImportCli, type ImportOptions, type ImportSummary } from './import.js';
+export { eventsRoutes, DEFAULT_MAX_STREAMS_PER_ADDRESS, type EventsRoutesOptions } from './events/events-routes.js';
+export { EventHub, DEFAULT_EVENT_BUFFER, maintenanceData, type HubEvent, type EventHubOptions } from './events/event-hub.js';
+export { SseStream, formatEvent, intervalTicker, KEEP_ALIVE_MS, RETRY_MS, type Ticker, type SseStreamOptions } from './events/sse-stream.js';
+export { webRoutes, PAGE_CSP, rowOf, viewState } from './web/web-routes.js';
+export { loadWebAssets, WEB_DIR, ASSET_NAMES, type WebAssets, type Asset } from './web/assets.js';
+export { pickLanguage } from './web/page.js';
+export { mirrorzRoutes } from './mirrorz/mirrorz-routes.js';
+export { buildMirrorz, mirrorzStatus, pickStatus, MIRRORZ_VERSION, type MirrorzDocument, type MirrorzMirror } from './mirrorz/mirrorz.js';

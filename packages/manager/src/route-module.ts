@@ -24,6 +24,8 @@ export interface ManagerRouteContext {
   jsonBody: RequestHandler;
   /** IANA zone for text times; the process's zone when undefined. */
   timeZone?: string;
+  /** Aborted when the manager begins to stop: long-lived responses (event streams) end then. */
+  signal?: AbortSignal;
 }
 
 /**

@@ -102,6 +102,7 @@ export async function startManager(config: ManagerConfig, options: StartManagerO
   }
   let server: http.Server | https.Server;
   let bound: AddressInfo;
+  const stopping = new AbortController();
   try {
     const app = createManagerApp({
       config,
@@ -110,6 +111,7 @@ export async function startManager(config: ManagerConfig, options: StartManagerO
       clock,
       ...(options.commandTimeoutMs !== undefined ? { commandTimeoutMs: options.commandTimeoutMs } : {}),
       ...(options.routes ? { routes: options.routes } : {}),
+      signal: stopping.signal,
     });
     const { sslCert, sslKey, clientCa } = config.server;
     server = createServerFor({ configFile: config.file ?? '<manager.conf>', sslCert, sslKey, clientCa }, app);
@@ -135,6 +137,7 @@ export async function startManager(config: ManagerConfig, options: StartManagerO
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
+      stopping.abort();
       const drained = new Promise<void>((resolve) => server.close(() => resolve()));
       // Keep-alive connections go as soon as their in-flight request is answered.
       server.closeIdleConnections();

@@ -49,6 +49,10 @@ export interface ManagerConfig {
     /** A token that may read `GET /metrics` besides the read scope (for Prometheus); empty: none. */
     token: string;
   };
+  /** `[web]`: the status page; unset: on, default title, at `/`. */
+  web?: WebConfig;
+  /** `[mirrorz]`: `GET /mirrorz.json`; unset or without `site`: off. */
+  mirrorz?: MirrorzConfig;
   files: {
     /** Store type; only `sqlite` is built in. */
     dbType: string;
@@ -67,6 +71,27 @@ export interface ManagerConfig {
     publicRead: boolean;
   };
 }
+
+/** `[web]` of manager.conf. */
+export interface WebConfig {
+  /** Serve the status page at `GET /` (default true). */
+  enable: boolean;
+  /** Its title (default `Mirror status`). */
+  title: string;
+  /** The path prefix a reverse proxy serves the manager under (`/status`; default empty: the root). */
+  basePath: string;
+}
+
+/** `[mirrorz]` of manager.conf. */
+export interface MirrorzConfig {
+  /** `[mirrorz.site]`: mirrorz's `site` object (`url` and `abbr` are required by mirrorz). */
+  site?: Record<string, string>;
+  /** `[mirrorz.mirrors.NAME]`: per-mirror `cname`, `desc`, `url`, `help`, `upstream`, `size` overrides. */
+  mirrors: Record<string, Partial<Record<'cname' | 'desc' | 'url' | 'help' | 'upstream' | 'size', string>>>;
+}
+
+/** Default `[web] title`. */
+export const DEFAULT_WEB_TITLE = 'Mirror status';
 
 /** Command-line flags that override manager.conf. */
 export interface ManagerOverrides {
@@ -132,6 +157,23 @@ function build(doc: TomlTable, file: string, overrides: ManagerOverrides): Manag
       maxAgeS: typeof history.max_age === 'string' ? (parseAge(history.max_age) ?? DEFAULT_HISTORY_MAX_AGE_S) : DEFAULT_HISTORY_MAX_AGE_S,
     },
     ...(doc.metrics !== undefined ? { metrics: { token: s(table(doc, 'metrics'), 'token') } } : {}),
+    ...(doc.web !== undefined
+      ? {
+          web: {
+            enable: table(doc, 'web').enable !== false,
+            title: s(table(doc, 'web'), 'title', DEFAULT_WEB_TITLE),
+            basePath: s(table(doc, 'web'), 'base_path').replace(/\/+$/, ''),
+          },
+        }
+      : {}),
+    ...(doc.mirrorz !== undefined
+      ? {
+          mirrorz: {
+            ...(table(doc, 'mirrorz').site !== undefined ? { site: { ...(table(table(doc, 'mirrorz'), 'site') as Record<string, string>) } } : {}),
+            mirrors: { ...(table(table(doc, 'mirrorz'), 'mirrors') as MirrorzConfig['mirrors']) },
+          },
+        }
+      : {}),
     files: {
       dbType: overrides.dbType ?? s(files, 'db_type', 'sqlite'),
       dbFile: overrides.dbFile ?? s(files, 'db_file', DEFAULT_MANAGER_DB_FILE),
@@ -155,6 +197,21 @@ function load(doc: TomlTable, file: string, overrides: ManagerOverrides): Loaded
   const maxAge = table(doc, 'history').max_age;
   if (typeof maxAge === 'string' && parseAge(maxAge) === undefined) {
     problems.push({ file, path: 'history.max_age', message: `${JSON.stringify(maxAge)} is not an age: a positive whole number with a unit s, m, h or d (e.g. "180d")` });
+  }
+  const basePath = table(doc, 'web').base_path;
+  if (typeof basePath === 'string' && basePath !== '' && !/^(\/[A-Za-z0-9._~!$&'()*+,;=:@%-]+)+\/?$/.test(basePath)) {
+    problems.push({ file, path: 'web.base_path', message: `${JSON.stringify(basePath)} is not a URL path prefix: it starts with "/" and has no spaces, "?", "#" or empty segments (e.g. "/status")` });
+  }
+  const site = config.mirrorz?.site;
+  if (site) {
+    for (const key of ['url', 'abbr'] as const) {
+      if (!site[key]) problems.push({ file, path: `mirrorz.site.${key}`, message: `mirrorz requires site.${key} (e.g. url = "https://mirrors.example.org", abbr = "EXAMPLE")` });
+    }
+    if (site.url && !/^https?:\/\/[^/\s]+(\/[^\s]*)?$/.test(site.url)) {
+      problems.push({ file, path: 'mirrorz.site.url', message: `${JSON.stringify(site.url)} is not an http(s) URL` });
+    } else if (site.url?.endsWith('/')) {
+      problems.push({ file, path: 'mirrorz.site.url', message: `${JSON.stringify(site.url)} must not end with "/" (mirrorz joins it with each mirror's url)` });
+    }
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return { config, warnings };

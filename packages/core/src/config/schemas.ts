@@ -60,6 +60,35 @@ export const managerConfigSchema = {
         token: { type: 'string', minLength: 1 },
       },
     },
+    /** tunasync-ts: the status page (`GET /`). */
+    web: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { enable: bool, title: str, base_path: str },
+    },
+    /** tunasync-ts: `GET /mirrorz.json` (off unless `[mirrorz.site]` is set). */
+    mirrorz: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        site: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            url: str, abbr: str, name: str, logo: str, logo_darkmode: str, homepage: str, issue: str,
+            request: str, email: str, group: str, disk: str, note: str, big: str,
+          },
+        },
+        mirrors: {
+          type: 'object',
+          additionalProperties: {
+            type: 'object',
+            additionalProperties: false,
+            properties: { cname: str, desc: str, url: str, help: str, upstream: str, size: str },
+          },
+        },
+      },
+    },
     files: {
       type: 'object',
       additionalProperties: false,

@@ -8,7 +8,8 @@
  * async methods let network stores fit the same interface.
  */
 import type Database from 'better-sqlite3';
-import type { JobMeta, JobStats, JobStore, MirrorSchedule, MirrorStatus, RunQuery, RunRecord, RunHistoryStep, SyncStatus, WorkerStatus } from '@tunasync/core';
+import type { ChangeFeed, JobMeta, JobStats, JobStore, MirrorSchedule, MirrorStatus, RunQuery, RunRecord, RunHistoryStep, StoreChange, SyncStatus, WorkerStatus } from '@tunasync/core';
+import { ChangeEmitter } from './change-emitter.js';
 import { translateWriteError } from './errors.js';
 import { openSqliteDatabase, type SqliteOpenOptions } from './sqlite-file.js';
 import { RunTable } from './sqlite-runs.js';
@@ -156,7 +157,7 @@ function prepareStatements(db: Database.Database) {
 }
 
 /** JobStore on a SQLite file (or `:memory:`). */
-export class SqliteJobStore implements JobStore {
+export class SqliteJobStore implements JobStore, ChangeFeed {
   /** The database file this store was opened on. */
   readonly file: string;
   private readonly options: SqliteJobStoreOptions;
@@ -169,6 +170,7 @@ export class SqliteJobStore implements JobStore {
   };
   private closed = false;
   private commits = 0;
+  private readonly changes = new ChangeEmitter();
 
   /** Remembers where the database is; does no I/O (see init). */
   constructor(file: string, options: SqliteJobStoreOptions = {}) {
@@ -207,14 +209,34 @@ export class SqliteJobStore implements JobStore {
     return this.open;
   }
 
-  /** Runs a write in the next group commit; SQLITE_FULL becomes StorageFullError. */
-  private async write<T>(op: (stmt: ReturnType<typeof prepareStatements>) => T): Promise<T> {
+  /**
+   * Runs a write in the next group commit; SQLITE_FULL becomes
+   * StorageFullError. Once it committed, `changed(result)` names what it
+   * changed for the change feed (only called when someone watches).
+   */
+  private async write<T>(
+    op: (stmt: ReturnType<typeof prepareStatements>) => T,
+    changed?: (result: T) => StoreChange[],
+  ): Promise<T> {
     const { writes, stmt } = this.use();
+    let result: T;
     try {
-      return await writes.run(() => op(stmt));
+      result = await writes.run(() => op(stmt));
     } catch (err) {
       throw translateWriteError(err, this.file);
     }
+    if (changed && this.changes.active) for (const c of changed(result)) this.changes.emit(c);
+    return result;
+  }
+
+  /**
+   * The change feed (core `ChangeFeed`): `listener` is called after each
+   * committed write of workers, statuses or schedules of this store. Writes
+   * by another process on the same file are not seen (a single manager per
+   * SQLite file is the supported setup).
+   */
+  watchChanges(listener: (change: StoreChange) => void): () => void {
+    return this.changes.watch(listener);
   }
 
   /** A cheap real read (the schema and both tables' first page); rejects when the database cannot answer. */
@@ -252,19 +274,25 @@ export class SqliteJobStore implements JobStore {
       last_online: worker.lastOnline.getTime(),
       last_register: worker.lastRegister.getTime(),
     };
-    await this.write((stmt) => stmt.upsertWorker.run(row));
+    await this.write((stmt) => stmt.upsertWorker.run(row), () => [{ kind: 'worker', worker: row.id }]);
     return toWorker(row);
   }
 
   /** Sets a worker's `last_online`; undefined when the worker is not registered. */
   async refreshWorker(workerId: string, at: Date): Promise<WorkerStatus | undefined> {
-    const row = await this.write((stmt) => stmt.refreshWorker.get(at.getTime(), workerId));
+    const row = await this.write(
+      (stmt) => stmt.refreshWorker.get(at.getTime(), workerId),
+      (r) => (r ? [{ kind: 'worker', worker: workerId }] : []),
+    );
     return row ? toWorker(row) : undefined;
   }
 
   /** Removes a worker; its jobs stay, as in tunasync. */
   async deleteWorker(workerId: string): Promise<boolean> {
-    return this.write((stmt) => stmt.deleteWorker.run(workerId).changes > 0);
+    return this.write(
+      (stmt) => stmt.deleteWorker.run(workerId).changes > 0,
+      (gone) => (gone ? [{ kind: 'worker', worker: workerId }] : []),
+    );
   }
 
   /** One job's status, or undefined. */
@@ -296,7 +324,7 @@ export class SqliteJobStore implements JobStore {
       stmt.upsertStatus.run(statusParams(stored));
       if (step) runs.apply(workerId, mirrorId, step);
       return stored;
-    });
+    }, () => [{ kind: 'status', worker: workerId, mirror: mirrorId }]);
   }
 
   /** A mirror's runs, newest first. */
@@ -360,20 +388,26 @@ export class SqliteJobStore implements JobStore {
   /** Sets `next_schedule` of each known job in one transaction; returns how many changed. */
   async setSchedules(workerId: string, schedules: MirrorSchedule[]): Promise<number> {
     return this.write((stmt) => {
-      let n = 0;
-      for (const s of schedules) n += stmt.setSchedule.run(s.nextSchedule.getTime(), workerId, s.name).changes;
-      return n;
-    });
+      const names: string[] = [];
+      for (const s of schedules) if (stmt.setSchedule.run(s.nextSchedule.getTime(), workerId, s.name).changes > 0) names.push(s.name);
+      return names;
+    }, (names) => names.map((mirror): StoreChange => ({ kind: 'status', worker: workerId, mirror }))).then((names) => names.length);
   }
 
   /** Deletes one job's status; false when it was not there. */
   async deleteMirrorStatus(workerId: string, mirrorId: string): Promise<boolean> {
-    return this.write((stmt) => stmt.deleteStatus.run(workerId, mirrorId).changes > 0);
+    return this.write(
+      (stmt) => stmt.deleteStatus.run(workerId, mirrorId).changes > 0,
+      (gone) => (gone ? [{ kind: 'status', worker: workerId, mirror: mirrorId }] : []),
+    );
   }
 
   /** Deletes every job whose status is `disabled`; returns how many. */
   async flushDisabledJobs(): Promise<number> {
-    return this.write((stmt) => stmt.flushDisabled.run('disabled').changes);
+    return this.write(
+      (stmt) => stmt.flushDisabled.run('disabled').changes,
+      (n) => (n > 0 ? [{ kind: 'resync' }] : []),
+    );
   }
 
   /** Commits what is queued, checkpoints the WAL and closes the file; further calls fail. Idempotent. */
