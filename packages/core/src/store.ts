@@ -12,6 +12,7 @@
  * notifications, maintenance, leases, change feed) are in store-ops.ts.
  */
 import type { Logger } from './logger.js';
+import type { LeaseStore, MaintenanceStore, NotificationStore } from './store-ops.js';
 import type { RunRecord, RunResult, RunTrigger } from './runs.js';
 import type { Clock } from './time.js';
 import type { MirrorSchedule, MirrorStatus, WorkerStatus } from './wire.js';
@@ -70,7 +71,7 @@ export interface RunQuery {
 }
 
 /** Persistence for workers, their jobs' statuses and the jobs' run history. */
-export interface JobStore {
+export interface JobStore extends NotificationStore, MaintenanceStore, LeaseStore {
   /**
    * Opens the store (files, connections, migrations); a constructor does no
    * I/O. Must resolve before any other method is called (they fail until

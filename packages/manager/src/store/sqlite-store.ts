@@ -8,9 +8,23 @@
  * async methods let network stores fit the same interface.
  */
 import type Database from 'better-sqlite3';
-import type { JobStore, MirrorSchedule, MirrorStatus, RunQuery, RunRecord, RunHistoryStep, SyncStatus, WorkerStatus } from '@tunasync/core';
+import type {
+  Clock,
+  JobStore,
+  MaintenanceState,
+  MirrorSchedule,
+  MirrorStatus,
+  NotificationOutcome,
+  QueuedNotification,
+  RunQuery,
+  RunRecord,
+  RunHistoryStep,
+  SyncStatus,
+  WorkerStatus,
+} from '@tunasync/core';
 import { translateWriteError } from './errors.js';
 import { openSqliteDatabase, type SqliteOpenOptions } from './sqlite-file.js';
+import { OpsTables } from './sqlite-ops.js';
 import { RunTable } from './sqlite-runs.js';
 import { WriteBatcher } from './write-batcher.js';
 
@@ -22,6 +36,8 @@ export interface SqliteJobStoreOptions extends SqliteOpenOptions {
    * write its own transaction.
    */
   groupCommit?: boolean;
+  /** The store's clock: times of the notification queue, maintenance and leases (default: the system clock). */
+  clock?: Clock;
 }
 
 interface WorkerRow {
@@ -164,6 +180,7 @@ export class SqliteJobStore implements JobStore {
     stmt: ReturnType<typeof prepareStatements>;
     writes: WriteBatcher;
     runs: RunTable;
+    ops: OpsTables;
   };
   private closed = false;
   private commits = 0;
@@ -192,6 +209,7 @@ export class SqliteJobStore implements JobStore {
       db,
       stmt,
       runs: new RunTable(db),
+      ops: new OpsTables(db, () => (this.options.clock ? this.options.clock.now().getTime() : Date.now())),
       writes: new WriteBatcher(db, this.options.groupCommit ?? true, () => this.commits++),
     };
   }
@@ -349,6 +367,66 @@ export class SqliteJobStore implements JobStore {
   /** Deletes every job whose status is `disabled`; returns how many. */
   async flushDisabledJobs(): Promise<number> {
     return this.write((stmt) => stmt.flushDisabled.run('disabled').changes);
+  }
+
+  // Notification queue, maintenance and leases (issue 16): see sqlite-ops.ts.
+
+  /** Queues notifications whose key is new; returns how many. */
+  async enqueueNotifications(items: Parameters<OpsTables['enqueue']>[0]): Promise<number> {
+    const ops = this.use().ops;
+    return this.write(() => ops.enqueue(items));
+  }
+
+  /** Claims due notifications for `holder`. */
+  async claimNotifications(holder: string, limit: number, claimMs: number): Promise<QueuedNotification[]> {
+    const ops = this.use().ops;
+    return this.write(() => ops.claim(holder, limit, claimMs));
+  }
+
+  /** Records a delivery attempt's outcome. */
+  async finishNotification(id: string, outcome: NotificationOutcome): Promise<void> {
+    const ops = this.use().ops;
+    await this.write(() => ops.finish(id, outcome));
+  }
+
+  /** Removes and returns the held notifications. */
+  async takeHeldNotifications(): Promise<QueuedNotification[]> {
+    const ops = this.use().ops;
+    return this.write(() => ops.takeHeld());
+  }
+
+  /** Notifications still queued. */
+  async countNotifications(): Promise<number> {
+    return this.use().ops.count();
+  }
+
+  /** The maintenance state, or undefined when off. */
+  async getMaintenance(): Promise<MaintenanceState | undefined> {
+    return this.use().ops.getMaintenance();
+  }
+
+  /** Switches maintenance on. */
+  async setMaintenance(state: { message: string; until?: Date }): Promise<MaintenanceState> {
+    const ops = this.use().ops;
+    return this.write(() => ops.setMaintenance(state));
+  }
+
+  /** Switches maintenance off; false when it was off. */
+  async clearMaintenance(): Promise<boolean> {
+    const ops = this.use().ops;
+    return this.write(() => ops.clearMaintenance());
+  }
+
+  /** Takes or renews a lease. */
+  async acquireLease(name: string, holder: string, ttlMs: number): Promise<boolean> {
+    const ops = this.use().ops;
+    return this.write(() => ops.acquireLease(name, holder, ttlMs));
+  }
+
+  /** Gives a lease up. */
+  async releaseLease(name: string, holder: string): Promise<void> {
+    const ops = this.use().ops;
+    await this.write(() => ops.releaseLease(name, holder));
   }
 
   /** Commits what is queued, checkpoints the WAL and closes the file; further calls fail. Idempotent. */
