@@ -5,11 +5,14 @@
 import { createHttpClient, systemClock, type Clock, type JobStore, type Logger, type ManagerConfig } from '@tunasync/core';
 import express, { type Express } from 'express';
 import { Authenticator } from './auth.js';
+import { heartbeatRoutes } from './heartbeat/heartbeat-routes.js';
 import { historyRoutes } from './history/history-routes.js';
 import { RunRetention, historyPolicy } from './history/retention.js';
 import { checkPathEncoding, errorHandler, jsonBodyParser, noRoute } from './http-errors.js';
 import { JobsCache } from './jobs-cache.js';
 import type { ManagerRouteContext, ManagerRouteModule } from './route-module.js';
+import { maintenanceRoutes } from './maintenance/maintenance-routes.js';
+import type { Notifier } from './notify/notifier.js';
 import { mountRoutes } from './routes.js';
 
 export { MAX_BODY_BYTES } from './http-errors.js';
@@ -33,6 +36,10 @@ export interface ManagerAppOptions {
   timeZone?: string;
   /** Route modules mounted after tunasync's routes and the history routes and before the 404, in order. */
   routes?: ManagerRouteModule[];
+  /** Gets status reports and worker returns to raise alerts (startManager's notification service); none when unset. */
+  notifier?: Notifier;
+  /** Told when maintenance mode is switched (the dispatcher sends held alerts at once). */
+  maintenanceChanged?: () => void;
 }
 
 /**
@@ -73,6 +80,7 @@ export function createManagerApp(options: ManagerAppOptions): Express {
     ...context,
     jobs: new JobsCache(store, options.timeZone),
     history,
+    ...(options.notifier ? { statusReported: options.notifier.statusReported.bind(options.notifier) } : {}),
     command: {
       clock,
       history,
@@ -83,7 +91,8 @@ export function createManagerApp(options: ManagerAppOptions): Express {
       allowWorkerUrls: config.server.allowWorkerUrls ?? [],
     },
   });
-  for (const module of [historyRoutes(), ...(options.routes ?? [])]) {
+  const watch = [maintenanceRoutes(options.maintenanceChanged), heartbeatRoutes(options.notifier)];
+  for (const module of [historyRoutes(), ...watch, ...(options.routes ?? [])]) {
     module.mount(router, context);
     logger.debug(`route module ${module.name} mounted`);
   }
