@@ -96,3 +96,5 @@ export { DockerHook, dockerRunArgv, dockerContainerName, type DockerSettings, ty
 export { ZfsHook, zfsFixCommands } from './hooks/zfs.js';
 export { BtrfsSnapshotHook, btrfsSnapshotPath } from './hooks/btrfs.js';
 export { runTool, type ToolResult, type ToolOptions } from './hooks/run-tool.js';
+export { Heartbeat, createWorkerHeartbeat, type HeartbeatOptions, type BeatResult } from './heartbeat.js';
+export { MaintenanceGate } from './maintenance.js';

@@ -11,9 +11,11 @@ import { checkWorkerConfig } from './config-checks.js';
 import { listenControl, type ControlListener } from './control-listener.js';
 import { createControlApp } from './control-server.js';
 import { createWorkerEvents } from './events.js';
+import { createWorkerHeartbeat } from './heartbeat.js';
 import { prepareHooks, type HookSet } from './hooks/hook-set.js';
 import { wireJobEvents } from './jobs/job-events.js';
 import { JobSet } from './jobs/job-set.js';
+import { MaintenanceGate } from './maintenance.js';
 import { MirrorJob } from './mirror-job.js';
 import { createProvider } from './providers/registry.js';
 import { createWorkerReporter } from './report-wiring.js';
@@ -55,15 +57,17 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
     stateLock?.release();
   };
 
+  const maintenance = new MaintenanceGate(logger);
+  const heartbeat = createWorkerHeartbeat(() => config, logger, maintenance);
   const scheduler = new Scheduler({
     clock,
     ...(opts.timers ? { timers: opts.timers } : {}),
-    onDue: (name) => {
+    onDue: maintenance.wrap((name) => {
       schedules.due(name);
       // A mirror's first scheduled run in this process is its `startup` run.
       void set.jobs.get(name)?.control('start', ranSinceStart.has(name) ? 'schedule' : 'startup');
       ranSinceStart.add(name);
-    },
+    }),
     onChange: (changes) => {
       reporter.reportSchedules(changes);
       for (const c of changes) events.emit('schedule', { mirror: c.name, next: c.nextSchedule });
@@ -113,11 +117,13 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
     // Restoring paused/disabled jobs needs the manager's view; a manager that is
     // down does not hold the worker back for long (it registers once it is up).
     await reporter.waitRegistered(opts.registerWaitMs ?? 5000);
+    heartbeat.start();
     restoreJobs(set.jobs.values(), storedStatuses(await reporter.fetchJobs()), schedules);
   }
 
   async function halt(): Promise<void> {
     scheduler.close();
+    await heartbeat.close();
     await set.halt();
     await reporter.flush(3000);
     await reporter.close();
