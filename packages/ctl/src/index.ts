@@ -5,6 +5,7 @@
 export {
   createManagerClient,
   NO_HISTORY_MESSAGE,
+  NO_MAINTENANCE_MESSAGE,
   type ManagerClient,
   type ManagerClientOptions,
   type CommandRequest,
@@ -17,6 +18,7 @@ export { withManager, reportError, EXIT_FAILURE, type CommonFlags } from './run.
 export { processIO, wantsColor, type CtlIO } from './io.js';
 export { listCommand, parseStatusFilter, type ListOptions, type OutputMode } from './commands/list.js';
 export { historyCommand, parseLimit, HISTORY_MAX_LIMIT, type HistoryOptions } from './commands/history.js';
+export { maintenanceCommand, maintenanceLine, untilTime, MAINTENANCE_ACTIONS, type MaintenanceOptions } from './commands/maintenance.js';
 export { mirrorCommand, mirrorReport, statsLine, type MirrorOptions } from './commands/mirror.js';
 export { parseMirrorView, parseMirrorStats, type MirrorView, type MirrorStats } from './mirror-view.js';
 export { workersCommand, removeWorkerCommand, type WorkersOptions } from './commands/workers.js';
