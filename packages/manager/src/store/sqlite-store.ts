@@ -11,11 +11,8 @@ import type Database from 'better-sqlite3';
 import type {
   Clock,
   JobStore,
-  MaintenanceState,
   MirrorSchedule,
   MirrorStatus,
-  NotificationOutcome,
-  QueuedNotification,
   RunQuery,
   RunRecord,
   RunHistoryStep,
@@ -25,6 +22,7 @@ import type {
 import { translateWriteError } from './errors.js';
 import { openSqliteDatabase, type SqliteOpenOptions } from './sqlite-file.js';
 import { OpsTables } from './sqlite-ops.js';
+import { SqliteOpsMethods } from './sqlite-ops-methods.js';
 import { RunTable } from './sqlite-runs.js';
 import { WriteBatcher } from './write-batcher.js';
 
@@ -171,7 +169,7 @@ function prepareStatements(db: Database.Database) {
 }
 
 /** JobStore on a SQLite file (or `:memory:`). */
-export class SqliteJobStore implements JobStore {
+export class SqliteJobStore extends SqliteOpsMethods implements JobStore {
   /** The database file this store was opened on. */
   readonly file: string;
   private readonly options: SqliteJobStoreOptions;
@@ -187,6 +185,7 @@ export class SqliteJobStore implements JobStore {
 
   /** Remembers where the database is; does no I/O (see init). */
   constructor(file: string, options: SqliteJobStoreOptions = {}) {
+    super();
     this.file = file;
     this.options = { ...options };
   }
@@ -219,6 +218,16 @@ export class SqliteJobStore implements JobStore {
     if (this.closed) throw new Error(`store ${this.file} is closed`);
     if (!this.open) throw new Error(`store ${this.file} is not initialised: call and await init() before using it`);
     return this.open;
+  }
+
+  /** The queue, maintenance and lease tables (SqliteOpsMethods). */
+  protected ops(): OpsTables {
+    return this.use().ops;
+  }
+
+  /** Runs `op` as a write in the next group commit (SqliteOpsMethods). */
+  protected writeOp<T>(op: () => T): Promise<T> {
+    return this.write(op);
   }
 
   /** Runs a write in the next group commit; SQLITE_FULL becomes StorageFullError. */
@@ -367,66 +376,6 @@ export class SqliteJobStore implements JobStore {
   /** Deletes every job whose status is `disabled`; returns how many. */
   async flushDisabledJobs(): Promise<number> {
     return this.write((stmt) => stmt.flushDisabled.run('disabled').changes);
-  }
-
-  // Notification queue, maintenance and leases (issue 16): see sqlite-ops.ts.
-
-  /** Queues notifications whose key is new; returns how many. */
-  async enqueueNotifications(items: Parameters<OpsTables['enqueue']>[0]): Promise<number> {
-    const ops = this.use().ops;
-    return this.write(() => ops.enqueue(items));
-  }
-
-  /** Claims due notifications for `holder`. */
-  async claimNotifications(holder: string, limit: number, claimMs: number): Promise<QueuedNotification[]> {
-    const ops = this.use().ops;
-    return this.write(() => ops.claim(holder, limit, claimMs));
-  }
-
-  /** Records a delivery attempt's outcome. */
-  async finishNotification(id: string, outcome: NotificationOutcome): Promise<void> {
-    const ops = this.use().ops;
-    await this.write(() => ops.finish(id, outcome));
-  }
-
-  /** Removes and returns the held notifications. */
-  async takeHeldNotifications(): Promise<QueuedNotification[]> {
-    const ops = this.use().ops;
-    return this.write(() => ops.takeHeld());
-  }
-
-  /** Notifications still queued. */
-  async countNotifications(): Promise<number> {
-    return this.use().ops.count();
-  }
-
-  /** The maintenance state, or undefined when off. */
-  async getMaintenance(): Promise<MaintenanceState | undefined> {
-    return this.use().ops.getMaintenance();
-  }
-
-  /** Switches maintenance on. */
-  async setMaintenance(state: { message: string; until?: Date }): Promise<MaintenanceState> {
-    const ops = this.use().ops;
-    return this.write(() => ops.setMaintenance(state));
-  }
-
-  /** Switches maintenance off; false when it was off. */
-  async clearMaintenance(): Promise<boolean> {
-    const ops = this.use().ops;
-    return this.write(() => ops.clearMaintenance());
-  }
-
-  /** Takes or renews a lease. */
-  async acquireLease(name: string, holder: string, ttlMs: number): Promise<boolean> {
-    const ops = this.use().ops;
-    return this.write(() => ops.acquireLease(name, holder, ttlMs));
-  }
-
-  /** Gives a lease up. */
-  async releaseLease(name: string, holder: string): Promise<void> {
-    const ops = this.use().ops;
-    await this.write(() => ops.releaseLease(name, holder));
   }
 
   /** Commits what is queued, checkpoints the WAL and closes the file; further calls fail. Idempotent. */
