@@ -198,6 +198,69 @@ describe('[[notify]] alerts', () => {
   });
 });
 
+describe('[[notify]] with several managers and maintenance by time', () => {
+  it('sends each alert once when two managers share one store', async () => {
+    const r = await receiver();
+    const db = dbFile();
+    const entry = `[[notify]]\nurl = "${r.url}/"\nevents = ["failed"]\n`;
+    const a = await manager(db, entry);
+    const b = await manager(db, entry);
+    await register(a);
+    for (const [i, mirror] of ['m1', 'm2', 'm3', 'm4', 'm5', 'm6'].entries()) await report(i % 2 === 0 ? a : b, mirror, 'failed');
+    await a.notifications.notifier.idle();
+    await b.notifications.notifier.idle();
+    await until(() => (r.got.length >= 6 ? true : undefined), 'six alerts arrive');
+    await drained(a);
+    await a.notifications.dispatcher.tick();
+    await b.notifications.dispatcher.tick();
+    expect(r.got.map((g) => g.json.mirror).sort()).toEqual(['m1', 'm2', 'm3', 'm4', 'm5', 'm6']);
+  });
+
+  it('delivers to one receiver while another hangs without answering', async () => {
+    const fine = await receiver();
+    const pending: ServerResponse[] = [];
+    const hanging = await serve((_req, res) => void pending.push(res));
+    cleanup.push(() => hanging.close());
+    const m = await manager(dbFile(), [hanging.url, fine.url].map((u) => `[[notify]]\nurl = "${u}/"\nevents = ["failed"]\n`).join(''));
+    await register(m);
+    await report(m, 'debian', 'failed');
+    await until(() => (pending.length === 1 ? true : undefined), 'the hanging receiver got its request');
+    await until(() => (fine.got.length === 1 ? true : undefined), 'the other receiver got the alert');
+    // The hanging request is still open (the client gives up after 2 s): the fine receiver did not wait for it.
+    expect(pending[0]!.socket?.destroyed).toBe(false);
+  });
+
+  it('ends maintenance by itself at until and then sends the held alerts as a summary', async () => {
+    const r = await receiver();
+    const clock = new TestClock();
+    const m = await manager(dbFile(), `[[notify]]\nurl = "${r.url}/"\nformat = "text"\nevents = ["failed", "recovered"]\n`, clock);
+    await register(m);
+    const until1h = new Date(clock.now().getTime() + 3600_000).toISOString();
+    expect((await request(m.url, 'POST', '/maintenance', { body: { message: 'upgrade', until: until1h } })).status).toBe(200);
+    await report(m, 'debian', 'failed', 'w1', 'timeout');
+    await report(m, 'debian', 'success');
+    await m.notifications.notifier.idle();
+    await m.notifications.dispatcher.tick();
+    expect(r.got).toEqual([]);
+    clock.advance(3600_000);
+    expect((await request(m.url, 'GET', '/maintenance')).body).toEqual({ enabled: false });
+    await until(() => (r.got.length === 1 ? true : undefined), 'the summary arrives');
+    expect(r.got[0]!.body).toBe(
+      '[tunasync] maintenance ended; 2 alert(s) held meanwhile:\n- debian on w1 failed: timeout\n- debian on w1 recovered after 1 failed runs\n',
+    );
+  });
+
+  it('refuses a past or malformed until and an empty message with 400', async () => {
+    const m = await manager(dbFile(), '');
+    const past = await request(m.url, 'POST', '/maintenance', { body: { message: 'x', until: '2000-01-01T00:00:00Z' } });
+    expect(past.status).toBe(400);
+    expect(past.body).toMatchObject({ code: 'bad_request', error: expect.stringMatching(/until/) });
+    expect((await request(m.url, 'POST', '/maintenance', { body: { message: 'x', until: 'tomorrow' } })).status).toBe(400);
+    expect((await request(m.url, 'POST', '/maintenance', { body: ['x'] })).status).toBe(400);
+    expect((await request(m.url, 'GET', '/maintenance')).body).toEqual({ enabled: false });
+  });
+});
+
 describe('[[notify]] checks at start', () => {
   const bad = (entry: string): string => {
     try {
