@@ -105,7 +105,7 @@ describe('heartbeat and maintenance', () => {
   it('validates [manager] heartbeat_interval', () => {
     const base = '[global]\nname = "w"\nmirror_dir = "/srv/m"\nlog_dir = "/tmp/l"\n[[mirrors]]\nname = "m"\nprovider = "command"\ncommand = "true"\nupstream = "u"\n';
     expect(parseWorkerConfig(`${base}[manager]\nheartbeat_interval = 30\n`).config.manager.heartbeatIntervalS).toBe(30);
-    expect(parseWorkerConfig(base).config.manager.heartbeatIntervalS).toBe(60);
+    expect(parseWorkerConfig(base).config.manager.heartbeatIntervalS).toBeUndefined();
     expect(() => parseWorkerConfig(`${base}[manager]\nheartbeat_interval = 0\n`)).toThrow(ConfigError);
     expect(() => parseWorkerConfig(`${base}[manager]\nheartbeat_interval = 0\n`)).toThrow(/manager\.heartbeat_interval/);
   });

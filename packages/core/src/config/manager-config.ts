@@ -151,7 +151,7 @@ function load(doc: TomlTable, file: string, overrides: ManagerOverrides): Loaded
   const problems = serverTlsProblems({ configFile: file, sslCert, sslKey, clientCa });
   const notify = buildNotifyConfig(doc.notify, file);
   problems.push(...notify.problems);
-  config.notify = notify.notify;
+  if (notify.notify.length > 0) config.notify = notify.notify;
   const maxAge = table(doc, 'history').max_age;
   if (typeof maxAge === 'string' && parseAge(maxAge) === undefined) {
     problems.push({ file, path: 'history.max_age', message: `${JSON.stringify(maxAge)} is not an age: a positive whole number with a unit s, m, h or d (e.g. "180d")` });

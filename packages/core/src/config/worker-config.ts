@@ -7,7 +7,6 @@
 import { dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import { globSync } from 'tinyglobby';
 import { ConfigError, type ConfigIssue } from '../errors.js';
-import { DEFAULT_HEARTBEAT_INTERVAL_S } from '../maintenance.js';
 import { ajv } from '../validate.js';
 import { checkAgainstSchema, table, type Loaded } from './check.js';
 import { flattenMirrors, nameProblem, resolveMirror, type RawMirror } from './mirrors.js';
@@ -116,7 +115,7 @@ export interface WorkerConfig {
     clientCert: string;
     /** Its private key (PEM, `client_key`); set together with `clientCert`. */
     clientKey: string;
-    /** Seconds between heartbeats (`heartbeat_interval`, tunasync-ts extension; default 60). */
+    /** Seconds between heartbeats (`heartbeat_interval`, tunasync-ts extension); unset: 60 (DEFAULT_HEARTBEAT_INTERVAL_S). */
     heartbeatIntervalS?: number;
   };
   server: { hostname: string; listenAddr: string; listenPort: number; sslCert: string; sslKey: string };
@@ -268,7 +267,7 @@ function build(doc: TomlTable, file: string, readInclude: (f: string) => TomlTab
   const config: WorkerConfig = {
     file,
     global,
-    manager: { apiBaseList: apiBaseList.map((u) => u.replace(/\/+$/, '')), caCert: s(m, 'ca_cert'), token: s(m, 'token'), clientCert, clientKey, heartbeatIntervalS: typeof m.heartbeat_interval === 'number' ? m.heartbeat_interval : DEFAULT_HEARTBEAT_INTERVAL_S },
+    manager: { apiBaseList: apiBaseList.map((u) => u.replace(/\/+$/, '')), caCert: s(m, 'ca_cert'), token: s(m, 'token'), clientCert, clientKey, ...(typeof m.heartbeat_interval === 'number' ? { heartbeatIntervalS: m.heartbeat_interval } : {}) },
     server: {
       hostname: s(srv, 'hostname', 'localhost'),
       listenAddr: s(srv, 'listen_addr', '127.0.0.1'),
