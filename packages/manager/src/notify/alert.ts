@@ -2,7 +2,9 @@
  * Alerts as they sit in the delivery queue (JSON payloads) and as each
  * receiver format renders them: `json` (the alert object itself), `slack`
  * (`{"text"}`), `discord` (`{"content"}`, 2000 characters at most) and
- * `text` (plain text). A signed receiver gets `X-Tunasync-Signature:
+ * `text` (plain text). Text from workers (mirror names, error messages)
+ * cannot ping anyone: Slack's `&`, `<`, `>` are escaped (no `<!channel>`),
+ * Discord bodies allow no mentions. A signed receiver gets `X-Tunasync-Signature:
  * sha256=<hex HMAC-SHA256 of the exact body>`.
  */
 import { createHmac } from 'node:crypto';
@@ -58,17 +60,22 @@ export interface RenderedAlert {
 
 const DISCORD_MAX = 2000;
 
+/** Slack's escaping of message text (`&`, `<`, `>`), so no mention or link can be forged. */
+function slackText(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
 /** Renders an alert in a receiver's format. */
 export function renderAlert(a: Alert, format: NotifyFormat): RenderedAlert {
   switch (format) {
     case 'json':
       return { body: JSON.stringify(a), contentType: 'application/json' };
     case 'slack':
-      return { body: JSON.stringify({ text: alertLine(a) }), contentType: 'application/json' };
+      return { body: JSON.stringify({ text: slackText(alertLine(a)) }), contentType: 'application/json' };
     case 'discord': {
       const line = alertLine(a);
       const content = line.length > DISCORD_MAX ? `${line.slice(0, DISCORD_MAX - 1)}…` : line;
-      return { body: JSON.stringify({ content }), contentType: 'application/json' };
+      return { body: JSON.stringify({ content, allowed_mentions: { parse: [] } }), contentType: 'application/json' };
     }
     case 'text':
       return { body: `${alertLine(a)}\n`, contentType: 'text/plain; charset=utf-8' };
