@@ -6,6 +6,7 @@
  * start-up restore (restore.ts). `createWorker` builds it; `start()`
  * listens, registers and schedules; `halt()` stops everything.
  */
+import { join } from 'node:path';
 import { loadWorkerConfig, systemClock, type MirrorConfig, type WorkerConfig } from '@tunasync/core';
 import { checkWorkerConfig } from './config-checks.js';
 import { listenControl, type ControlListener } from './control-listener.js';
@@ -15,7 +16,7 @@ import { createWorkerHeartbeat } from './heartbeat.js';
 import { prepareHooks, type HookSet } from './hooks/hook-set.js';
 import { wireJobEvents } from './jobs/job-events.js';
 import { JobSet } from './jobs/job-set.js';
-import { MaintenanceGate } from './maintenance.js';
+import { MAINTENANCE_FILE, MaintenanceGate } from './maintenance.js';
 import { MirrorJob } from './mirror-job.js';
 import { createProvider } from './providers/registry.js';
 import { createWorkerReporter } from './report-wiring.js';
@@ -57,7 +58,7 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
     stateLock?.release();
   };
 
-  const maintenance = new MaintenanceGate(logger);
+  const maintenance = new MaintenanceGate(logger, config.global.stateDir ? join(config.global.stateDir, MAINTENANCE_FILE) : undefined, clock.now());
   const heartbeat = createWorkerHeartbeat(() => config, logger, maintenance);
   const scheduler = new Scheduler({
     clock,
