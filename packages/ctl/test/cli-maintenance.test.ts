@@ -40,7 +40,7 @@ describe('tunasynctl maintenance', () => {
     const off = await ctl(['maintenance', 'off', ...at], env);
     expect(off.stdout).toBe('maintenance mode is off\n');
     expect((await ctl(['maintenance', 'status', ...at], env)).stdout).toBe('maintenance mode is off\n');
-  });
+  }, 120_000);
 
   it('refuses on without a message, a bad --until, and an unknown action, before any request', async () => {
     const none = await ctl(['maintenance', 'on', ...at], env);
@@ -52,7 +52,7 @@ describe('tunasynctl maintenance', () => {
     expect(hasStack(bad.stderr)).toBe(false);
     expect((await ctl(['maintenance', 'sideways', ...at], env)).code).not.toBe(0);
     expect((await m.call('GET', '/maintenance')).body).toEqual({ enabled: false });
-  });
+  }, 120_000);
 
   it('needs an admin token to change it', async () => {
     const r = await ctl(['maintenance', 'on', '-M', 'x', '-m', '127.0.0.1', '-p', String(m.port)], env);
