@@ -84,6 +84,7 @@ export class Dispatcher {
     if (this.stop.signal.aborted) return;
     clearTimeout(this.timer);
     this.timer = setTimeout(() => void this.tick(), ms);
+    this.timer.unref();
   }
 
   /** One round: lease, held summary, checks, claims. Resolves when the round (not its deliveries) is done. */
