@@ -32,6 +32,8 @@ export * from './config/schemas.js';
 export type { Loaded } from './config/check.js';
 export * from './config/manager-config.js';
 export * from './config/ctl-config.js';
+export * from './config/notify-config.js';
+export * from './maintenance.js';
 export * from './config/worker-config.js';
 export { BUILTIN_PROVIDERS, SAFE_MIRROR_NAME } from './config/mirrors.js';
 export { parseFreeSpace, type FreeSpaceRule } from './config/run-guards.js';

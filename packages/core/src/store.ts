@@ -12,6 +12,7 @@
  * notifications, maintenance, leases, change feed) are in store-ops.ts.
  */
 import type { Logger } from './logger.js';
+import type { LeaseStore, MaintenanceStore, NotificationStore } from './store-ops.js';
 import type { RunRecord, RunResult, RunTrigger } from './runs.js';
 import type { JobStatsStore } from './store-ops.js';
 import type { Clock } from './time.js';
@@ -72,7 +73,7 @@ export interface RunQuery {
 }
 
 /** Persistence for workers, their jobs' statuses and the jobs' run history. */
-export interface JobStore extends JobStatsStore {
+export interface JobStore extends JobStatsStore, NotificationStore, MaintenanceStore, LeaseStore {
   /**
    * Opens the store (files, connections, migrations); a constructor does no
    * I/O. Must resolve before any other method is called (they fail until

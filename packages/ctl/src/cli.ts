@@ -10,6 +10,7 @@ import { hideBin } from 'yargs/helpers';
 import { historyCommand, parseLimit, HISTORY_MAX_LIMIT } from './commands/history.js';
 import { staleCommand } from './commands/stale.js';
 import { listCommand, type OutputMode } from './commands/list.js';
+import { MAINTENANCE_ACTIONS, maintenanceCommand } from './commands/maintenance.js';
 import { mirrorCommand } from './commands/mirror.js';
 import { flushCommand, jobCommand, reloadCommand, setSizeCommand, type JobVerb } from './commands/jobs.js';
 import { removeWorkerCommand, workersCommand } from './commands/workers.js';
@@ -181,6 +182,26 @@ await yargs(args)
       });
       if (stale > 0 && !process.exitCode) process.exitCode = EXIT_FAILURE;
     },
+  )
+  .command(
+    'maintenance <action>',
+    'Maintenance mode: on (--message MESSAGE [--until TIME]), off or status',
+    (y) =>
+      y.positional('action', { type: 'string', choices: MAINTENANCE_ACTIONS, describe: 'on, off or status' }).options({
+        // -m is tunasynctl's --manager (tunasync's flag), so the message is -M.
+        message: { alias: 'M', type: 'string', describe: 'why (shown by GET /maintenance); required with on' },
+        until: { type: 'string', describe: 'when it ends by itself: RFC 3339 or a duration from now (90m, 2h, 1d)' },
+        output: { alias: 'o', choices: ['json', 'text'], describe: 'text (default) or json (the manager\'s answer)' },
+      }),
+    (argv) =>
+      run(argv, (client) =>
+        maintenanceCommand(client, {
+          action: String(argv.action),
+          ...(argv.message !== undefined ? { message: String(argv.message) } : {}),
+          ...(argv.until !== undefined ? { until: String(argv.until) } : {}),
+          json: argv.output === 'json',
+        }, io),
+      ),
   )
   .command(
     'rm-worker',

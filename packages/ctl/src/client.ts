@@ -82,6 +82,9 @@ export interface HistoryAnswer {
 /** What tunasynctl says when the manager has no history route (tunasync's manager, or an older tunasync-ts one). */
 export const NO_HISTORY_MESSAGE = "this manager keeps no run history (tunasync's manager?)";
 
+/** What tunasynctl says when the manager has no maintenance mode (tunasync's manager). */
+export const NO_MAINTENANCE_MESSAGE = "this manager has no maintenance mode (tunasync's manager?)";
+
 /** The manager's API, typed. */
 export interface ManagerClient {
   /** The base URL requests go to. */
@@ -116,6 +119,12 @@ export interface ManagerClient {
    * kind `unsupported`, as `history`.
    */
   mirror(mirror: string): Promise<{ view: MirrorView; body: unknown }>;
+  /**
+   * `GET`, `POST` (with `{message, until?}`) or `DELETE /maintenance`; the
+   * manager's answer as sent. Without the route (tunasync's manager): kind
+   * `unsupported` with NO_MAINTENANCE_MESSAGE.
+   */
+  maintenance(method: 'GET' | 'POST' | 'DELETE', body?: { message: string; until?: string }): Promise<unknown>;
   /**
    * `GET /stale`: the mirrors stale now by the manager's clock (issue 16).
    * Without the route (tunasync's manager): kind `unsupported`, NO_STALE_MESSAGE.
@@ -390,6 +399,16 @@ export function createManagerClient(options: ManagerClientOptions): ManagerClien
       return list(body, `${baseUrl}/stale`, parseStaleMirror);
     },
     historyRows,
+    async maintenance(method, body) {
+      try {
+        return await request(method, '/maintenance', body);
+      } catch (err) {
+        if (isMissingRoute(err) || (err instanceof ManagerRequestError && err.status === 405)) {
+          throw new ManagerRequestError('unsupported', NO_MAINTENANCE_MESSAGE, { url: `${baseUrl}/maintenance`, status: 404, cause: err });
+        }
+        throw err;
+      }
+    },
     async mirror(mirror) {
       const path = `/jobs/${seg(mirror)}`;
       const body = await historyRoute(path);

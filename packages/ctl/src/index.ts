@@ -7,6 +7,7 @@ export {
   NO_HISTORY_MESSAGE,
   NO_STALE_MESSAGE,
   type StaleMirror,
+  NO_MAINTENANCE_MESSAGE,
   type ManagerClient,
   type ManagerClientOptions,
   type CommandRequest,
@@ -20,6 +21,7 @@ export { processIO, wantsColor, type CtlIO } from './io.js';
 export { listCommand, parseStatusFilter, type ListOptions, type OutputMode } from './commands/list.js';
 export { historyCommand, parseLimit, HISTORY_MAX_LIMIT, type HistoryOptions } from './commands/history.js';
 export { staleCommand, staleLine, shortAge, type StaleOptions } from './commands/stale.js';
+export { maintenanceCommand, maintenanceLine, untilTime, MAINTENANCE_ACTIONS, type MaintenanceOptions } from './commands/maintenance.js';
 export { mirrorCommand, mirrorReport, statsLine, type MirrorOptions } from './commands/mirror.js';
 export { parseMirrorView, parseMirrorStats, type MirrorView, type MirrorStats } from './mirror-view.js';
 export { workersCommand, removeWorkerCommand, type WorkersOptions } from './commands/workers.js';

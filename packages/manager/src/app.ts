@@ -6,6 +6,7 @@ import { createHttpClient, systemClock, type Clock, type JobStore, type Logger, 
 import express, { type Express } from 'express';
 import { Authenticator } from './auth.js';
 import { eventsRoutes } from './events/events-routes.js';
+import { heartbeatRoutes } from './heartbeat/heartbeat-routes.js';
 import { historyRoutes } from './history/history-routes.js';
 import { mirrorzRoutes } from './mirrorz/mirrorz-routes.js';
 import { webRoutes } from './web/web-routes.js';
@@ -14,6 +15,8 @@ import { checkPathEncoding, errorHandler, jsonBodyParser, noRoute } from './http
 import { JobsCache } from './jobs-cache.js';
 import { metricsRoutes } from './metrics/metrics-routes.js';
 import type { ManagerRouteContext, ManagerRouteModule } from './route-module.js';
+import { maintenanceRoutes } from './maintenance/maintenance-routes.js';
+import type { Notifier } from './notify/notifier.js';
 import { mountRoutes } from './routes.js';
 import { staleRoutes } from './stale/stale-routes.js';
 
@@ -44,6 +47,10 @@ export interface ManagerAppOptions {
   routes?: ManagerRouteModule[];
   /** Aborted when the manager begins to stop (event streams end then). */
   signal?: AbortSignal;
+  /** Gets status reports and worker returns to raise alerts (startManager's notification service); none when unset. */
+  notifier?: Notifier;
+  /** Told when maintenance mode is switched (the dispatcher sends held alerts at once). */
+  maintenanceChanged?: () => void;
 }
 
 /**
@@ -85,6 +92,7 @@ export function createManagerApp(options: ManagerAppOptions): Express {
     ...context,
     jobs: new JobsCache(store, options.timeZone),
     history,
+    ...(options.notifier ? { statusReported: options.notifier.statusReported.bind(options.notifier) } : {}),
     command: {
       clock,
       history,
@@ -95,7 +103,16 @@ export function createManagerApp(options: ManagerAppOptions): Express {
       allowWorkerUrls: config.server.allowWorkerUrls ?? [],
     },
   });
-  const builtIn = [historyRoutes(), metricsRoutes(), staleRoutes(), eventsRoutes(), webRoutes(), mirrorzRoutes()];
+  const builtIn = [
+    historyRoutes(),
+    metricsRoutes(),
+    staleRoutes(),
+    eventsRoutes(),
+    webRoutes(),
+    mirrorzRoutes(),
+    maintenanceRoutes(options.maintenanceChanged),
+    heartbeatRoutes(options.notifier),
+  ];
   // A module of the same name given in `routes` (e.g. metrics with hooks) replaces the built-in one.
   const given = new Set((options.routes ?? []).map((m) => m.name));
   for (const module of [...builtIn.filter((m) => !given.has(m.name)), ...(options.routes ?? [])]) {

@@ -42,3 +42,13 @@ export { loadWebAssets, WEB_DIR, ASSET_NAMES, type WebAssets, type Asset } from 
 export { pickLanguage } from './web/page.js';
 export { mirrorzRoutes } from './mirrorz/mirrorz-routes.js';
 export { buildMirrorz, mirrorzStatus, pickStatus, MIRRORZ_VERSION, type MirrorzDocument, type MirrorzMirror } from './mirrorz/mirrorz.js';
+export { workerOnline } from './heartbeat/online.js';
+export { heartbeatRoutes } from './heartbeat/heartbeat-routes.js';
+export { maintenanceRoutes } from './maintenance/maintenance-routes.js';
+export { staleMirrors, type StaleMirror } from './notify/stale.js';
+export { failureStreak } from './notify/streak.js';
+export { Notifier, receiversOf, type Receiver, type StatusReportSeen } from './notify/notifier.js';
+export { Dispatcher, NOTIFY_LEASE, RETRY_FOR_MS, nextAttempt } from './notify/dispatcher.js';
+export { startNotifications, type Notifications, type NotificationOptions } from './notify/notifications.js';
+export { renderAlert, signBody, alertLine, type Alert } from './notify/alert.js';
+export { SIGNATURE_HEADER } from './notify/deliver.js';

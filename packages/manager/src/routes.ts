@@ -18,6 +18,7 @@ import {
   parseWorkerStatus,
   serializeMirrorStatus,
   serializeWorkerStatus,
+  type MirrorStatus,
   type RunHistoryStep,
 } from '@tunasync/core';
 import type { Request, Response, Router } from 'express';
@@ -35,6 +36,8 @@ export interface RouteContext extends ManagerRouteContext {
   jobs: JobsCache;
   /** Retention of the run history, told when a report ended a run. */
   history: RunRetention;
+  /** Told of each stored status report after it was answered (alerts, issue 16). */
+  statusReported?: (seen: { worker: string; previous: MirrorStatus | undefined; next: MirrorStatus; step: RunHistoryStep | undefined }) => void;
 }
 
 function param(req: Request, name: string): string {
@@ -148,13 +151,14 @@ export function mountRoutes(router: Router, ctx: RouteContext): void {
       throw new ValidationError(`name: worker ${id} already has ${maxJobs} jobs (manager.conf [limits] max_jobs_per_worker)`, 'name', 'too_many_jobs');
     }
     let step: RunHistoryStep | undefined;
+    let previous: MirrorStatus | undefined;
     // Both writes are queued in the same turn, so they share one group commit (one fsync).
     const [, stored] = await Promise.all([
       store.refreshWorker(id, now),
       store.updateMirrorStatus(
         id,
         reported.name,
-        (prev) => (runFields?.skipped ? applySkippedReport(prev, reported, id) : applyStatusReport(prev, reported, id, now)),
+        (prev) => (runFields?.skipped ? applySkippedReport((previous = prev), reported, id) : applyStatusReport((previous = prev), reported, id, now)),
         (prev, next) => (step = runStepOf(prev, next, runFields, now)),
       ),
     ]);
@@ -163,6 +167,7 @@ export function mountRoutes(router: Router, ctx: RouteContext): void {
     const what = stored.status === 'syncing' ? 'starts syncing' : stored.status;
     logger.info(`Job [${stored.name}] @<${id}> ${what}`, { job: stored.name, worker: id, status: stored.status });
     res.json(serializeMirrorStatus(stored));
+    ctx.statusReported?.({ worker: id, previous, next: stored, step });
   });
 
   // Extension (tunasync#29: jobs removed from a worker's config stayed listed

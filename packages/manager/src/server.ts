@@ -23,6 +23,7 @@ import {
 } from '@tunasync/core';
 import { createManagerApp } from './app.js';
 import { Authenticator } from './auth.js';
+import { startNotifications, type Notifications } from './notify/notifications.js';
 import type { ManagerRouteModule } from './route-module.js';
 import { openJobStore, redactDbUrl } from './store/open-store.js';
 
@@ -55,6 +56,8 @@ export interface StartManagerOptions {
   maxConnections?: number;
   /** Route modules mounted before the 404 (status page, metrics…). */
   routes?: ManagerRouteModule[];
+  /** Notification service timing (tests): dispatcher round and stale/offline check intervals, in ms. */
+  notify?: { tickMs?: number; checkEveryMs?: number; timeoutMs?: number };
 }
 
 /** A running manager. */
@@ -71,6 +74,8 @@ export interface RunningManager {
   store: JobStore;
   /** The underlying server. */
   server: http.Server | https.Server;
+  /** The notification service (`[[notify]]`, maintenance summaries). */
+  notifications: Notifications;
   /** Stops accepting, waits for in-flight requests, closes the store. Idempotent. */
   close(): Promise<void>;
 }
@@ -103,8 +108,11 @@ export async function startManager(config: ManagerConfig, options: StartManagerO
   let server: http.Server | https.Server;
   let bound: AddressInfo;
   const stopping = new AbortController();
+  const notifications = startNotifications({ config, store, logger, clock: options.clock ?? systemClock, ...options.notify });
   try {
     const app = createManagerApp({
+      notifier: notifications.notifier,
+      maintenanceChanged: () => notifications.dispatcher.wake(),
       config,
       store,
       logger,
@@ -120,6 +128,7 @@ export async function startManager(config: ManagerConfig, options: StartManagerO
     server.maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
     bound = await listenOn(server, config.server.addr, config.server.port);
   } catch (err) {
+    await notifications.close();
     await store.close();
     throw err;
   }
@@ -146,10 +155,11 @@ export async function startManager(config: ManagerConfig, options: StartManagerO
       await drained;
       clearInterval(sweep);
       clearTimeout(cut);
+      await notifications.close();
       await store.close();
       logger.info('tunasync manager stopped');
     })();
     return closing;
   };
-  return { address: bound.address, port: bound.port, protocol, url, store, server, close };
+  return { address: bound.address, port: bound.port, protocol, url, store, server, notifications, close };
 }

@@ -7,6 +7,7 @@
  */
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { emptyMirrorStatus, zeroTime, type JobStore, type MirrorStatus, type WorkerStatus } from '@tunasync/core';
+import { describeOpsStore } from './store-conformance-ops.js';
 import { describeRunHistory } from './store-conformance-runs.js';
 import { describeJobStats, describeJobStatsDurability } from './store-conformance-stats.js';
 
@@ -280,6 +281,19 @@ export function describeJobStore(name: string, factory: StoreFactory): void {
 
     describeRunHistory(make);
     describeJobStats(make);
+
+    describeOpsStore(
+      make,
+      factory.reopen
+        ? async (closed) => {
+            await closed.close();
+            const again = await factory.reopen!();
+            open.push(again);
+            await again.init();
+            return again;
+          }
+        : undefined,
+    );
 
     if (factory.reopen) {
       const reopen = factory.reopen.bind(factory);

@@ -112,3 +112,5 @@ export {
   type WorkerMetricsOptions,
 } from './metrics/worker-metrics.js';
 export { withScheduleMeta } from './metrics/schedule-meta.js';
+export { Heartbeat, createWorkerHeartbeat, type HeartbeatOptions, type BeatResult } from './heartbeat.js';
+export { MaintenanceGate } from './maintenance.js';

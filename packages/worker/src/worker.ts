@@ -6,6 +6,7 @@
  * start-up restore (restore.ts). `createWorker` builds it; `start()`
  * listens, registers and schedules; `halt()` stops everything.
  */
+import { join } from 'node:path';
 import { loadWorkerConfig, systemClock, type MirrorConfig, type WorkerConfig } from '@tunasync/core';
 import { checkWorkerConfig } from './config-checks.js';
 import { listenControl, type ControlListener } from './control-listener.js';
@@ -13,9 +14,11 @@ import { createControlApp } from './control-server.js';
 import { adoptRuns } from './adopt/adoption.js';
 import { RunRecords } from './adopt/run-records.js';
 import { createWorkerEvents } from './events.js';
+import { createWorkerHeartbeat } from './heartbeat.js';
 import { prepareHooks, type HookSet } from './hooks/hook-set.js';
 import { wireJobEvents } from './jobs/job-events.js';
 import { JobSet } from './jobs/job-set.js';
+import { MAINTENANCE_FILE, MaintenanceGate } from './maintenance.js';
 import { MirrorJob } from './mirror-job.js';
 import { createProvider } from './providers/registry.js';
 import { createWorkerReporter } from './report-wiring.js';
@@ -62,15 +65,21 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
     stateLock?.release();
   };
 
+  const maintenance = new MaintenanceGate(logger, config.global.stateDir ? join(config.global.stateDir, MAINTENANCE_FILE) : undefined, clock.now());
+  const heartbeat = createWorkerHeartbeat(() => config, logger, maintenance);
+  // A due run starts, unless maintenance mode holds it until it ends.
+  const startDue = maintenance.wrap((name) => {
+    schedules.due(name);
+    // A mirror's first scheduled run in this process is its `startup` run.
+    void set.jobs.get(name)?.control('start', ranSinceStart.has(name) ? 'schedule' : 'startup');
+    ranSinceStart.add(name);
+  });
   const scheduler = new Scheduler({
     clock,
     ...(opts.timers ? { timers: opts.timers } : {}),
     onDue: (name, when) => {
       events.emit('schedule:due', { mirror: name, due: when, latenessMs: Math.max(0, clock.now().getTime() - when.getTime()) });
-      schedules.due(name);
-      // A mirror's first scheduled run in this process is its `startup` run.
-      void set.jobs.get(name)?.control('start', ranSinceStart.has(name) ? 'schedule' : 'startup');
-      ranSinceStart.add(name);
+      startDue(name);
     },
     onChange: (changes) => {
       reporter.reportSchedules(changes.map((c) => withScheduleMeta(c, set.jobs.get(c.name)?.mirror)));
@@ -123,11 +132,13 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
     // Restoring paused/disabled jobs needs the manager's view; a manager that is
     // down does not hold the worker back for long (it registers once it is up).
     await reporter.waitRegistered(opts.registerWaitMs ?? 5000);
+    heartbeat.start();
     restoreJobs(set.jobs.values(), storedStatuses(await reporter.fetchJobs()), schedules);
   }
 
   async function halt(options: HaltOptions = {}): Promise<void> {
     scheduler.close();
+    await heartbeat.close();
     const kept = new Set<string>();
     if (options.terminate && config.global.keepSyncsOnRestart) {
       await listener?.close(); // no command reaches a job that lets its sync go

@@ -7,6 +7,7 @@ import { ConfigError } from '../errors.js';
 import { serverTlsProblems } from '../net/serve.js';
 import { ajv } from '../validate.js';
 import { checkAgainstSchema, finish, table, type CheckResult, type Loaded } from './check.js';
+import { buildNotifyConfig, type NotifyConfig } from './notify-config.js';
 import { managerConfigSchema } from './schemas.js';
 import { parseToml, readTomlFile, type TomlTable } from './toml-file.js';
 
@@ -53,6 +54,8 @@ export interface ManagerConfig {
   web?: WebConfig;
   /** `[mirrorz]`: `GET /mirrorz.json`; unset or without `site`: off. */
   mirrorz?: MirrorzConfig;
+  /** `[[notify]]`: alert receivers (issue 16); unset or empty: none. */
+  notify?: NotifyConfig[];
   files: {
     /** Store type; only `sqlite` is built in. */
     dbType: string;
@@ -194,6 +197,9 @@ function load(doc: TomlTable, file: string, overrides: ManagerOverrides): Loaded
   const config = build(doc, file, overrides);
   const { sslCert, sslKey, clientCa } = config.server;
   const problems = serverTlsProblems({ configFile: file, sslCert, sslKey, clientCa });
+  const notify = buildNotifyConfig(doc.notify, file);
+  problems.push(...notify.problems);
+  if (notify.notify.length > 0) config.notify = notify.notify;
   const maxAge = table(doc, 'history').max_age;
   if (typeof maxAge === 'string' && parseAge(maxAge) === undefined) {
     problems.push({ file, path: 'history.max_age', message: `${JSON.stringify(maxAge)} is not an age: a positive whole number with a unit s, m, h or d (e.g. "180d")` });

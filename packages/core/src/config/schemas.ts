@@ -4,6 +4,7 @@
  * keys fail `additionalProperties`; the loaders report those as warnings and
  * everything else as errors.
  */
+import { notifyEntrySchema } from './notify-config.js';
 
 const str = { type: 'string' } as const;
 const bool = { type: 'boolean' } as const;
@@ -89,6 +90,8 @@ export const managerConfigSchema = {
         },
       },
     },
+    /** tunasync-ts: alert receivers (issue 16). */
+    notify: { type: 'array', items: notifyEntrySchema },
     files: {
       type: 'object',
       additionalProperties: false,
@@ -201,7 +204,16 @@ export const workerConfigSchema = {
     manager: {
       type: 'object',
       additionalProperties: false,
-      properties: { api_base: str, api_base_list: strList, ca_cert: str, token: str, client_cert: str, client_key: str },
+      properties: {
+        api_base: str,
+        api_base_list: strList,
+        ca_cert: str,
+        token: str,
+        client_cert: str,
+        client_key: str,
+        /** tunasync-ts: seconds between heartbeats to each manager (issue 16). */
+        heartbeat_interval: { type: 'integer', minimum: 1, maximum: 86400 },
+      },
     },
     server: {
       type: 'object',

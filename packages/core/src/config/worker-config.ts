@@ -135,6 +135,8 @@ export interface WorkerConfig {
     clientCert: string;
     /** Its private key (PEM, `client_key`); set together with `clientCert`. */
     clientKey: string;
+    /** Seconds between heartbeats (`heartbeat_interval`, tunasync-ts extension); unset: 60 (DEFAULT_HEARTBEAT_INTERVAL_S). */
+    heartbeatIntervalS?: number;
   };
   server: { hostname: string; listenAddr: string; listenPort: number; sslCert: string; sslKey: string };
   cgroup: { enable: boolean; basePath: string; group: string; subsystem: string };
@@ -297,7 +299,7 @@ function build(doc: TomlTable, file: string, readInclude: (f: string) => TomlTab
   const config: WorkerConfig = {
     file,
     global,
-    manager: { apiBaseList: apiBaseList.map((u) => u.replace(/\/+$/, '')), caCert: s(m, 'ca_cert'), token: s(m, 'token'), clientCert, clientKey },
+    manager: { apiBaseList: apiBaseList.map((u) => u.replace(/\/+$/, '')), caCert: s(m, 'ca_cert'), token: s(m, 'token'), clientCert, clientKey, ...(typeof m.heartbeat_interval === 'number' ? { heartbeatIntervalS: m.heartbeat_interval } : {}) },
     server: {
       hostname: s(srv, 'hostname', 'localhost'),
       listenAddr: s(srv, 'listen_addr', '127.0.0.1'),

@@ -102,6 +102,43 @@ export const MIGRATIONS: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 4,
+    description: 'notification queue, maintenance state and leases (issue 16)',
+    sql: `
+      CREATE TABLE notifications (
+        id              INTEGER PRIMARY KEY,
+        receiver        TEXT NOT NULL,
+        dedupe_key      TEXT NOT NULL UNIQUE,
+        payload         TEXT NOT NULL,
+        created_at      INTEGER NOT NULL,
+        attempts        INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at INTEGER NOT NULL,
+        held            INTEGER NOT NULL DEFAULT 0,
+        last_error      TEXT,
+        claimed_by      TEXT,
+        claimed_until   INTEGER NOT NULL DEFAULT 0
+      );
+      CREATE INDEX notifications_due ON notifications (held, next_attempt_at, id);
+      -- Keys of delivered and dead items, so an event fires once; old ones are pruned.
+      CREATE TABLE notification_keys (
+        dedupe_key TEXT PRIMARY KEY NOT NULL,
+        done_at    INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      CREATE INDEX notification_keys_by_time ON notification_keys (done_at);
+      CREATE TABLE maintenance (
+        id      INTEGER PRIMARY KEY CHECK (id = 1),
+        message TEXT NOT NULL,
+        since   INTEGER NOT NULL,
+        until   INTEGER
+      );
+      CREATE TABLE leases (
+        name       TEXT PRIMARY KEY NOT NULL,
+        holder     TEXT NOT NULL,
+        expires_at INTEGER NOT NULL
+      ) WITHOUT ROWID;
+    `,
+  },
 ];
 
 /** The schema version this code writes. */

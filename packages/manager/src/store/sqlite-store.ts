@@ -8,10 +8,26 @@
  * async methods let network stores fit the same interface.
  */
 import type Database from 'better-sqlite3';
-import type { ChangeFeed, JobMeta, JobStats, JobStore, MirrorSchedule, MirrorStatus, RunQuery, RunRecord, RunHistoryStep, StoreChange, SyncStatus, WorkerStatus } from '@tunasync/core';
+import type {
+  ChangeFeed,
+  Clock,
+  JobMeta,
+  JobStats,
+  JobStore,
+  MirrorSchedule,
+  MirrorStatus,
+  RunQuery,
+  RunRecord,
+  RunHistoryStep,
+  StoreChange,
+  SyncStatus,
+  WorkerStatus,
+} from '@tunasync/core';
 import { ChangeEmitter } from './change-emitter.js';
 import { translateWriteError } from './errors.js';
 import { openSqliteDatabase, type SqliteOpenOptions } from './sqlite-file.js';
+import { OpsTables } from './sqlite-ops.js';
+import { SqliteOpsMethods } from './sqlite-ops-methods.js';
 import { RunTable } from './sqlite-runs.js';
 import { JobStatsTable } from './sqlite-stats.js';
 import { WriteBatcher } from './write-batcher.js';
@@ -24,6 +40,8 @@ export interface SqliteJobStoreOptions extends SqliteOpenOptions {
    * write its own transaction.
    */
   groupCommit?: boolean;
+  /** The store's clock: times of the notification queue, maintenance and leases (default: the system clock). */
+  clock?: Clock;
 }
 
 interface WorkerRow {
@@ -157,7 +175,7 @@ function prepareStatements(db: Database.Database) {
 }
 
 /** JobStore on a SQLite file (or `:memory:`). */
-export class SqliteJobStore implements JobStore, ChangeFeed {
+export class SqliteJobStore extends SqliteOpsMethods implements JobStore, ChangeFeed {
   /** The database file this store was opened on. */
   readonly file: string;
   private readonly options: SqliteJobStoreOptions;
@@ -167,6 +185,7 @@ export class SqliteJobStore implements JobStore, ChangeFeed {
     writes: WriteBatcher;
     runs: RunTable;
     stats: JobStatsTable;
+    ops: OpsTables;
   };
   private closed = false;
   private commits = 0;
@@ -174,6 +193,7 @@ export class SqliteJobStore implements JobStore, ChangeFeed {
 
   /** Remembers where the database is; does no I/O (see init). */
   constructor(file: string, options: SqliteJobStoreOptions = {}) {
+    super();
     this.file = file;
     this.options = { ...options };
   }
@@ -198,6 +218,7 @@ export class SqliteJobStore implements JobStore, ChangeFeed {
       stmt,
       stats,
       runs: new RunTable(db, stats),
+      ops: new OpsTables(db, () => (this.options.clock ? this.options.clock.now().getTime() : Date.now())),
       writes: new WriteBatcher(db, this.options.groupCommit ?? true, () => this.commits++),
     };
   }
@@ -207,6 +228,16 @@ export class SqliteJobStore implements JobStore, ChangeFeed {
     if (this.closed) throw new Error(`store ${this.file} is closed`);
     if (!this.open) throw new Error(`store ${this.file} is not initialised: call and await init() before using it`);
     return this.open;
+  }
+
+  /** The queue, maintenance and lease tables (SqliteOpsMethods). */
+  protected ops(): OpsTables {
+    return this.use().ops;
+  }
+
+  /** Runs `op` as a write in the next group commit (SqliteOpsMethods); `changed` as for write(). */
+  protected writeOp<T>(op: () => T, changed?: (result: T) => StoreChange[]): Promise<T> {
+    return this.write(op, changed);
   }
 
   /**
