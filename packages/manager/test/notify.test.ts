@@ -150,6 +150,9 @@ describe('[[notify]] alerts', () => {
     const m = await manager(dbFile(), `[[notify]]\nurl = "${r.url}/"\nevents = ["stale", "worker_offline", "worker_online"]\n`, clock);
     await register(m);
     await report(m, 'debian', 'success');
+    // Our worker reports the interval with its schedules: stale after 2 × 1 h + 6 h (the rule of GET /stale).
+    const next = new Date(clock.now().getTime() + 3600_000).toISOString();
+    expect((await request(m.url, 'POST', '/workers/w1/schedules', { body: { schedules: [{ name: 'debian', next_schedule: next, interval_s: 3600 }] } })).status).toBe(200);
     await m.notifications.dispatcher.tick();
     await drained(m);
     expect(r.got).toEqual([]);

@@ -1,14 +1,14 @@
 /**
- * A small stale rule for the `stale` alert, used until the metrics branch's
- * `staleMirrors` (with worker-reported `stale_after`) replaces it: a mirror
- * whose last success is older than 2 × its interval + 6 h is stale. Without
- * job metadata the interval is estimated from the stored times (next run −
- * last end), else one day. Paused, disabled and never-successful mirrors
- * are not stale.
+ * The mirrors the `stale` alert fires for: the same rule as `GET /stale` and
+ * `tunasync_mirror_stale` (stale/stale.ts: `stale_after`, else 2 × interval
+ * + 6 h, from the job metadata our worker reports), so the alert, the route
+ * and the metric agree. A mirror that never succeeded is listed by `/stale`
+ * but raises no alert: there is no last success to say "stale since".
  */
-import { isZeroTime, type JobStore } from '@tunasync/core';
+import type { JobStore } from '@tunasync/core';
+import { jobKey, metaByJob, staleness } from '../stale/stale.js';
 
-/** A stale mirror. */
+/** A stale mirror, for the alert. */
 export interface StaleMirror {
   worker: string;
   mirror: string;
@@ -18,20 +18,15 @@ export interface StaleMirror {
   staleAfterS: number;
 }
 
-const DAY_S = 86_400;
-const GRACE_S = 6 * 3600;
-
-/** Every stale mirror at `now`. */
+/** Every mirror stale at `now` that has succeeded once. */
 export async function staleMirrors(store: JobStore, now: Date): Promise<StaleMirror[]> {
+  const [statuses, metas] = await Promise.all([store.listAllMirrorStatus(), store.listJobMeta()]);
+  const meta = metaByJob(metas);
   const out: StaleMirror[] = [];
-  for (const s of await store.listAllMirrorStatus()) {
-    if (s.status === 'disabled' || s.status === 'paused' || isZeroTime(s.lastUpdate)) continue;
-    const estimate = isZeroTime(s.nextSchedule) || isZeroTime(s.lastEnded) ? 0 : (s.nextSchedule.getTime() - s.lastEnded.getTime()) / 1000;
-    const intervalS = estimate > 0 ? estimate : DAY_S;
-    const staleAfterS = 2 * intervalS + GRACE_S;
-    if (now.getTime() - s.lastUpdate.getTime() > staleAfterS * 1000) {
-      out.push({ worker: s.worker, mirror: s.name, lastSuccess: s.lastUpdate, staleAfterS });
-    }
+  for (const s of statuses) {
+    const verdict = staleness(s, meta.get(jobKey(s.worker, s.name)), now.getTime());
+    if (!verdict.stale || verdict.reason === 'never_succeeded' || verdict.thresholdS === undefined) continue;
+    out.push({ worker: s.worker, mirror: s.name, lastSuccess: s.lastUpdate, staleAfterS: verdict.thresholdS });
   }
   return out;
 }
