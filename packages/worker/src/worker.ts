@@ -20,6 +20,8 @@ import { createWorkerReporter } from './report-wiring.js';
 import type { Reporter } from './reporter.js';
 import { restoreJobs, storedStatuses } from './restore.js';
 import { JobSchedules } from './schedule/job-schedules.js';
+import { spreadMsOf } from './schedule/schedule-config.js';
+import { upstreamHost } from './schedule/upstream-host.js';
 import { Scheduler } from './scheduler.js';
 import { ConcurrencySlots } from './slots.js';
 import { lockStateDir } from './state-lock.js';
@@ -38,7 +40,8 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
   const stateLock = config.global.stateDir ? lockStateDir(config.global.stateDir, { logger }) : undefined;
   const events = createWorkerEvents();
   const ranSinceStart = new Set<string>();
-  const slots = new ConcurrencySlots(config.global.concurrent);
+  const slots = new ConcurrencySlots(config.global.concurrent, { clock });
+  slots.setHostLimits(config.global.perUpstreamConcurrent, config.perUpstreamConcurrent);
   let hookSet: HookSet;
   let reporter: Reporter;
   try {
@@ -69,9 +72,10 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
       for (const c of changes) events.emit('schedule', { mirror: c.name, next: c.nextSchedule });
     },
   });
-  const schedules = new JobSchedules(scheduler, clock, logger);
+  const schedules = new JobSchedules(scheduler, clock, logger, { spreadMs: () => spreadMsOf(config) });
   const build = async (mirror: MirrorConfig): Promise<MirrorJob> => {
-    const job = new MirrorJob({ mirror, provider: await createProvider(mirror), hooks: hookSet.hooksFor(mirror), slots, logger, clock, ...(opts.graceMs !== undefined ? { graceMs: opts.graceMs } : {}) });
+    const jobSlots = slots.forMirror({ priority: mirror.priority, host: upstreamHost(mirror.upstream) });
+    const job = new MirrorJob({ mirror, provider: await createProvider(mirror), hooks: hookSet.hooksFor(mirror), slots: jobSlots, logger, clock, ...(opts.graceMs !== undefined ? { graceMs: opts.graceMs } : {}) });
     wireJobEvents(job, { events, schedules, reportStatus: (s, r) => reporter.reportStatus(s, r), workerName: () => config.global.name });
     return job;
   };
@@ -95,6 +99,7 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
     await set.reload(config.mirrors, fresh.mirrors, () => {
       config = fresh;
       slots.setLimit(fresh.global.concurrent);
+      slots.setHostLimits(fresh.global.perUpstreamConcurrent, fresh.perUpstreamConcurrent);
     });
   }
 

@@ -69,6 +69,15 @@ export const managerConfigSchema = {
   },
 } as const;
 
+/** Scheduling keys of a mirror, with `[global]` defaults (issue 18); their values are checked by the worker's config check. */
+const scheduleKeys = {
+  timezone: str,
+  interval_mode: str,
+  fixed_rate_anchor: str,
+  blackout: strList,
+  priority: { type: 'integer' },
+} as const;
+
 /** Schema of one `[[mirrors]]` entry (recursive through `mirrors`). */
 export const mirrorConfigSchema = {
   type: 'object',
@@ -114,6 +123,8 @@ export const mirrorConfigSchema = {
     docker_volumes: strList,
     docker_options: strList,
     snapshot_path: str,
+    /** tunasync-ts scheduling (issue 18): zone, fixed rate, blackout windows, priority; checked by the worker. */
+    ...scheduleKeys,
     mirrors: { type: 'array', items: { $ref: '#/$defs/mirror' } },
   },
 } as const;
@@ -144,8 +155,14 @@ export const workerConfigSchema = {
         exec_on_failure: strList,
         dangerous_global_success_exit_codes: exitCodes,
         dangerous_global_rsync_success_exit_codes: exitCodes,
+        /** tunasync-ts scheduling (issue 18): defaults of the mirrors' keys, the per-host run limit and the start spread. */
+        ...scheduleKeys,
+        per_upstream_concurrent: { type: 'integer' },
+        spread: str,
       },
     },
+    /** tunasync-ts: per upstream host limits overriding `[global] per_upstream_concurrent`. */
+    per_upstream_concurrent: { type: 'object', additionalProperties: { type: 'integer' } },
     manager: {
       type: 'object',
       additionalProperties: false,

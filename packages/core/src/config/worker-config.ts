@@ -42,6 +42,16 @@ export interface WorkerGlobalConfig {
   successExitCodes: number[];
   /** `dangerous_global_rsync_success_exit_codes`. */
   rsyncSuccessExitCodes: number[];
+  /** Defaults of the mirrors' scheduling keys (issue 18; see MirrorConfig). */
+  timezone: string;
+  intervalMode: string;
+  fixedRateAnchor: string;
+  blackout: string[];
+  priority: number;
+  /** Runs at once against one upstream host, across mirrors; 0: no limit. */
+  perUpstreamConcurrent: number;
+  /** `spread` as written ("10m"); empty: none. The worker parses it. */
+  spread: string;
 }
 
 /** One job, resolved: every inherited and global value applied. */
@@ -95,6 +105,16 @@ export interface MirrorConfig {
   dockerVolumes: string[];
   dockerOptions: string[];
   snapshotPath: string;
+  /** Scheduling (issue 18), as written; the worker checks them. IANA zone of cron, anchor and blackout; empty: the host's. */
+  timezone: string;
+  /** `interval_mode`: empty or "interval" (tunasync's rule), or "fixed-rate". */
+  intervalMode: string;
+  /** `fixed_rate_anchor` "HH:MM"; empty: 00:00. */
+  fixedRateAnchor: string;
+  /** `blackout` windows ("01:00-06:00", "Sat 00:00-Sun 23:59"). */
+  blackout: string[];
+  /** 0..100 (default 50): who goes first when jobs wait for a slot. */
+  priority: number;
   /** Where the mirror was written (file and key path), for messages. */
   source: { file: string; path: string };
 }
@@ -122,6 +142,8 @@ export interface WorkerConfig {
   zfs: { enable: boolean; zpool: string };
   btrfsSnapshot: { enable: boolean; snapshotPath: string };
   include: { includeMirrors: string; files: string[] };
+  /** `[per_upstream_concurrent]`: host → runs at once, overriding `[global] per_upstream_concurrent`. */
+  perUpstreamConcurrent: Record<string, number>;
   /** Leaf mirrors in file order, then included files in sorted order. */
   mirrors: MirrorConfig[];
 }
@@ -152,6 +174,13 @@ function buildGlobal(doc: TomlTable): WorkerGlobalConfig {
     execOnFailure: list(g, 'exec_on_failure'),
     successExitCodes: list(g, 'dangerous_global_success_exit_codes'),
     rsyncSuccessExitCodes: list(g, 'dangerous_global_rsync_success_exit_codes'),
+    timezone: s(g, 'timezone'),
+    intervalMode: s(g, 'interval_mode'),
+    fixedRateAnchor: s(g, 'fixed_rate_anchor'),
+    blackout: list(g, 'blackout'),
+    priority: typeof g.priority === 'number' ? g.priority : 50,
+    perUpstreamConcurrent: typeof g.per_upstream_concurrent === 'number' ? g.per_upstream_concurrent : 0,
+    spread: s(g, 'spread'),
   };
 }
 
@@ -278,6 +307,7 @@ function build(doc: TomlTable, file: string, readInclude: (f: string) => TomlTab
     zfs: { enable: b(zfs, 'enable'), zpool: s(zfs, 'zpool') },
     btrfsSnapshot: { enable: b(bt, 'enable'), snapshotPath: s(bt, 'snapshot_path') },
     include: { includeMirrors, files },
+    perUpstreamConcurrent: { ...(table(doc, 'per_upstream_concurrent') as Record<string, number>) },
     mirrors,
   };
   return { config, warnings: warnings.map(formatConfigIssue) };
