@@ -192,6 +192,14 @@ describe('worker.conf with every option', () => {
       successExitCodes: [10, 20],
       rsyncSuccessExitCodes: [24, 25],
       stateDir: '/var/log/tunasync/.tunasync-state/test_worker',
+      // Scheduling (issue 18): unset, the defaults.
+      timezone: '',
+      intervalMode: '',
+      fixedRateAnchor: '',
+      blackout: [],
+      priority: 50,
+      perUpstreamConcurrent: 0,
+      spread: '',
     });
     // api_base_list wins over api_base; trailing slashes are dropped.
     expect(config.manager).toEqual({
@@ -246,6 +254,11 @@ describe('worker.conf with every option', () => {
       dockerVolumes: ['/a:/a'],
       dockerOptions: ['--net=host'],
       snapshotPath: '/snapshots/everything',
+      timezone: '',
+      intervalMode: '',
+      fixedRateAnchor: '',
+      blackout: [],
+      priority: 50,
       source: { file: tmp.path('worker.conf'), path: 'mirrors[0]' },
     });
   });

@@ -162,7 +162,7 @@ export const workerConfigSchema = {
       },
     },
     /** tunasync-ts: per upstream host limits overriding `[global] per_upstream_concurrent`. */
-    per_upstream_concurrent: { type: 'object', additionalProperties: { type: 'integer' } },
+    per_upstream_concurrent: { type: 'object', properties: {}, additionalProperties: { type: 'integer' } },
     manager: {
       type: 'object',
       additionalProperties: false,
