@@ -47,7 +47,7 @@ export {
   type ScheduleChange,
 } from './events.js';
 export { mirrorStatusOf, runFieldsOf } from './status-mapper.js';
-export { intervalPolicy, cronPolicy, schedulePolicyFor, inProgress, type SchedulePolicy, type LastRun } from './schedule/policy.js';
+export { intervalPolicy, cronPolicy, schedulePolicyFor, inProgress, type SchedulePolicy, type LastRun, type ScheduleKeys } from './schedule/policy.js';
 export { nextCronMatch } from './schedule/cron.js';
 export { JobSchedules, type JobSchedulesOptions } from './schedule/job-schedules.js';
 export { fixedRatePolicy, FixedRateSlots } from './schedule/fixed-rate.js';
