@@ -6,11 +6,11 @@
  * job's own zone.
  */
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConfigError, createSilentLogger, formatConfigIssue, loadWorkerConfig } from '@tunasync/core';
-import { builtBin, runScript, tempDir, workerConfText } from '@tunasync/testkit';
-import { createWorker, dryRun, schedulePolicyFor } from '@tunasync/worker';
+import { ConfigError, createSilentLogger, formatConfigIssue, loadWorkerConfig, parseWorkerConfig } from '@tunasync/core';
+import { builtBin, repoRoot, runScript, tempDir, workerConfText } from '@tunasync/testkit';
+import { createWorker, dryRun, formatHHMM, schedulePolicyFor, upstreamHost, workerConfigIssues } from '@tunasync/worker';
 
 const dirs: (() => void)[] = [];
 afterAll(() => dirs.forEach((c) => c()));
@@ -128,5 +128,24 @@ describe('--dry-run', () => {
     expect(plain).toContain('every 90 min after the last run');
     expect(plainNext).toMatch(/^ {2}next runs \(Asia\/Shanghai\): 20:\d\d, 21:\d\d, 23:\d\d$/);
     expect(out.at(-1)).toMatch(/^3 jobs for worker w1, reporting to http:\/\/127\.0\.0\.1:9$/);
+  });
+});
+
+describe('the README example', () => {
+  it('loads with no warning, passes the check and means what the README says', async () => {
+    const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
+    const block = /### Scheduling[\s\S]*?```toml\n([\s\S]*?)```/.exec(readme)![1]!;
+    const text = block.replace('[global]\n', '[global]\nname = "w"\nlog_dir = "/tmp/l/{{.Name}}"\nmirror_dir = "/tmp/m"\n');
+    const { config, warnings } = parseWorkerConfig(text, '<README>');
+    expect(warnings).toEqual([]);
+    expect(await workerConfigIssues(config)).toEqual([]);
+    expect(config.perUpstreamConcurrent).toEqual({ 'rsync.example.org': 1 });
+    const [debian, arch] = config.mirrors;
+    expect(upstreamHost(debian!.upstream)).toBe('rsync.example.org');
+    expect(debian!.blackout).toEqual(['01:00-06:00']);
+    expect(arch!.blackout).toEqual(['Sat 00:00-Sun 23:59']);
+    const t = new Date('2026-11-30T12:00:00Z');
+    const next = schedulePolicyFor(debian!).next({ started: t, ended: t }, t)!;
+    expect(formatHHMM(next, 'Asia/Shanghai')).toBe('20:30');
   });
 });
