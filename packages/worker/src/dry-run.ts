@@ -1,8 +1,9 @@
 /**
  * `tunasync-worker --dry-run`: load and validate worker.conf with the same
- * check start uses (checkWorkerConfig) and describe every job: what it runs,
- * its schedule in words and its next three start times (`HH:MM` in the
- * job's own zone, named), starting nothing and creating nothing.
+ * check start uses (checkWorkerConfig) and describe every job: its line as
+ * before (what it runs), then an indented line with its schedule in words
+ * and its next three start times (`HH:MM` in the job's own zone, named),
+ * starting nothing and creating nothing.
  */
 import { ConfigError, formatConfigIssue, loadWorkerConfig, type MirrorConfig } from '@tunasync/core';
 import { workerConfigIssues, type WorkerCheckOptions } from './config-checks.js';
@@ -16,22 +17,22 @@ export interface JobSpread {
   offsetMs: number;
 }
 
-/** One line per job, for a config with problems (its schedule is not worked out): name, provider, upstream, schedule keys, directory. */
+/** The job's line as it has always been (name, provider, upstream, `cron "…"` or `every N min`, directory), tab-separated for scripts. */
 export function briefJob(m: MirrorConfig): string {
   const schedule = m.cron ? `cron "${m.cron}"` : `every ${m.interval} min`;
   return [m.name, m.provider, m.upstream || '-', schedule, m.mirrorDir].join('\t');
 }
 
 /**
- * Two lines per job: name, provider, upstream, schedule in words, directory;
- * then its next three start times as if it never ran, from `now`.
+ * Two lines per job: its brief line, then (indented) its schedule in words
+ * and its next three start times from `now`, as if it never ran, as `HH:MM`
+ * in its own zone, named.
  */
 export function describeJob(m: MirrorConfig, spread: JobSpread = { spreadMs: 0, offsetMs: 0 }, now: Date = new Date()): string {
-  const schedule = scheduleWords(m, spread);
   const tz = zoneOf(m);
   const starts = nextStarts(m, spread, now);
-  const next = starts.length > 0 ? `  next runs (${tz}): ${formatStarts(starts, now, tz)}` : `  no run would start (${tz})`;
-  return `${[m.name, m.provider, m.upstream || '-', schedule, m.mirrorDir].join('\t')}\n${next}`;
+  const next = starts.length > 0 ? `next runs (${tz}): ${formatStarts(starts, now, tz)}` : `no run would start (${tz})`;
+  return `${briefJob(m)}\n  ${scheduleWords(m, spread)}; ${next}`;
 }
 
 /** Output of a dry run. */

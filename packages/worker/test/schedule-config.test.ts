@@ -116,17 +116,19 @@ describe('--dry-run', () => {
       const i = out.findIndex((l) => l.startsWith(`${name}\t`));
       return [out[i]!, out[i + 1]!];
     };
+    // The job's line as before (for scripts), then its schedule in words and next runs.
     const [nightly, nightlyNext] = block('nightly');
-    expect(nightly).toContain('cron "0 3 * * *" Asia/Shanghai; priority 50; starts ');
+    expect(nightly).toBe(`nightly\tcommand\t-\tcron "0 3 * * *"\t${join(file, '..', 'data', 'nightly')}`);
+    expect(nightlyNext).toContain('  cron "0 3 * * *" Asia/Shanghai; priority 50; starts ');
     // 03:00 plus the mirror's place in the 10-minute spread window, on the next three days.
-    expect(nightlyNext).toMatch(/^ {2}next runs \(Asia\/Shanghai\): 03:0\d \+1d, 03:0\d \+2d, 03:0\d \+3d$/);
-    const [fixed, fixedNext] = block('fixed');
-    expect(fixed).toContain('every 360 min at fixed times from 00:30 America/New_York');
-    expect(fixed).toContain('not starting in 06:00-07:00 America/New_York; priority 80');
-    expect(fixedNext).toMatch(/^ {2}next runs \(America\/New_York\): 07:\d\d, 12:3\d, 18:3\d$/);
-    const [plain, plainNext] = block('plain');
-    expect(plain).toContain('every 90 min after the last run');
-    expect(plainNext).toMatch(/^ {2}next runs \(Asia\/Shanghai\): 20:\d\d, 21:\d\d, 23:\d\d$/);
+    expect(nightlyNext).toMatch(/; next runs \(Asia\/Shanghai\): 03:0\d \+1d, 03:0\d \+2d, 03:0\d \+3d$/);
+    const [, fixedNext] = block('fixed');
+    expect(fixedNext).toContain('every 360 min at fixed times from 00:30 America/New_York');
+    expect(fixedNext).toContain('not starting in 06:00-07:00 America/New_York; priority 80');
+    expect(fixedNext).toMatch(/; next runs \(America\/New_York\): 07:\d\d, 12:3\d, 18:3\d$/);
+    const [, plainNext] = block('plain');
+    expect(plainNext).toContain('every 90 min after the last run');
+    expect(plainNext).toMatch(/; next runs \(Asia\/Shanghai\): 20:\d\d, 21:\d\d, 23:\d\d$/);
     expect(out.at(-1)).toMatch(/^3 jobs for worker w1, reporting to http:\/\/127\.0\.0\.1:9$/);
   });
 });
