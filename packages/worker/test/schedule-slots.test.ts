@@ -7,7 +7,7 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createTestWorker, TestClock, tempDir, until } from '@tunasync/testkit';
+import { createTestWorker, getJson, startTestManager, TestClock, tempDir, until } from '@tunasync/testkit';
 import { ConcurrencySlots, type Release, type SlotTicket, type Worker } from '@tunasync/worker';
 import { TimedClock } from './sched-time.js';
 
@@ -148,5 +148,35 @@ describe('blackout windows in a worker', () => {
     await w.command({ cmd: 'start', mirrorId: 'm', args: [], options: {} });
     await until(() => (ends.length === 1 ? true : undefined), 'the run started by hand to end');
     expect(ends).toEqual(['manual:success']);
+  });
+});
+
+describe('the next run reported to the manager', () => {
+  it('is the start the policy and the blackout window give (fixed rate slot 12:10 held to 13:00)', async () => {
+    const t = tempDir();
+    cleanups.push(t.cleanup);
+    const m = await startTestManager({ dir: t.dir });
+    cleanups.push(() => m.close());
+    const time = new TimedClock('2026-11-30T11:30:00Z');
+    const w: Worker = await createTestWorker({
+      dir: t.dir,
+      apiBase: m.base,
+      global: { timezone: 'UTC' },
+      mirrors: `[[mirrors]]\nname = "m"\nprovider = "command"\ncommand = "true"\ninterval = 60\ninterval_mode = "fixed-rate"\nfixed_rate_anchor = "00:10"\nblackout = ["12:00-13:00"]\n`,
+      options: { clock: time, timers: time.timers },
+      strict: true,
+    });
+    cleanups.push(() => w.halt());
+    await w.start();
+    const ended: string[] = [];
+    w.events.on('run:end', (e) => ended.push(e.outcome));
+    await w.command({ cmd: 'start', mirrorId: 'm', args: [], options: {} });
+    await until(() => (ended.length === 1 ? true : undefined), 'the run to end');
+    expect(w.nextRun('m')!.toISOString()).toBe('2026-11-30T13:00:00.000Z');
+    expect(await w.flushReports()).toBe(true);
+    const jobs = (await getJson(`${m.base}/workers/w1/jobs`)) as Record<string, unknown>[];
+    expect(jobs).toHaveLength(1);
+    expect(jobs[0]).toMatchObject({ name: 'm', status: 'success' });
+    expect(new Date(jobs[0]!.next_schedule as string).toISOString()).toBe('2026-11-30T13:00:00.000Z');
   });
 });
