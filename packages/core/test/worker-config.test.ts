@@ -200,6 +200,14 @@ describe('worker.conf with every option', () => {
       stateDir: '/var/log/tunasync/.tunasync-state/test_worker',
       minFreeSpace: '10G',
       checkUpstream: true,
+      // Scheduling (issue 18): unset, the defaults.
+      timezone: '',
+      intervalMode: '',
+      fixedRateAnchor: '',
+      blackout: [],
+      priority: 50,
+      perUpstreamConcurrent: 0,
+      spread: '',
     });
     // api_base_list wins over api_base; trailing slashes are dropped.
     expect(config.manager).toEqual({
@@ -258,6 +266,11 @@ describe('worker.conf with every option', () => {
       checkUpstream: true,
       upstreamFallback: ['rsync://b.example.org/everything/'],
       atomicPublish: true,
+      timezone: '',
+      intervalMode: '',
+      fixedRateAnchor: '',
+      blackout: [],
+      priority: 50,
       source: { file: tmp.path('worker.conf'), path: 'mirrors[0]' },
     });
   });

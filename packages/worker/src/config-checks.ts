@@ -1,7 +1,8 @@
 /**
  * The one check of a worker.conf, used by start, by reload and by
  * `--dry-run`, so that `--dry-run` refuses exactly what start refuses: the
- * core loader's checks, then provider modules, cron expressions, hook
+ * core loader's checks, then provider modules, cron expressions, the
+ * scheduling keys (zone, fixed rate, blackout, priority, spread), hook
  * settings (`[btrfs_snapshot]`, `[cgroup]`) and the PEM files of `[server]`
  * and `[manager]`. Nothing here has side effects: no cgroup is made, nothing
  * is written, no provider is constructed (custom provider modules are
@@ -18,6 +19,7 @@ import {
 } from '@tunasync/core';
 import { hookConfigIssues, type CgroupLocation } from './hooks/hook-checks.js';
 import { isBuiltinProvider, loadProviderFactory } from './providers/registry.js';
+import { scheduleConfigIssues } from './schedule/schedule-config.js';
 import { isValidCron } from './scheduler.js';
 
 /** Where the checks look at the system (default: the real one); tests point them elsewhere. */
@@ -67,7 +69,7 @@ async function pemIssues(config: WorkerConfig): Promise<ConfigIssue[]> {
 
 /** Every problem checkWorkerConfig would refuse `config` for (empty when it is fine). */
 export async function workerConfigIssues(config: WorkerConfig, options: WorkerCheckOptions = {}): Promise<ConfigIssue[]> {
-  return [...(await mirrorIssues(config)), ...(await hookConfigIssues(config, options)), ...(await pemIssues(config))];
+  return [...(await mirrorIssues(config)), ...scheduleConfigIssues(config), ...(await hookConfigIssues(config, options)), ...(await pemIssues(config))];
 }
 
 /**

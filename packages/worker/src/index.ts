@@ -20,7 +20,7 @@ export type {
   JobRunStartEvent,
   JobRunSummary,
 } from './mirror-job.js';
-export { ConcurrencySlots, type Release } from './slots.js';
+export { ConcurrencySlots, type Release, type SlotTicket, type SlotOptions } from './slots.js';
 export { runInProcessGroup, terminateGroup, groupAlive, type GroupExit, type ProcessGroupOptions } from './process-group.js';
 export { splitShellWords } from './shell-words.js';
 export { forEachLogLine, lastLineWhere } from './log-scan.js';
@@ -55,9 +55,17 @@ export {
   type ScheduleDue,
 } from './events.js';
 export { mirrorStatusOf, runFieldsOf } from './status-mapper.js';
-export { intervalPolicy, cronPolicy, schedulePolicyFor, inProgress, type SchedulePolicy, type LastRun } from './schedule/policy.js';
+export { intervalPolicy, cronPolicy, schedulePolicyFor, inProgress, type SchedulePolicy, type LastRun, type ScheduleKeys } from './schedule/policy.js';
 export { nextCronMatch } from './schedule/cron.js';
-export { JobSchedules } from './schedule/job-schedules.js';
+export { JobSchedules, type JobSchedulesOptions } from './schedule/job-schedules.js';
+export { fixedRatePolicy, FixedRateSlots } from './schedule/fixed-rate.js';
+export { Blackouts, parseBlackout, parseBlackouts, type BlackoutWindow } from './schedule/blackout.js';
+export { startTime, type StartGate } from './schedule/gate.js';
+export { spreadOffsets, alignToSpread, parseDuration } from './schedule/spread.js';
+export { upstreamHost } from './schedule/upstream-host.js';
+export { scheduleConfigIssues, spreadMsOf } from './schedule/schedule-config.js';
+export { hostZone, isValidZone, zonedParts, zonedToUtc, formatHHMM, parseHHMM } from './schedule/zone.js';
+export { nextStarts, scheduleWords, formatStarts } from './schedule/describe.js';
 export { JobSet, type JobSetOptions } from './jobs/job-set.js';
 export { restoreJobs, storedStatuses } from './restore.js';
 export { wireJobEvents, type JobEventSinks } from './jobs/job-events.js';
@@ -81,7 +89,7 @@ export {
 } from './control-server.js';
 export { RsyncProvider, TwoStageRsyncProvider } from './providers/rsync-provider.js';
 export { createProvider, loadProviderFactory, checkProviderReference, isBuiltinProvider, type ProviderFactory } from './providers/registry.js';
-export { dryRun, describeJob, type DryRunResult } from './dry-run.js';
+export { dryRun, describeJob, briefJob, type DryRunResult, type DryRunOptions, type JobSpread } from './dry-run.js';
 export { checkWorkerConfig, workerConfigIssues, loadCheckedWorkerConfig, type WorkerCheckOptions } from './config-checks.js';
 export { hookConfigIssues, type CgroupLocation } from './hooks/hook-checks.js';
 export { runWorkerCli } from './cli-main.js';

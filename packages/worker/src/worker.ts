@@ -25,6 +25,8 @@ import { createWorkerReporter } from './report-wiring.js';
 import type { Reporter } from './reporter.js';
 import { restoreJobs, storedStatuses } from './restore.js';
 import { JobSchedules } from './schedule/job-schedules.js';
+import { spreadMsOf } from './schedule/schedule-config.js';
+import { upstreamHost } from './schedule/upstream-host.js';
 import { Scheduler } from './scheduler.js';
 import { ConcurrencySlots } from './slots.js';
 import { lockStateDir } from './state-lock.js';
@@ -45,7 +47,8 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
   const stateLock = config.global.stateDir ? lockStateDir(config.global.stateDir, { logger }) : undefined;
   const events = createWorkerEvents();
   const ranSinceStart = new Set<string>();
-  const slots = new ConcurrencySlots(config.global.concurrent);
+  const slots = new ConcurrencySlots(config.global.concurrent, { clock });
+  slots.setHostLimits(config.global.perUpstreamConcurrent, config.perUpstreamConcurrent);
   // Runs recorded here can outlive this process (keep_syncs_on_restart) or be killed by the next one.
   const runRecords = config.global.stateDir ? new RunRecords(config.global.stateDir) : undefined;
   const graceMs = opts.graceMs ?? 5000;
@@ -86,9 +89,10 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
       for (const c of changes) events.emit('schedule', { mirror: c.name, next: c.nextSchedule });
     },
   });
-  const schedules = new JobSchedules(scheduler, clock, logger);
+  const schedules = new JobSchedules(scheduler, clock, logger, { spreadMs: () => spreadMsOf(config) });
   const build = async (mirror: MirrorConfig): Promise<MirrorJob> => {
-    const job = new MirrorJob({ mirror, provider: await createProvider(mirror), hooks: hookSet.hooksFor(mirror), slots, logger, clock, graceMs, ...(runRecords ? { runRecords } : {}) });
+    const jobSlots = slots.forMirror({ priority: mirror.priority, host: upstreamHost(mirror.upstream) });
+    const job = new MirrorJob({ mirror, provider: await createProvider(mirror), hooks: hookSet.hooksFor(mirror), slots: jobSlots, logger, clock, graceMs, ...(runRecords ? { runRecords } : {}) });
     wireJobEvents(job, { events, schedules, reportStatus: (s, r) => reporter.reportStatus(s, r), workerName: () => config.global.name });
     return job;
   };
@@ -112,6 +116,7 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
     await set.reload(config.mirrors, fresh.mirrors, () => {
       config = fresh;
       slots.setLimit(fresh.global.concurrent);
+      slots.setHostLimits(fresh.global.perUpstreamConcurrent, fresh.perUpstreamConcurrent);
     });
   }
 

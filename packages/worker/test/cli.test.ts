@@ -20,7 +20,10 @@ describe('tunasync-worker --dry-run', () => {
     expect(existsSync(fixture)).toBe(true);
     const r = await cli(['--dry-run', '-c', fixture]);
     expect(r.code).toBe(0);
-    const lines = r.stdout.trim().split('\n');
+    // Each job's line, then an indented line with its schedule and next runs.
+    const all = r.stdout.trim().split('\n');
+    const lines = all.filter((l) => !l.startsWith('  '));
+    expect(all.length - lines.length).toBe(79);
     expect(lines).toHaveLength(80);
     expect(lines).toContain('alpine\trsync\trsync://rsync.alpinelinux.org/alpine/\tevery 240 min\t/srv/mirror/data/alpine');
     expect(lines.find((l) => l.startsWith('debian\t'))).toMatch(/^debian\ttwo-stage-rsync\t/);

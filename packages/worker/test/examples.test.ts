@@ -53,7 +53,9 @@ describe('examples/worker.conf', () => {
     const r = await node(join(repo, 'packages', 'worker', 'dist', 'cli.js'), ['--dry-run', '-c', join(examples, 'worker.conf')]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    const lines = r.stdout.trim().split('\n');
+    // Each job's line, then an indented line with its schedule and next runs.
+    const lines = r.stdout.trim().split('\n').filter((l) => !l.startsWith('  '));
+    expect(r.stdout).toContain('\n  every 240 min at fixed times from 00:30 Asia/Shanghai');
     expect(lines.at(-1)).toBe('8 jobs for worker worker1, reporting to http://127.0.0.1:14242');
     expect(lines.map((l) => l.split('\t')[0])).toEqual(['debian', 'ubuntu', 'archlinux', 'centos-vault', 'pypi', 'ctan', 'texlive-historic', 'hello-file', expect.any(String)]);
     expect(lines).toContain('debian\ttwo-stage-rsync\trsync://ftp.debian.org/debian/\tcron "0 */4 * * *"\t/srv/tunasync/debian');

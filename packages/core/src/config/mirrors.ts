@@ -231,6 +231,11 @@ export function resolveMirror(raw: RawMirror, global: WorkerGlobalConfig, issues
     dockerOptions: strings(f.docker_options),
     snapshotPath: text(f.snapshot_path),
     ...guards,
+    timezone: typeof f.timezone === 'string' ? f.timezone : global.timezone,
+    intervalMode: typeof f.interval_mode === 'string' ? f.interval_mode : global.intervalMode,
+    fixedRateAnchor: typeof f.fixed_rate_anchor === 'string' ? f.fixed_rate_anchor : global.fixedRateAnchor,
+    blackout: Array.isArray(f.blackout) ? strings(f.blackout) : [...global.blackout],
+    priority: typeof f.priority === 'number' ? f.priority : global.priority,
     source: { file: raw.file, path: raw.path },
     ...(staleAfterS !== undefined ? { staleAfterS } : {}),
   };

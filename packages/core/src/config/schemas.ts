@@ -110,6 +110,15 @@ export const managerConfigSchema = {
   },
 } as const;
 
+/** Scheduling keys of a mirror, with `[global]` defaults (issue 18); their values are checked by the worker's config check. */
+const scheduleKeys = {
+  timezone: str,
+  interval_mode: str,
+  fixed_rate_anchor: str,
+  blackout: strList,
+  priority: { type: 'integer' },
+} as const;
+
 /** Schema of one `[[mirrors]]` entry (recursive through `mirrors`). */
 export const mirrorConfigSchema = {
   type: 'object',
@@ -162,6 +171,8 @@ export const mirrorConfigSchema = {
     check_upstream: bool,
     upstream_fallback: strList,
     atomic_publish: bool,
+    /** tunasync-ts scheduling (issue 18): zone, fixed rate, blackout windows, priority; checked by the worker. */
+    ...scheduleKeys,
     mirrors: { type: 'array', items: { $ref: '#/$defs/mirror' } },
   },
 } as const;
@@ -199,8 +210,14 @@ export const workerConfigSchema = {
         /** tunasync-ts extensions (issue 18): defaults of the mirrors' run guards. */
         min_free_space: { type: ['string', 'integer'] },
         check_upstream: bool,
+        /** tunasync-ts scheduling (issue 18): defaults of the mirrors' keys, the per-host run limit and the start spread. */
+        ...scheduleKeys,
+        per_upstream_concurrent: { type: 'integer' },
+        spread: str,
       },
     },
+    /** tunasync-ts: per upstream host limits overriding `[global] per_upstream_concurrent`. */
+    per_upstream_concurrent: { type: 'object', properties: {}, additionalProperties: { type: 'integer' } },
     manager: {
       type: 'object',
       additionalProperties: false,

@@ -52,6 +52,16 @@ export interface WorkerGlobalConfig {
   checkUpstream: boolean;
   /** `stale_after` in seconds (tunasync-ts extension, issue 16); unset: the default rule. */
   staleAfterS?: number;
+  /** Defaults of the mirrors' scheduling keys (issue 18; see MirrorConfig). */
+  timezone: string;
+  intervalMode: string;
+  fixedRateAnchor: string;
+  blackout: string[];
+  priority: number;
+  /** Runs at once against one upstream host, across mirrors; 0: no limit. */
+  perUpstreamConcurrent: number;
+  /** `spread` as written ("10m"); empty: none. The worker parses it. */
+  spread: string;
 }
 
 /** One job, resolved: every inherited and global value applied. */
@@ -113,6 +123,16 @@ export interface MirrorConfig {
   upstreamFallback: string[];
   /** `atomic_publish`: sync into a hard-linked staging copy and swap it in on success. */
   atomicPublish: boolean;
+  /** Scheduling (issue 18), as written; the worker checks them. IANA zone of cron, anchor and blackout; empty: the host's. */
+  timezone: string;
+  /** `interval_mode`: empty or "interval" (tunasync's rule), or "fixed-rate". */
+  intervalMode: string;
+  /** `fixed_rate_anchor` "HH:MM"; empty: 00:00. */
+  fixedRateAnchor: string;
+  /** `blackout` windows ("01:00-06:00", "Sat 00:00-Sun 23:59"). */
+  blackout: string[];
+  /** 0..100 (default 50): who goes first when jobs wait for a slot. */
+  priority: number;
   /** Where the mirror was written (file and key path), for messages. */
   source: { file: string; path: string };
   /** `stale_after` in seconds, the mirror's or `[global]`'s (tunasync-ts extension, issue 16); unset: the default rule. */
@@ -144,6 +164,8 @@ export interface WorkerConfig {
   zfs: { enable: boolean; zpool: string };
   btrfsSnapshot: { enable: boolean; snapshotPath: string };
   include: { includeMirrors: string; files: string[] };
+  /** `[per_upstream_concurrent]`: host → runs at once, overriding `[global] per_upstream_concurrent`. */
+  perUpstreamConcurrent: Record<string, number>;
   /** Leaf mirrors in file order, then included files in sorted order. */
   mirrors: MirrorConfig[];
 }
@@ -178,6 +200,13 @@ function buildGlobal(doc: TomlTable): WorkerGlobalConfig {
     minFreeSpace: typeof g.min_free_space === 'string' || typeof g.min_free_space === 'number' ? g.min_free_space : undefined,
     checkUpstream: b(g, 'check_upstream'),
     ...(typeof g.stale_after === 'string' && parseAge(g.stale_after) !== undefined ? { staleAfterS: parseAge(g.stale_after)! } : {}),
+    timezone: s(g, 'timezone'),
+    intervalMode: s(g, 'interval_mode'),
+    fixedRateAnchor: s(g, 'fixed_rate_anchor'),
+    blackout: list(g, 'blackout'),
+    priority: typeof g.priority === 'number' ? g.priority : 50,
+    perUpstreamConcurrent: typeof g.per_upstream_concurrent === 'number' ? g.per_upstream_concurrent : 0,
+    spread: s(g, 'spread'),
   };
 }
 
@@ -312,6 +341,7 @@ function build(doc: TomlTable, file: string, readInclude: (f: string) => TomlTab
     zfs: { enable: b(zfs, 'enable'), zpool: s(zfs, 'zpool') },
     btrfsSnapshot: { enable: b(bt, 'enable'), snapshotPath: s(bt, 'snapshot_path') },
     include: { includeMirrors, files },
+    perUpstreamConcurrent: { ...(table(doc, 'per_upstream_concurrent') as Record<string, number>) },
     mirrors,
   };
   return { config, warnings: warnings.map(formatConfigIssue) };
