@@ -7,6 +7,7 @@ import express, { type Express } from 'express';
 import { Authenticator } from './auth.js';
 import { historyRoutes } from './history/history-routes.js';
 import { RunRetention, historyPolicy } from './history/retention.js';
+import { logRoutes } from './logs/log-routes.js';
 import { checkPathEncoding, errorHandler, jsonBodyParser, noRoute } from './http-errors.js';
 import { JobsCache } from './jobs-cache.js';
 import type { ManagerRouteContext, ManagerRouteModule } from './route-module.js';
@@ -83,7 +84,7 @@ export function createManagerApp(options: ManagerAppOptions): Express {
       allowWorkerUrls: config.server.allowWorkerUrls ?? [],
     },
   });
-  for (const module of [historyRoutes(), ...(options.routes ?? [])]) {
+  for (const module of [historyRoutes(), logRoutes(), ...(options.routes ?? [])]) {
     module.mount(router, context);
     logger.debug(`route module ${module.name} mounted`);
   }

@@ -33,6 +33,9 @@ export {
 export { LogRotationHook, runLogFile, KEPT_LOGS } from './hooks/log-rotation.js';
 export { ExecHook, type ExecOn } from './hooks/exec-hook.js';
 export { createWorker, type Worker, type WorkerOptions } from './worker.js';
+export { logRoutes, DEFAULT_STREAM_TAIL, DEFAULT_STREAMS_PER_ADDRESS, type LogRoutesOptions, type WorkerJobEntry } from './logs/log-routes.js';
+export { KEEP_ALIVE_MS, RETRY_MS } from './logs/log-stream.js';
+export { createRedactor, REDACTED, type Redactor } from './logs/redact.js';
 export {
   createWorkerEvents,
   bridgeReporterEvents,

@@ -6,11 +6,13 @@
  * start-up restore (restore.ts). `createWorker` builds it; `start()`
  * listens, registers and schedules; `halt()` stops everything.
  */
+import { join } from 'node:path';
 import { loadWorkerConfig, systemClock, type MirrorConfig, type WorkerConfig } from '@tunasync/core';
 import { checkWorkerConfig } from './config-checks.js';
 import { listenControl, type ControlListener } from './control-listener.js';
 import { createControlApp } from './control-server.js';
 import { createWorkerEvents } from './events.js';
+import { logRoutes } from './logs/log-routes.js';
 import { prepareHooks, type HookSet } from './hooks/hook-set.js';
 import { wireJobEvents } from './jobs/job-events.js';
 import { JobSet } from './jobs/job-set.js';
@@ -100,7 +102,16 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
 
   async function start(): Promise<void> {
     const app = createControlApp({ hasJob: (n) => set.jobs.has(n), jobCommand: (c) => set.command(c), reload: () => reload() }, config.manager.token, logger, {
-      routes: opts.routes ?? [],
+      // Built-in: the log routes (issue 15), then the caller's modules.
+      routes: [
+        logRoutes({
+          secrets: () => [config.manager.token],
+          nextRun: (n) => schedules.next(n),
+          ...(config.global.stateDir ? { runIndexFile: join(config.global.stateDir, 'log-runs.jsonl') } : {}),
+          ...(opts.timers ? { timers: opts.timers } : {}),
+        }),
+        ...(opts.routes ?? []),
+      ],
       services: { job: (n) => set.jobs.get(n), jobNames: () => [...set.jobs.keys()], events },
     });
     try {

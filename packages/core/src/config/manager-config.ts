@@ -60,6 +60,10 @@ export interface ManagerConfig {
     adminTokens: string[];
     /** Whether GET routes need no token (default true). */
     publicRead: boolean;
+    /** `log_tokens`: tokens that may read job logs (besides admin tokens); unset: none. */
+    logTokens?: string[];
+    /** `public_logs`: job logs need no token (default false). */
+    publicLogs?: boolean;
   };
 }
 
@@ -136,6 +140,8 @@ function build(doc: TomlTable, file: string, overrides: ManagerOverrides): Manag
       workerTokens: { ...(table(auth, 'worker_tokens') as Record<string, string>) },
       adminTokens: Array.isArray(auth.admin_tokens) ? [...(auth.admin_tokens as string[])] : [],
       publicRead: auth.public_read !== false,
+      logTokens: Array.isArray(auth.log_tokens) ? [...(auth.log_tokens as string[])] : [],
+      publicLogs: auth.public_logs === true,
     },
   };
 }

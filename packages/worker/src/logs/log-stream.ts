@@ -1,0 +1,197 @@
+/**
+ * `GET /jobs/:mirror/log/stream?tail=N|offset=BYTES`: Server-Sent Events
+ * following a job's log file. The process writes the file directly (as
+ * always); this only reads it, from the last offset, when fs.watch says it
+ * changed (and at each keep-alive). Events: `retry: 3000` first; `event:
+ * line` per line with `id:` = the byte offset after it (send it back as
+ * `Last-Event-ID` or `offset` to resume); a `: keep-alive` comment every
+ * 15 s; `event: end` with `{"run_id", "result"}` when the run ends (at once,
+ * after the lines asked for, when the job is idle). A retried run's next try
+ * writes a new file: the stream moves on to it (offsets start again at 0).
+ * Reading pauses while the client's socket is full.
+ */
+import { watch, type FSWatcher } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
+import { basename } from 'node:path';
+import type { Response } from 'express';
+import type { RunEndEvent, RunStartEvent, WorkerEventEmitter } from '../events.js';
+import type { MirrorJob } from '../mirror-job.js';
+import type { TimerApi } from '../scheduler.js';
+import { CHUNK_BYTES, LineSplitter, tailStart, type OffsetLine } from './log-bytes.js';
+import type { ResolvedLog } from './log-files.js';
+import type { Redactor } from './redact.js';
+import type { RunIndex } from './run-index.js';
+import { gone, writeText } from './response-sink.js';
+
+/** Milliseconds between keep-alive comments. */
+export const KEEP_ALIVE_MS = 15_000;
+/** The reconnection delay the client is told. */
+export const RETRY_MS = 3000;
+
+/** Where a stream starts in its first file. */
+export type StreamStart = { offset: number } | { tail: number };
+
+/** What a follow needs. */
+export interface FollowOptions {
+  job: MirrorJob;
+  /** The file to start with (the current try's or the latest log); undefined while the run waits for its first try. */
+  log: ResolvedLog | undefined;
+  start: StreamStart;
+  events: WorkerEventEmitter;
+  redact: Redactor;
+  index: RunIndex;
+  timers: TimerApi;
+}
+
+/** One SSE event's text for a log line (CR splits `data:` fields: SSE has no escaping). */
+export function lineEvent(line: OffsetLine, redact: Redactor): string {
+  const text = redact(line.text.endsWith('\r') ? line.text.slice(0, -1) : line.text);
+  const data = text.includes('\r') ? text.split('\r').join('\ndata: ') : text;
+  return `id: ${line.end}\nevent: line\ndata: ${data}\n\n`;
+}
+
+/** Follows a log for one client until the run ends or the client goes. */
+export async function followLog(res: Response, o: FollowOptions): Promise<void> {
+  const { job } = o;
+  const mirror = job.name;
+  let runId = o.log ? o.log.runId : job.currentRunId;
+  let ended: { run_id: string | null; result: string } | undefined;
+  let nextFile: string | undefined;
+  let wake: (() => void) | undefined;
+  let dirty = false;
+  const poke = (): void => {
+    dirty = true;
+    const w = wake;
+    wake = undefined;
+    w?.();
+  };
+  /** Waits for a change, unless one came since the last wait. */
+  const sleep = (): Promise<void> => {
+    if (dirty) {
+      dirty = false;
+      return Promise.resolve();
+    }
+    return new Promise<void>((r) => {
+      wake = () => {
+        dirty = false;
+        r();
+      };
+    });
+  };
+  const onStart = (e: RunStartEvent): void => {
+    if (e.mirror !== mirror || (runId !== undefined && e.runId !== runId)) return;
+    runId = e.runId;
+    nextFile = e.logFile;
+    poke();
+  };
+  const onEnd = (e: RunEndEvent): void => {
+    if (e.mirror !== mirror || (runId !== undefined && e.runId !== runId)) return;
+    ended = { run_id: e.runId, result: e.outcome };
+    poke();
+  };
+  if (!o.log?.live && !job.running) {
+    // Idle: the latest log, then the end of the run that wrote it.
+    const known = o.log ? o.index.byFile(mirror, basename(o.log.file)) : undefined;
+    ended = {
+      run_id: known?.runId ?? o.log?.runId ?? null,
+      result: known?.result ?? (o.log?.file.endsWith('.fail') ? 'failed' : 'success'),
+    };
+  } else {
+    o.events.on('run:start', onStart);
+    o.events.on('run:end', onEnd);
+  }
+  let timer: unknown;
+  const tick = (): void => {
+    timer = o.timers.set(tick, KEEP_ALIVE_MS);
+    void writeText(res, ': keep-alive\n\n');
+    poke();
+  };
+  timer = o.timers.set(tick, KEEP_ALIVE_MS);
+  res.on('close', poke);
+
+  let fh: FileHandle | undefined;
+  let watcher: FSWatcher | undefined;
+  const closeFile = async (): Promise<void> => {
+    watcher?.close();
+    watcher = undefined;
+    const f = fh;
+    fh = undefined;
+    await f?.close();
+  };
+  try {
+    res.status(200);
+    res.set({ 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', 'x-accel-buffering': 'no', connection: 'keep-alive' });
+    if (runId !== undefined) res.set('x-run-id', runId);
+    res.flushHeaders();
+    await writeText(res, `retry: ${RETRY_MS}\n\n`);
+    let file = o.log?.file;
+    let first = true;
+    const buf = Buffer.allocUnsafe(CHUNK_BYTES);
+    while (!gone(res)) {
+      if (file === undefined) {
+        if (nextFile !== undefined) {
+          file = nextFile;
+          nextFile = undefined;
+          continue;
+        }
+        if (ended) break;
+        await sleep();
+        continue;
+      }
+      // Watch first, so that a write between the last read and the wait is not missed.
+      try {
+        watcher = watch(file, { persistent: false }, poke);
+        watcher.on('error', () => undefined);
+      } catch {
+        watcher = undefined; // the keep-alive tick still reads
+      }
+      try {
+        fh = await open(file, 'r');
+      } catch {
+        await closeFile();
+        if (nextFile === undefined && ended) break;
+        file = undefined;
+        continue;
+      }
+      let pos = 0;
+      if (first) {
+        const size = (await fh.stat()).size;
+        pos = 'offset' in o.start ? Math.min(o.start.offset, size) : await tailStart(fh, size, o.start.tail);
+        first = false;
+      }
+      const lines = new LineSplitter(pos);
+      for (;;) {
+        if (gone(res)) break;
+        const { bytesRead } = await fh.read(buf, 0, CHUNK_BYTES, pos);
+        if (bytesRead > 0) {
+          pos += bytesRead;
+          let text = '';
+          for (const l of lines.push(buf.subarray(0, bytesRead))) text += lineEvent(l, o.redact);
+          if (!(await writeText(res, text))) break;
+          continue;
+        }
+        // At the end of the file: the try is over when a next one began or the run ended.
+        if (nextFile !== undefined || ended) {
+          const last = lines.flush();
+          if (last) await writeText(res, lineEvent(last, o.redact));
+          break;
+        }
+        await sleep();
+      }
+      await closeFile();
+      file = nextFile;
+      nextFile = undefined;
+      if (file === undefined && ended) break;
+    }
+    if (!gone(res)) {
+      if (ended) await writeText(res, `event: end\ndata: ${JSON.stringify(ended)}\n\n`);
+      res.end();
+    }
+  } finally {
+    o.timers.clear(timer);
+    o.events.off('run:start', onStart);
+    o.events.off('run:end', onEnd);
+    res.off('close', poke);
+    await closeFile();
+  }
+}
