@@ -94,6 +94,16 @@ export async function mirrorLogs(logDir: string, name: string): Promise<string[]
     .map((d) => join(logDir, d.f));
 }
 
+/** The current try's log, when a try is running (the worker named it inside the log directory; checked anyway). */
+export function liveLog(job: MirrorJob): ResolvedLog | undefined {
+  const file = job.currentLogFile;
+  if (file === undefined || !job.running) return undefined;
+  const rel = relative(job.mirror.logDir, file);
+  if (rel === '' || rel.startsWith('..') || isAbsolute(rel)) return undefined;
+  const runId = job.currentRunId;
+  return { file, live: true, ...(runId !== undefined ? { runId } : {}) };
+}
+
 /** Finds the log a `run` value names for `job` (default `latest`). */
 export async function resolveLog(job: MirrorJob, run: string | undefined, index: RunIndex): Promise<ResolvedLog> {
   const wanted = run ?? 'latest';

@@ -16,7 +16,7 @@ import type { NextFunction, Request, RequestHandler, Response, Router } from 'ex
 import type { WorkerRouteContext, WorkerRouteModule } from '../control-server.js';
 import type { MirrorJob } from '../mirror-job.js';
 import { realTimers, type TimerApi } from '../scheduler.js';
-import { LogRequestError, checkMirrorParam, resolveLog, type ResolvedLog } from './log-files.js';
+import { LogRequestError, checkMirrorParam, liveLog, resolveLog, type ResolvedLog } from './log-files.js';
 import { followLog, type StreamStart } from './log-stream.js';
 import { MAX_TAIL, queryCount, sendLogText } from './log-text.js';
 import { createRedactor, type Redactor } from './redact.js';
@@ -133,15 +133,9 @@ export function logRoutes(opts: LogRoutesOptions): WorkerRouteModule {
           const offset = lastId !== undefined && /^\d{1,16}$/.test(lastId) ? Number(lastId) : queryCount(req, 'offset', Number.MAX_SAFE_INTEGER);
           if (tail !== undefined && offset !== undefined && lastId === undefined) throw new LogRequestError(400, 'give tail or offset, not both', 'bad_query');
           const start: StreamStart = offset !== undefined ? { offset } : { tail: tail ?? DEFAULT_STREAM_TAIL };
-          let log: ResolvedLog | undefined;
-          if (!job.running || job.currentLogFile !== undefined) {
-            try {
-              log = await resolveLog(job, 'latest', index);
-            } catch (err) {
-              // A run whose first try has not created its log yet: the stream waits for it.
-              if (!(err instanceof LogRequestError && err.status === 404 && job.running)) throw err;
-            }
-          }
+          // The try running now (its file may not exist yet), else the latest log; none while a run waits for its first try.
+          let log: ResolvedLog | undefined = liveLog(job);
+          if (!log && !job.running) log = await resolveLog(job, 'latest', index);
           const address = req.socket.remoteAddress ?? '';
           const open = perAddress.get(address) ?? 0;
           if (open >= limit) throw new LogRequestError(429, `too many log streams from ${address} (${limit})`, 'too_many_streams');

@@ -12,7 +12,7 @@
  */
 import { watch, type FSWatcher } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
-import { basename } from 'node:path';
+import { basename, dirname } from 'node:path';
 import type { Response } from 'express';
 import type { RunEndEvent, RunStartEvent, WorkerEventEmitter } from '../events.js';
 import type { MirrorJob } from '../mirror-job.js';
@@ -27,6 +27,9 @@ import { gone, writeText } from './response-sink.js';
 export const KEEP_ALIVE_MS = 15_000;
 /** The reconnection delay the client is told. */
 export const RETRY_MS = 3000;
+
+/** How often a stream looks for a log whose directory cannot be watched yet, in ms. */
+export const NO_WATCH_POLL_MS = 200;
 
 /** Where a stream starts in its first file. */
 export type StreamStart = { offset: number } | { tail: number };
@@ -59,6 +62,7 @@ export async function followLog(res: Response, o: FollowOptions): Promise<void> 
   let nextFile: string | undefined;
   let wake: (() => void) | undefined;
   let dirty = false;
+  let watcher: FSWatcher | undefined;
   const poke = (): void => {
     dirty = true;
     const w = wake;
@@ -71,8 +75,11 @@ export async function followLog(res: Response, o: FollowOptions): Promise<void> 
       dirty = false;
       return Promise.resolve();
     }
+    // Without a watcher (the log directory does not exist yet), look again soon.
+    const retry = watcher ? undefined : setTimeout(poke, NO_WATCH_POLL_MS);
     return new Promise<void>((r) => {
       wake = () => {
+        if (retry) clearTimeout(retry);
         dirty = false;
         r();
       };
@@ -99,6 +106,8 @@ export async function followLog(res: Response, o: FollowOptions): Promise<void> 
   } else {
     o.events.on('run:start', onStart);
     o.events.on('run:end', onEnd);
+    // The run may have ended while the request was being resolved.
+    if (runId !== undefined && job.currentRunId !== runId) ended = { run_id: runId, result: o.index.result(mirror, runId) ?? 'unknown' };
   }
   let timer: unknown;
   const tick = (): void => {
@@ -110,7 +119,6 @@ export async function followLog(res: Response, o: FollowOptions): Promise<void> 
   res.on('close', poke);
 
   let fh: FileHandle | undefined;
-  let watcher: FSWatcher | undefined;
   const closeFile = async (): Promise<void> => {
     watcher?.close();
     watcher = undefined;
@@ -138,19 +146,27 @@ export async function followLog(res: Response, o: FollowOptions): Promise<void> 
         await sleep();
         continue;
       }
-      // Watch first, so that a write between the last read and the wait is not missed.
-      try {
-        watcher = watch(file, { persistent: false }, poke);
-        watcher.on('error', () => undefined);
-      } catch {
-        watcher = undefined; // the keep-alive tick still reads
+      // Watch the directory first (a try's file may not exist yet; writes to it
+      // show there too), so that a write between the last read and the wait is not missed.
+      if (!watcher) {
+        try {
+          watcher = watch(dirname(file), { persistent: false }, poke);
+          watcher.on('error', () => undefined);
+        } catch {
+          watcher = undefined; // the keep-alive tick still reads
+        }
       }
       try {
-        fh = await open(file, 'r');
+        // A failed try's log is renamed to `.fail` as it ends.
+        fh = await open(file, 'r').catch(() => open(`${file}.fail`, 'r'));
       } catch {
-        await closeFile();
         if (nextFile === undefined && ended) break;
-        file = undefined;
+        if (nextFile !== undefined) {
+          file = nextFile;
+          nextFile = undefined;
+        } else {
+          await sleep();
+        }
         continue;
       }
       let pos = 0;
@@ -178,7 +194,9 @@ export async function followLog(res: Response, o: FollowOptions): Promise<void> 
         }
         await sleep();
       }
-      await closeFile();
+      const done = fh;
+      fh = undefined;
+      await done.close();
       file = nextFile;
       nextFile = undefined;
       if (file === undefined && ended) break;

@@ -108,6 +108,11 @@ export class RunIndex {
     return this.runs.get(mirror)?.find((r) => r.runId === runId)?.file;
   }
 
+  /** How run `runId` of `mirror` ended, when known. */
+  result(mirror: string, runId: string): string | undefined {
+    return this.runs.get(mirror)?.find((r) => r.runId === runId)?.result;
+  }
+
   /** The run that wrote log file `name` (its last try), with its result. */
   byFile(mirror: string, name: string): IndexedRun | undefined {
     const list = this.runs.get(mirror) ?? [];
