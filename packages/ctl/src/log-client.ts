@@ -27,6 +27,8 @@ export interface LogQuery {
   run?: string;
   tail?: number;
   offset?: number;
+  /** `run`: a stream starts at the current try's first line. */
+  from?: 'run';
 }
 
 /** How a followed run ended. */
@@ -51,6 +53,7 @@ function pathFor(mirror: string, stream: boolean, q: LogQuery): string {
   if (q.run !== undefined) params.set('run', q.run);
   if (q.tail !== undefined) params.set('tail', String(q.tail));
   if (q.offset !== undefined) params.set('offset', String(q.offset));
+  if (q.from !== undefined) params.set('from', q.from);
   const qs = params.toString();
   return `/jobs/${encodeURIComponent(mirror)}/log${stream ? '/stream' : ''}${qs ? `?${qs}` : ''}`;
 }

@@ -44,6 +44,8 @@ async function worker(m: TestManager, name: string, body: string): Promise<{ w: 
   });
   cleanups.push(() => w.halt());
   await w.start();
+  // The manager knows the mirror once the worker's first reports arrived.
+  await until(async () => ((await call(m.url, 'GET', '/workers/w1/jobs')).body?.length ? true : undefined), 'the worker to report its job');
   return { w, dir: t.dir };
 }
 
@@ -151,7 +153,7 @@ describe('manager log routes', () => {
     await until(() => (w.jobs.get('slow')!.currentLogFile ? true : undefined), 'the run to begin');
     const base = { inotify: fds((t) => t === 'anon_inode:inotify'), listeners: listeners() };
     const s = await sse(`${m.url}/jobs/slow/log/stream?offset=0`);
-    await until(() => (s.lines.includes('started') ? true : undefined), 'the first line');
+    await until(() => (s.lines.includes('started') ? true : undefined), `the first line (got ${s.status} ${JSON.stringify(s.text)})`);
     expect(fds((t) => t.startsWith(logDir))).toBe(1);
     expect(listeners()).toBe(base.listeners + 2);
     s.close();

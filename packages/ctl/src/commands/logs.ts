@@ -102,7 +102,7 @@ export async function commandAndWait(
   const end = await followLog(
     conn,
     job.mirror,
-    { worker: job.worker, offset: 0 },
+    { worker: job.worker, from: 'run' },
     { onLine: (l) => (wait.quiet ? undefined : io.out(`${shown(io, l)}\n`)), ...(wait.signal ? { signal: wait.signal } : {}) },
   );
   finish(end);

@@ -16,7 +16,7 @@ import { workerMessage } from '../command.js';
 import { LINK_LOCAL_LOOKUP_ERROR, checkWorkerUrl, linkLocalGuard } from '../worker-url.js';
 
 /** Query parameters passed on to the worker. */
-export const FORWARDED_PARAMS = ['run', 'tail', 'offset'] as const;
+export const FORWARDED_PARAMS = ['run', 'tail', 'offset', 'from'] as const;
 /** Answer headers passed back to the client. */
 const PASSED_HEADERS = ['content-type', 'x-log-size', 'x-log-start', 'x-run-id', 'cache-control'];
 /** Longest wait for the worker's answer headers, in ms. */

@@ -4,13 +4,15 @@
  *
  * - `GET /jobs`: the worker's jobs and their state;
  * - `GET /jobs/:mirror/log?run=&tail=&offset=`: a log as text (log-text.ts);
- * - `GET /jobs/:mirror/log/stream?tail=&offset=`: the current run's log as
- *   Server-Sent Events (log-stream.ts).
+ * - `GET /jobs/:mirror/log/stream?tail=|offset=|from=run`: the current run's
+ *   log as Server-Sent Events (log-stream.ts); `from=run` starts at the
+ *   current try's first line.
  *
  * A mirror's `password` and the worker's tokens are `***` in every line
  * served; only files inside the job's log directory are read. Errors are
  * `{"error", "code"}`.
  */
+import { statSync } from 'node:fs';
 import { errorMessage, type Logger, type SyncStatus } from '@tunasync/core';
 import type { NextFunction, Request, RequestHandler, Response, Router } from 'express';
 import type { WorkerRouteContext, WorkerRouteModule } from '../control-server.js';
@@ -18,7 +20,7 @@ import type { MirrorJob } from '../mirror-job.js';
 import { realTimers, type TimerApi } from '../scheduler.js';
 import { LogRequestError, checkMirrorParam, liveLog, resolveLog, type ResolvedLog } from './log-files.js';
 import { followLog, type StreamStart } from './log-stream.js';
-import { MAX_TAIL, queryCount, sendLogText } from './log-text.js';
+import { MAX_TAIL, queryCount, queryString, sendLogText } from './log-text.js';
 import { createRedactor, type Redactor } from './redact.js';
 import { RunIndex } from './run-index.js';
 
@@ -83,6 +85,18 @@ export function logRoutes(opts: LogRoutesOptions): WorkerRouteModule {
       const perAddress = new Map<string, number>();
       const limit = opts.streamsPerAddress ?? DEFAULT_STREAMS_PER_ADDRESS;
       ctx.events.on('job:status', (e) => statuses.set(e.mirror, e.status.status));
+      // Where each try began writing its file (a second run in the same minute appends to the first's).
+      const tryStarts = new Map<string, number>();
+      ctx.events.on('run:start', (e) => {
+        let size = 0;
+        try {
+          size = statSync(e.logFile).size;
+        } catch {
+          // not created yet: the try writes from 0
+        }
+        tryStarts.set(e.logFile, size);
+        if (tryStarts.size > 1000) tryStarts.delete(tryStarts.keys().next().value!);
+      });
       ctx.events.on('run:end', (e) => {
         if (e.logFile) index.add(e.mirror, e.runId, e.logFile, e.outcome);
       });
@@ -132,7 +146,9 @@ export function logRoutes(opts: LogRoutesOptions): WorkerRouteModule {
           const lastId = req.get('last-event-id');
           const offset = lastId !== undefined && /^\d{1,16}$/.test(lastId) ? Number(lastId) : queryCount(req, 'offset', Number.MAX_SAFE_INTEGER);
           if (tail !== undefined && offset !== undefined && lastId === undefined) throw new LogRequestError(400, 'give tail or offset, not both', 'bad_query');
-          const start: StreamStart = offset !== undefined ? { offset } : { tail: tail ?? DEFAULT_STREAM_TAIL };
+          const from = queryString(req, 'from');
+          if (from !== undefined && from !== 'run') throw new LogRequestError(400, 'from: must be run (the current try from its first line)', 'bad_from');
+          const start: StreamStart = offset !== undefined ? { offset } : from === 'run' ? { fromTry: true } : { tail: tail ?? DEFAULT_STREAM_TAIL };
           // The try running now (its file may not exist yet), else the latest log; none while a run waits for its first try.
           let log: ResolvedLog | undefined = liveLog(job);
           if (!log && !job.running) log = await resolveLog(job, 'latest', index);
@@ -141,7 +157,7 @@ export function logRoutes(opts: LogRoutesOptions): WorkerRouteModule {
           if (open >= limit) throw new LogRequestError(429, `too many log streams from ${address} (${limit})`, 'too_many_streams');
           perAddress.set(address, open + 1);
           try {
-            await followLog(res, { job, log, start, events: ctx.events, redact: redactorFor(job), index, timers });
+            await followLog(res, { job, log, start, events: ctx.events, redact: redactorFor(job), index, timers, tryStart: (f) => tryStarts.get(f) ?? 0 });
           } finally {
             const n = (perAddress.get(address) ?? 1) - 1;
             if (n > 0) perAddress.set(address, n);

@@ -31,8 +31,8 @@ export const RETRY_MS = 3000;
 /** How often a stream looks for a log whose directory cannot be watched yet, in ms. */
 export const NO_WATCH_POLL_MS = 200;
 
-/** Where a stream starts in its first file. */
-export type StreamStart = { offset: number } | { tail: number };
+/** Where a stream starts in its first file: a byte offset, the last lines, or where the current try began writing. */
+export type StreamStart = { offset: number } | { tail: number } | { fromTry: true };
 
 /** What a follow needs. */
 export interface FollowOptions {
@@ -44,6 +44,8 @@ export interface FollowOptions {
   redact: Redactor;
   index: RunIndex;
   timers: TimerApi;
+  /** Where a try began writing `file` (a log of the same minute is appended to); 0 when unknown. */
+  tryStart(file: string): number;
 }
 
 /** One SSE event's text for a log line (CR splits `data:` fields: SSE has no escaping). */
@@ -169,10 +171,12 @@ export async function followLog(res: Response, o: FollowOptions): Promise<void> 
         }
         continue;
       }
-      let pos = 0;
+      let pos = o.tryStart(file);
       if (first) {
         const size = (await fh.stat()).size;
-        pos = 'offset' in o.start ? Math.min(o.start.offset, size) : await tailStart(fh, size, o.start.tail);
+        if ('offset' in o.start) pos = Math.min(o.start.offset, size);
+        else if ('tail' in o.start) pos = await tailStart(fh, size, o.start.tail);
+        pos = Math.min(pos, size);
         first = false;
       }
       const lines = new LineSplitter(pos);
