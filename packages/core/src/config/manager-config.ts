@@ -140,8 +140,9 @@ function build(doc: TomlTable, file: string, overrides: ManagerOverrides): Manag
       workerTokens: { ...(table(auth, 'worker_tokens') as Record<string, string>) },
       adminTokens: Array.isArray(auth.admin_tokens) ? [...(auth.admin_tokens as string[])] : [],
       publicRead: auth.public_read !== false,
-      logTokens: Array.isArray(auth.log_tokens) ? [...(auth.log_tokens as string[])] : [],
-      publicLogs: auth.public_logs === true,
+      // Set only when the file has them (unset: no log tokens, logs not public).
+      ...(Array.isArray(auth.log_tokens) ? { logTokens: [...(auth.log_tokens as string[])] } : {}),
+      ...(typeof auth.public_logs === 'boolean' ? { publicLogs: auth.public_logs } : {}),
     },
   };
 }

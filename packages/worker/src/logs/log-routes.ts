@@ -19,6 +19,7 @@ import type { WorkerRouteContext, WorkerRouteModule } from '../control-server.js
 import type { MirrorJob } from '../mirror-job.js';
 import { realTimers, type TimerApi } from '../scheduler.js';
 import { LogRequestError, checkMirrorParam, liveLog, resolveLog, type ResolvedLog } from './log-files.js';
+import { ChunkCache } from './event-chunks.js';
 import { followLog, type StreamStart } from './log-stream.js';
 import { MAX_TAIL, queryCount, queryString, sendLogText } from './log-text.js';
 import { createRedactor, type Redactor } from './redact.js';
@@ -83,6 +84,7 @@ export function logRoutes(opts: LogRoutesOptions): WorkerRouteModule {
       const statuses = new Map<string, SyncStatus>();
       const timers = opts.timers ?? realTimers;
       const perAddress = new Map<string, number>();
+      const cache = new ChunkCache();
       const limit = opts.streamsPerAddress ?? DEFAULT_STREAMS_PER_ADDRESS;
       ctx.events.on('job:status', (e) => statuses.set(e.mirror, e.status.status));
       // Where each try began writing its file (a second run in the same minute appends to the first's).
@@ -157,7 +159,7 @@ export function logRoutes(opts: LogRoutesOptions): WorkerRouteModule {
           if (open >= limit) throw new LogRequestError(429, `too many log streams from ${address} (${limit})`, 'too_many_streams');
           perAddress.set(address, open + 1);
           try {
-            await followLog(res, { job, log, start, events: ctx.events, redact: redactorFor(job), index, timers, tryStart: (f) => tryStarts.get(f) ?? 0 });
+            await followLog(res, { job, log, start, events: ctx.events, redact: redactorFor(job), index, timers, cache, tryStart: (f) => tryStarts.get(f) ?? 0 });
           } finally {
             const n = (perAddress.get(address) ?? 1) - 1;
             if (n > 0) perAddress.set(address, n);

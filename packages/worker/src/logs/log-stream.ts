@@ -17,7 +17,8 @@ import type { Response } from 'express';
 import type { RunEndEvent, RunStartEvent, WorkerEventEmitter } from '../events.js';
 import type { MirrorJob } from '../mirror-job.js';
 import type { TimerApi } from '../scheduler.js';
-import { CHUNK_BYTES, LineSplitter, tailStart, type OffsetLine } from './log-bytes.js';
+import { CHUNK_BYTES, tailStart, type OffsetLine } from './log-bytes.js';
+import { readEventChunk, readLastPiece, type ChunkCache } from './event-chunks.js';
 import type { ResolvedLog } from './log-files.js';
 import type { Redactor } from './redact.js';
 import type { RunIndex } from './run-index.js';
@@ -44,6 +45,8 @@ export interface FollowOptions {
   redact: Redactor;
   index: RunIndex;
   timers: TimerApi;
+  /** Formatted chunks shared by the followers of a file. */
+  cache: ChunkCache;
   /** Where a try began writing `file` (a log of the same minute is appended to); 0 when unknown. */
   tryStart(file: string): number;
 }
@@ -121,6 +124,7 @@ export async function followLog(res: Response, o: FollowOptions): Promise<void> 
   res.on('close', poke);
 
   let fh: FileHandle | undefined;
+  const format = (text: string, end: number): string => lineEvent({ text, end }, o.redact);
   const closeFile = async (): Promise<void> => {
     watcher?.close();
     watcher = undefined;
@@ -179,21 +183,20 @@ export async function followLog(res: Response, o: FollowOptions): Promise<void> 
         pos = Math.min(pos, size);
         first = false;
       }
-      const lines = new LineSplitter(pos);
+      const st = await fh.stat();
+      const id = `${st.dev}:${st.ino}`;
       for (;;) {
         if (gone(res)) break;
-        const { bytesRead } = await fh.read(buf, 0, CHUNK_BYTES, pos);
-        if (bytesRead > 0) {
-          pos += bytesRead;
-          let text = '';
-          for (const l of lines.push(buf.subarray(0, bytesRead))) text += lineEvent(l, o.redact);
-          if (!(await writeText(res, text))) break;
+        const chunk = await readEventChunk(fh, id, pos, buf, o.cache, format);
+        if (chunk.next > pos) {
+          pos = chunk.next;
+          if (!(await writeText(res, chunk.text))) break;
           continue;
         }
-        // At the end of the file: the try is over when a next one began or the run ended.
+        // At the end of what is written: the try is over when a next one began or the run ended.
         if (nextFile !== undefined || ended) {
-          const last = lines.flush();
-          if (last) await writeText(res, lineEvent(last, o.redact));
+          const last = await readLastPiece(fh, pos, buf, format);
+          if (last) await writeText(res, last);
           break;
         }
         await sleep();
