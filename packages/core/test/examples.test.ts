@@ -81,7 +81,7 @@ describe('examples/manager.conf', () => {
     expect(warnings).toEqual([]);
     expect(config.server).toMatchObject({ addr: '127.0.0.1', port: 14242 });
     expect(config.files).toMatchObject({ dbType: 'sqlite', dbFile: '/var/lib/tunasync/manager.db' });
-    expect(config.auth).toEqual({ workerToken: '', workerTokens: { worker1: 'worker1-token-change-me' }, adminTokens: ['admin-token-change-me'], publicRead: true });
+    expect(config.auth).toEqual({ workerToken: '', workerTokens: { worker1: 'worker1-token-change-me' }, adminTokens: ['admin-token-change-me'], publicRead: true, logTokens: [], publicLogs: false });
   });
 
   it('sets every option of the schema', () => {

@@ -11,6 +11,8 @@ import { historyCommand, parseLimit, HISTORY_MAX_LIMIT } from './commands/histor
 import { staleCommand } from './commands/stale.js';
 import { listCommand, type OutputMode } from './commands/list.js';
 import { MAINTENANCE_ACTIONS, maintenanceCommand } from './commands/maintenance.js';
+import { commandAndWait, logsCommand, parseTail } from './commands/logs.js';
+import { interruptSignal, logConnection } from './log-connection.js';
 import { mirrorCommand } from './commands/mirror.js';
 import { flushCommand, jobCommand, reloadCommand, setSizeCommand, type JobVerb } from './commands/jobs.js';
 import { removeWorkerCommand, workersCommand } from './commands/workers.js';
@@ -67,6 +69,12 @@ const HISTORY_NOTE = [
   'know is <nil>, EndedAt of a run in progress is the zero time.',
 ].join('\n');
 
+/** `--wait` and `--quiet` of start and restart (commands/logs.ts). */
+const WAIT_OPTIONS = {
+  wait: { type: 'boolean', describe: 'follow the run the command started and exit with its result (0: success)' },
+  quiet: { alias: 'q', type: 'boolean', describe: 'with --wait: do not print the log lines' },
+} as const;
+
 async function run(argv: Record<string, unknown>, action: Parameters<typeof withManager>[2]): Promise<void> {
   process.exitCode = await withManager(common(argv), io, action);
 }
@@ -79,11 +87,16 @@ function jobVerb(verb: JobVerb, describe: string) {
       y
         .positional('mirror', { type: 'string', describe: 'the job' })
         .positional('args', { type: 'string', describe: 'comma-separated arguments passed along (as tunasync)' })
-        .options({ worker, ...(verb === 'start' ? { force: { alias: 'f', type: 'boolean', describe: 'run past the worker\'s concurrency limit' } } : {}) }),
+        .options({ worker, ...(verb === 'start' ? { force: { alias: 'f', type: 'boolean', describe: 'run past the worker\'s concurrency limit' } } : {}) })
+        .options(verb === 'start' || verb === 'restart' ? WAIT_OPTIONS : {}),
     handler: (argv: Record<string, unknown>) =>
-      run(argv, (client) =>
-        jobCommand(client, verb, { worker: String(argv.worker), mirror: String(argv.mirror), ...(argv.args !== undefined ? { args: String(argv.args) } : {}), force: argv.force === true }, io),
-      ),
+      run(argv, (client) => {
+        const job = { worker: String(argv.worker), mirror: String(argv.mirror), ...(argv.args !== undefined ? { args: String(argv.args) } : {}), force: argv.force === true };
+        if (argv.wait === true && (verb === 'start' || verb === 'restart')) {
+          return commandAndWait(client, logConnection(common(argv)), verb, job, { quiet: argv.quiet === true, signal: interruptSignal() }, io);
+        }
+        return jobCommand(client, verb, job, io);
+      }),
   };
 }
 
@@ -204,6 +217,30 @@ await yargs(args)
       ),
   )
   .command(
+    'logs <mirror>',
+    'Print a mirror\'s log (the current or a past run); -f follows the current run',
+    (y) =>
+      y.positional('mirror', { type: 'string', describe: 'the mirror (job name)' }).options({
+        worker: { alias: 'w', type: 'string', describe: 'the worker (needed when the mirror runs on several)' },
+        follow: { alias: 'f', type: 'boolean', describe: 'follow the current run until it ends; exit 0 on success, 1 otherwise' },
+        tail: { type: 'string', describe: 'only the last N lines (with -f: shown first, default 10)' },
+        run: { type: 'string', describe: 'that run\'s log (a run id from history)' },
+        failed: { type: 'boolean', describe: 'the last failed run\'s log' },
+      }),
+    (argv) =>
+      run(argv, () =>
+        logsCommand(logConnection(common(argv)), {
+          mirror: String(argv.mirror),
+          ...(argv.worker !== undefined ? { worker: String(argv.worker) } : {}),
+          ...(argv.tail !== undefined ? { tail: parseTail(String(argv.tail)) } : {}),
+          ...(argv.run !== undefined ? { run: String(argv.run) } : {}),
+          follow: argv.follow === true,
+          failed: argv.failed === true,
+          signal: interruptSignal(),
+        }, io),
+      ),
+  )
+  .command(
     'rm-worker',
     'Remove a worker from the manager (its jobs stay listed)',
     (y) => y.options({ worker }).epilogue(RM_WORKER_NOTE),
@@ -233,7 +270,7 @@ await yargs(args)
   .fail((message, err) => {
     if (err) process.exit(reportError(err, io, args.includes('--debug')));
     const command = args.find((a) => !a.startsWith('-'));
-    const known = ['list', 'history', 'mirror', 'stale', 'workers', 'rm-worker', 'set-size', 'flush', 'start', 'stop', 'disable', 'restart', 'ping', 'reload'];
+    const known = ['list', 'history', 'logs', 'mirror', 'stale', 'maintenance', 'workers', 'rm-worker', 'set-size', 'flush', 'start', 'stop', 'disable', 'restart', 'ping', 'reload'];
     io.err(`tunasynctl: ${escapeTerminalText(message.replace(/\s*\n\s*/g, ' '))} (see tunasynctl ${command && known.includes(command) ? `${command} ` : ''}--help)\n`);
     process.exit(EXIT_FAILURE);
   })

@@ -42,6 +42,10 @@ export { TemplateStruct, TemplateTime, type TemplateValue } from './template/val
 export { formatGoTime, goTimeString, localZone, zoneFor, UTC_ZONE, GO_STRING_LAYOUT, type GoZone } from './go-time.js';
 export { relativeTime, renderTable, jobsTable, workersTable, JOB_COLUMNS, WORKER_COLUMNS, type TableOptions } from './table.js';
 export { runsTable, shortRunIds, formatDuration, formatBytes, RUN_COLUMNS } from './history-table.js';
+export { logsCommand, commandAndWait, parseTail, RunNotSuccessfulError, FollowStoppedError, type LogsOptions, type WaitOptions } from './commands/logs.js';
+export { readLog, followLog, NO_LOGS_MESSAGE, type LogConnection, type LogQuery, type LogText, type RunEnd, type FollowOptions } from './log-client.js';
+export { logConnection, interruptSignal } from './log-connection.js';
+export { SseParser, type SseEvent } from './sse.js';
 export { selectCompletionShell, COMPLETION_SHELLS } from './completion.js';
 export { escapeTerminalText, escapeTerminalLines, escapeStringFields } from './terminal-text.js';
 

@@ -11,6 +11,7 @@ import { historyRoutes } from './history/history-routes.js';
 import { mirrorzRoutes } from './mirrorz/mirrorz-routes.js';
 import { webRoutes } from './web/web-routes.js';
 import { RunRetention, historyPolicy } from './history/retention.js';
+import { logRoutes } from './logs/log-routes.js';
 import { checkPathEncoding, errorHandler, jsonBodyParser, noRoute } from './http-errors.js';
 import { JobsCache } from './jobs-cache.js';
 import { metricsRoutes } from './metrics/metrics-routes.js';
@@ -105,6 +106,7 @@ export function createManagerApp(options: ManagerAppOptions): Express {
   });
   const builtIn = [
     historyRoutes(),
+    logRoutes(),
     metricsRoutes(),
     staleRoutes(),
     eventsRoutes(),

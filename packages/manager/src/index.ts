@@ -13,6 +13,8 @@ export { siteMetricsText, ScrapeCache, type SiteMetricsHooks } from './metrics/c
 export { staleRoutes, listStaleMirrors, type StaleMirrorJSON } from './stale/stale-routes.js';
 export { staleness, staleThreshold, DEFAULT_STALE_SLACK_S, type Staleness, type StaleReason } from './stale/stale.js';
 export { historyRoutes, DEFAULT_HISTORY_LIMIT, MAX_HISTORY_LIMIT } from './history/history-routes.js';
+export { logRoutes as managerLogRoutes, MANAGER_STREAMS_PER_ADDRESS, type ManagerLogRoutesOptions } from './logs/log-routes.js';
+export { requireLogReader } from './logs/log-auth.js';
 export { runStepOf, randomRunId, type RunIdSource } from './history/run-rules.js';
 export { runStats, type RunStatsJSON } from './history/stats.js';
 export { RunRetention, historyPolicy, SWEEP_CHUNK, SWEEP_INTERVAL_MS } from './history/retention.js';

@@ -40,6 +40,9 @@ export { RunRecords, parseExitStatus, type RunRecord, type RecordedExit } from '
 export { withExitStatusFile, STATUS_WRAPPER } from './adopt/status-wrapper.js';
 export { processStartTime, processRunning } from './process-group.js';
 export { createWorker, type HaltOptions, type Worker, type WorkerOptions } from './worker.js';
+export { logRoutes, DEFAULT_STREAM_TAIL, DEFAULT_STREAMS_PER_ADDRESS, type LogRoutesOptions, type WorkerJobEntry } from './logs/log-routes.js';
+export { KEEP_ALIVE_MS, RETRY_MS } from './logs/log-stream.js';
+export { createRedactor, REDACTED, type Redactor } from './logs/redact.js';
 export {
   createWorkerEvents,
   bridgeReporterEvents,

@@ -15,6 +15,7 @@ import { adoptRuns } from './adopt/adoption.js';
 import { RunRecords } from './adopt/run-records.js';
 import { createWorkerEvents } from './events.js';
 import { createWorkerHeartbeat } from './heartbeat.js';
+import { logRoutes } from './logs/log-routes.js';
 import { prepareHooks, type HookSet } from './hooks/hook-set.js';
 import { wireJobEvents } from './jobs/job-events.js';
 import { JobSet } from './jobs/job-set.js';
@@ -122,7 +123,17 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
 
   async function start(): Promise<void> {
     const app = createControlApp({ hasJob: (n) => set.jobs.has(n), jobCommand: (c) => set.command(c), reload: () => reload() }, config.manager.token, logger, {
-      routes: [workerMetricsRoutes({ slots: () => config.global.concurrent }), ...(opts.routes ?? [])],
+      // Built-in: the log routes (issue 15) and metrics (issue 16), then the caller's modules.
+      routes: [
+        logRoutes({
+          secrets: () => [config.manager.token],
+          nextRun: (n) => schedules.next(n),
+          ...(config.global.stateDir ? { runIndexFile: join(config.global.stateDir, 'log-runs.jsonl') } : {}),
+          ...(opts.timers ? { timers: opts.timers } : {}),
+        }),
+        workerMetricsRoutes({ slots: () => config.global.concurrent }),
+        ...(opts.routes ?? []),
+      ],
       services: { job: (n) => set.jobs.get(n), jobNames: () => [...set.jobs.keys()], events },
     });
     try {

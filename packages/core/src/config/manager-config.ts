@@ -72,6 +72,10 @@ export interface ManagerConfig {
     adminTokens: string[];
     /** Whether GET routes need no token (default true). */
     publicRead: boolean;
+    /** `log_tokens`: tokens that may read job logs (besides admin tokens); unset: none. */
+    logTokens?: string[];
+    /** `public_logs`: job logs need no token (default false). */
+    publicLogs?: boolean;
   };
 }
 
@@ -187,6 +191,9 @@ function build(doc: TomlTable, file: string, overrides: ManagerOverrides): Manag
       workerTokens: { ...(table(auth, 'worker_tokens') as Record<string, string>) },
       adminTokens: Array.isArray(auth.admin_tokens) ? [...(auth.admin_tokens as string[])] : [],
       publicRead: auth.public_read !== false,
+      // Set only when the file has them (unset: no log tokens, logs not public).
+      ...(Array.isArray(auth.log_tokens) ? { logTokens: [...(auth.log_tokens as string[])] } : {}),
+      ...(typeof auth.public_logs === 'boolean' ? { publicLogs: auth.public_logs } : {}),
     },
   };
 }

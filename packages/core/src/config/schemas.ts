@@ -105,6 +105,8 @@ export const managerConfigSchema = {
         worker_tokens: { type: 'object', additionalProperties: { type: 'string', minLength: 1 } },
         admin_tokens: { type: 'array', items: { type: 'string', minLength: 1 } },
         public_read: bool,
+        log_tokens: { type: 'array', items: { type: 'string', minLength: 1 } },
+        public_logs: bool,
       },
     },
   },

@@ -1,0 +1,169 @@
+// Benchmark of live logs (issue 15), over the built packages:
+// a worker daemon (the real bin) runs a command job that writes 50 MB of
+// log at full speed; it runs RUNS times with no follower, then RUNS times
+// with FOLLOWERS (default 20) SSE clients following it through a manager
+// daemon (the real bin). The job times its own writing (so the number is
+// the job's run time, not the worker's bookkeeping). Targets: the job's
+// median run time with followers within 5 % of the one without; the
+// manager's peak RSS under 200 MB. Also printed: the worker's peak RSS and
+// how long the followers took to receive the whole log.
+import { spawn } from 'node:child_process';
+import { get, request } from 'node:http';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const FOLLOWERS = Number(process.env.FOLLOWERS ?? 20);
+const RUNS = Number(process.env.RUNS ?? 3);
+const BYTES = 50 * 1024 * 1024;
+const dir = mkdtempSync(join(tmpdir(), 'tunasync-log-bench-'));
+const workerBin = new URL('../../../packages/worker/dist/cli.js', import.meta.url).pathname;
+const managerBin = new URL('../../../packages/manager/dist/cli.js', import.meta.url).pathname;
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const mb = (kb) => (kb / 1024).toFixed(1);
+
+function rssKb(pid) {
+  try {
+    return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]);
+  } catch {
+    return 0;
+  }
+}
+
+function daemon(bin, args, ready) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    const onData = (b) => {
+      out += b;
+      const m = ready.exec(out);
+      if (m) resolve({ child, match: m });
+    };
+    children.push(child);
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.on('exit', (code) => reject(new Error(`${bin} exited ${code}: ${out.slice(-2000)}`)));
+  });
+}
+
+function httpJson(method, url, body) {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method, headers: { 'content-type': 'application/json' } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c) => (text += c));
+      res.on('end', () => resolve({ status: res.statusCode, text }));
+    });
+    req.on('error', reject);
+    req.end(body === undefined ? undefined : JSON.stringify(body));
+  });
+}
+
+const children = [];
+process.on('exit', () => {
+  for (const c of children) c.kill('SIGTERM');
+});
+const manager = await daemon(managerBin, ['--addr', '127.0.0.1', '--port', '0', '--db-file', join(dir, 'manager.db')], /listening on (http:\/\/[\d.]+:\d+)/);
+const base = manager.match[1];
+
+// The job: wait a moment (followers attach to the new try), then write 50 MB of
+// 100-byte lines as fast as `yes | head` goes, and print how long that took.
+const job = join(dir, 'job.sh');
+writeFileSync(
+  job,
+  `#!/bin/sh\nsleep 1\nstart=$(date +%s%N)\nyes 'Get:1 http://deb.example.org/debian bookworm/main amd64 libexample1 amd64 1.2.3-4 [123 kB] ....' | head -c ${BYTES}\nend=$(date +%s%N)\necho\necho "elapsed_ns $((end - start))"\n`,
+  { mode: 0o755 },
+);
+writeFileSync(
+  join(dir, 'worker.conf'),
+  `[global]\nname = "bench"\nlog_dir = "${dir}/log/{{.Name}}"\nmirror_dir = "${dir}/data"\nconcurrent = 2\n` +
+    `[manager]\napi_base = "${base}"\n[server]\nhostname = "127.0.0.1"\nlisten_addr = "127.0.0.1"\nlisten_port = 0\n` +
+    `[[mirrors]]\nname = "big"\nprovider = "command"\nupstream = "x"\ncommand = "${job}"\ncron = "0 0 1 1 *"\n`,
+);
+const worker = await daemon(workerBin, ['-c', join(dir, 'worker.conf')], /control server on/);
+for (let i = 0; ; i++) {
+  const r = await httpJson('GET', `${base}/workers`);
+  if (r.status === 200 && JSON.parse(r.text).some((w) => w.id === 'bench')) break;
+  if (i > 200) throw new Error('the worker did not register');
+  await sleep(50);
+}
+
+/** One follower through the manager: resolves with the bytes received and when `end` came. */
+function follow() {
+  return new Promise((resolve, reject) => {
+    const t0 = Date.now();
+    const req = get(`${base}/jobs/big/log/stream?from=run`, { headers: { accept: 'text/event-stream' } }, (res) => {
+      if (res.statusCode !== 200) reject(new Error(`stream answered ${res.statusCode}`));
+      let bytes = 0;
+      let tailText = '';
+      res.on('data', (b) => {
+        bytes += b.length;
+        tailText = (tailText + b.toString('latin1')).slice(-400);
+        if (tailText.includes('event: end')) {
+          resolve({ bytes, ms: Date.now() - t0 });
+          req.destroy();
+        }
+      });
+      res.on('error', () => undefined);
+    });
+    req.on('error', reject);
+  });
+}
+
+let managerPeak = 0;
+let workerPeak = 0;
+const sampler = setInterval(() => {
+  managerPeak = Math.max(managerPeak, rssKb(manager.child.pid));
+  workerPeak = Math.max(workerPeak, rssKb(worker.child.pid));
+}, 50);
+
+async function run(followers) {
+  const r = await httpJson('POST', `${base}/cmd`, { cmd: 'start', mirror_id: 'big', worker_id: 'bench', args: [], options: {} });
+  if (r.status !== 200) throw new Error(`start: ${r.status} ${r.text}`);
+  await sleep(300); // the try has begun (the job sleeps 1 s before writing)
+  const streams = Array.from({ length: followers }, () => follow());
+  const got = await Promise.all(streams);
+  // Wait for the run to end and its log to show the elapsed time.
+  for (let i = 0; ; i++) {
+    const tail = await httpJson('GET', `${base}/jobs/big/log?tail=1`);
+    const m = /elapsed_ns (\d+)/.exec(tail.text);
+    const jobs = JSON.parse((await httpJson('GET', `${base}/workers/bench/jobs`)).text);
+    if (m && jobs[0]?.status === 'success') return { jobMs: Number(m[1]) / 1e6, followers: got };
+    if (i > 1200) throw new Error('the run did not end');
+    await sleep(50);
+  }
+}
+
+const alone = [];
+const followed = [];
+const followerMs = [];
+const startPeak = { manager: rssKb(manager.child.pid), worker: rssKb(worker.child.pid) };
+for (let i = 0; i < RUNS; i++) alone.push((await run(0)).jobMs);
+const alonePeak = { manager: managerPeak, worker: workerPeak };
+managerPeak = 0;
+workerPeak = 0;
+for (let i = 0; i < RUNS; i++) {
+  const r = await run(FOLLOWERS);
+  followed.push(r.jobMs);
+  for (const f of r.followers) {
+    if (f.bytes < BYTES) throw new Error(`a follower got ${f.bytes} bytes, fewer than the log`);
+    followerMs.push(f.ms);
+  }
+}
+clearInterval(sampler);
+
+const a = median(alone);
+const f = median(followed);
+const slower = ((f - a) / a) * 100;
+console.log(`job writing ${BYTES / 1024 / 1024} MB of log, ${RUNS} runs each:`);
+console.log(`  no followers:          median ${a.toFixed(0)} ms  (${alone.map((x) => x.toFixed(0)).join(', ')})`);
+console.log(`  ${FOLLOWERS} SSE followers:      median ${f.toFixed(0)} ms  (${followed.map((x) => x.toFixed(0)).join(', ')})  ${slower >= 0 ? '+' : ''}${slower.toFixed(1)} %  (target: within 5 %)`);
+console.log(`  followers received the whole log in: median ${median(followerMs)} ms, max ${Math.max(...followerMs)} ms (from connecting)`);
+console.log(`manager RSS: at start ${mb(startPeak.manager)} MB, peak without followers ${mb(alonePeak.manager)} MB, peak with followers ${mb(managerPeak)} MB (target: < 200 MB)`);
+console.log(`worker RSS:  at start ${mb(startPeak.worker)} MB, peak without followers ${mb(alonePeak.worker)} MB, peak with followers ${mb(workerPeak)} MB`);
+
+worker.child.kill('SIGTERM');
+manager.child.kill('SIGTERM');
+await sleep(500);
+rmSync(dir, { recursive: true, force: true });
