@@ -7,6 +7,7 @@ import express, { type Express } from 'express';
 import { Authenticator } from './auth.js';
 import { eventsRoutes } from './events/events-routes.js';
 import { heartbeatRoutes } from './heartbeat/heartbeat-routes.js';
+import { workerOnline } from './heartbeat/online.js';
 import { historyRoutes } from './history/history-routes.js';
 import { mirrorzRoutes } from './mirrorz/mirrorz-routes.js';
 import { webRoutes } from './web/web-routes.js';
@@ -107,7 +108,7 @@ export function createManagerApp(options: ManagerAppOptions): Express {
   const builtIn = [
     historyRoutes(),
     logRoutes(),
-    metricsRoutes(),
+    metricsRoutes({ workerOnline: (w, now) => workerOnline(w, now) }),
     staleRoutes(),
     eventsRoutes(),
     webRoutes(),
