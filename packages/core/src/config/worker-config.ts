@@ -260,14 +260,14 @@ function build(doc: TomlTable, file: string, readInclude: (f: string) => TomlTab
     errors.push({ file, path: 'global.stale_after', message: staleAfterProblem(staleAfter) });
   }
   if (!global.name) errors.push({ file, path: 'global.name', message: 'is required: it is the worker id at the manager' });
-  if (global.minFreeSpace !== undefined) {
-    const rule = parseFreeSpace(global.minFreeSpace);
-    if (typeof rule === 'string') errors.push({ file, path: 'global.min_free_space', message: rule });
-  }
   else {
     // It is part of the default state directory and of the manager's URLs.
     const bad = nameProblem(global.name);
     if (bad) errors.push({ file, path: 'global.name', message: bad });
+  }
+  if (global.minFreeSpace !== undefined) {
+    const rule = parseFreeSpace(global.minFreeSpace);
+    if (typeof rule === 'string') errors.push({ file, path: 'global.min_free_space', message: rule });
   }
 
   const raws: RawMirror[] = flattenMirrors(doc.mirrors, file);
