@@ -11,6 +11,7 @@ import {
   ValidationError,
   createHttpClient,
   errorMessage,
+  formatRfc3339,
   parseMirrorStatus,
   parseRunRecord,
   parseWebMirrorStatus,
@@ -23,6 +24,7 @@ import {
   type WebMirrorStatus,
   type WorkerStatus,
 } from '@tunasync/core';
+import type { Readable } from 'node:stream';
 import { ManagerRequestError, UsageError } from './errors.js';
 import { parseMirrorView, type MirrorView } from './mirror-view.js';
 import { escapeTerminalText } from './terminal-text.js';
@@ -79,6 +81,26 @@ export interface HistoryAnswer {
   records: RunRecord[];
 }
 
+/** A run done outside the worker, for `POST /workers/:id/jobs/:job/external`. */
+export interface ExternalRun {
+  status: 'success' | 'failed';
+  /** When it ended (default: the manager's now). */
+  at?: Date;
+  /** The mirror's size after it, e.g. `23.4G`. */
+  size?: string;
+  /** A note kept in the history row (and in `error_msg` when failed). */
+  message?: string;
+}
+
+/** The manager's answer to an external run: the job as stored and its new history row. */
+export interface ExternalAnswer {
+  job: MirrorStatus;
+  run?: RunRecord;
+}
+
+/** What tunasynctl says when the manager cannot record external runs (tunasync's manager, or an older tunasync-ts one). */
+export const NO_EXTERNAL_MESSAGE = "this manager cannot record runs done elsewhere (tunasync's manager?)";
+
 /** What tunasynctl says when the manager has no history route (tunasync's manager, or an older tunasync-ts one). */
 export const NO_HISTORY_MESSAGE = "this manager keeps no run history (tunasync's manager?)";
 
@@ -116,6 +138,17 @@ export interface ManagerClient {
    * kind `unsupported`, as `history`.
    */
   mirror(mirror: string): Promise<{ view: MirrorView; body: unknown }>;
+  /**
+   * `POST /workers/:id/jobs/:job/external` (admin): records a run done
+   * outside the worker. Without the route: kind `unsupported`.
+   */
+  recordExternal(workerId: string, mirror: string, run: ExternalRun): Promise<ExternalAnswer>;
+  /**
+   * Opens a GET stream (`GET /events`): resolves with the status once the
+   * manager answers, the body to read; no overall timeout. Aborting
+   * `signal` closes it. A transport failure is a ManagerRequestError.
+   */
+  openStream(path: string, opts: { signal: AbortSignal; headers?: Record<string, string> }): Promise<{ status: number; body: Readable }>;
 }
 
 const TLS_CODES = /^(ERR_TLS_|ERR_SSL_|EPROTO$|CERT_|DEPTH_ZERO|SELF_SIGNED|UNABLE_TO_|ERR_OSSL_|HOSTNAME_MISMATCH)/;
@@ -311,6 +344,24 @@ export function createManagerClient(options: ManagerClientOptions): ManagerClien
 
   return {
     baseUrl,
+    openStream(path, opts) {
+      const url = `${baseUrl}${path}`;
+      trace(`GET ${url} (stream)`);
+      const stream = http.stream(url, {
+        headers: { accept: 'text/event-stream', ...opts.headers },
+        throwHttpErrors: false,
+        retry: { limit: 0 },
+        timeout: { request: undefined, response: options.timeoutMs ?? 10_000 },
+        signal: opts.signal,
+      });
+      return new Promise((resolve, reject) => {
+        stream.once('response', (res: { statusCode: number }) => {
+          trace(`GET ${url} -> ${res.statusCode} (stream)`);
+          resolve({ status: res.statusCode, body: stream });
+        });
+        stream.on('error', (err: unknown) => reject(transportError(err, url, baseUrl)));
+      });
+    },
     async ping() {
       await request('GET', '/ping');
     },
@@ -356,6 +407,28 @@ export function createManagerClient(options: ManagerClientOptions): ManagerClien
       const body = await historyRoute(path);
       try {
         return { view: parseMirrorView(body), body };
+      } catch (err) {
+        throw new ManagerRequestError('bad-answer', `the manager's answer to ${baseUrl + path} is malformed: ${shown(errorMessage(err))}`, { url: baseUrl + path, cause: err });
+      }
+    },
+    async recordExternal(workerId, mirror, run) {
+      const path = `/workers/${seg(workerId)}/jobs/${seg(mirror)}/external`;
+      const body = {
+        status: run.status,
+        ...(run.at ? { at: formatRfc3339(run.at) } : {}),
+        ...(run.size !== undefined ? { size: run.size } : {}),
+        ...(run.message !== undefined ? { message: run.message } : {}),
+      };
+      let answer: unknown;
+      try {
+        answer = await request('POST', path, body);
+      } catch (err) {
+        if (isMissingRoute(err)) throw new ManagerRequestError('unsupported', NO_EXTERNAL_MESSAGE, { url: baseUrl + path, status: 404, cause: err });
+        throw err;
+      }
+      try {
+        const o = answer as { job?: unknown; run?: unknown };
+        return { job: parseMirrorStatus(o.job), ...(o.run ? { run: parseRunRecord(o.run) } : {}) };
       } catch (err) {
         throw new ManagerRequestError('bad-answer', `the manager's answer to ${baseUrl + path} is malformed: ${shown(errorMessage(err))}`, { url: baseUrl + path, cause: err });
       }

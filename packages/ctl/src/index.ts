@@ -10,12 +10,25 @@ export {
   type CommandRequest,
   type HistoryQuery,
   type HistoryAnswer,
+  type ExternalRun,
+  type ExternalAnswer,
+  NO_EXTERNAL_MESSAGE,
 } from './client.js';
-export { ManagerRequestError, UsageError, type ManagerErrorKind } from './errors.js';
-export { resolveConnection, managerBaseUrl, SYSTEM_CONF_ENV, TOKEN_ENV, type ConnectionFlags, type ConnectionSettings } from './settings.js';
+export { ManagerRequestError, UsageError, ReportedFailure, type ManagerErrorKind } from './errors.js';
+export { resolveConnection, managerBaseUrl, SYSTEM_CONF_ENV, TOKEN_ENV, OUTPUT_ENV, type ConnectionFlags, type ConnectionSettings, type OutputSetting } from './settings.js';
+export { chooseOutput } from './output.js';
+export { isGlob, globToRegExp, matchGlob } from './glob.js';
+export { listJobRefs, resolveTargets, workerOf, type JobRef, type TargetResolution } from './targets.js';
+export { jobVerbCommand, DONE_WORDS, type JobTargetsOptions } from './commands/job-targets.js';
+export { setStatusCommand, parseAtTime, type SetStatusOptions } from './commands/set-status.js';
+export { watchCommand, processTerminal, MARK_MS, type WatchOptions, type WatchTerminal } from './commands/watch.js';
+export { WatchModel, parseJobEvent, sortJobs, STATUS_ORDER, type WatchChange, type WatchFilter } from './watch-model.js';
+export { renderScreen, changeLine, SCREEN, type ScreenState } from './watch-screen.js';
+export { runFeed, maintenanceNotice, type FeedSink, type FeedOptions } from './watch-feed.js';
+export { SseParser, type SseEvent } from './sse.js';
 export { withManager, reportError, EXIT_FAILURE, type CommonFlags } from './run.js';
 export { processIO, wantsColor, type CtlIO } from './io.js';
-export { listCommand, parseStatusFilter, type ListOptions, type OutputMode } from './commands/list.js';
+export { listCommand, jobsOfAllWorkers, parseStatusFilter, type ListOptions, type OutputMode } from './commands/list.js';
 export { historyCommand, parseLimit, HISTORY_MAX_LIMIT, type HistoryOptions } from './commands/history.js';
 export { mirrorCommand, mirrorReport, statsLine, type MirrorOptions } from './commands/mirror.js';
 export { parseMirrorView, parseMirrorStats, type MirrorView, type MirrorStats } from './mirror-view.js';
@@ -37,7 +50,16 @@ export { TemplateStruct, TemplateTime, type TemplateValue } from './template/val
 export { formatGoTime, goTimeString, localZone, zoneFor, UTC_ZONE, GO_STRING_LAYOUT, type GoZone } from './go-time.js';
 export { relativeTime, renderTable, jobsTable, workersTable, JOB_COLUMNS, WORKER_COLUMNS, type TableOptions } from './table.js';
 export { runsTable, shortRunIds, formatDuration, formatBytes, RUN_COLUMNS } from './history-table.js';
-export { selectCompletionShell, COMPLETION_SHELLS } from './completion.js';
+export {
+  selectCompletionShell,
+  COMPLETION_SHELLS,
+  completionWords,
+  completionNeed,
+  completionFlags,
+  completeNames,
+  optionValue,
+  type CompletionNeed,
+} from './completion.js';
 export { escapeTerminalText, escapeTerminalLines, escapeStringFields } from './terminal-text.js';
 
 /** The package's name, as published. */

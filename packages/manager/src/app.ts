@@ -5,6 +5,7 @@
 import { createHttpClient, systemClock, type Clock, type JobStore, type Logger, type ManagerConfig } from '@tunasync/core';
 import express, { type Express } from 'express';
 import { Authenticator } from './auth.js';
+import { externalRoutes } from './external/external-routes.js';
 import { historyRoutes } from './history/history-routes.js';
 import { RunRetention, historyPolicy } from './history/retention.js';
 import { checkPathEncoding, errorHandler, jsonBodyParser, noRoute } from './http-errors.js';
@@ -83,7 +84,7 @@ export function createManagerApp(options: ManagerAppOptions): Express {
       allowWorkerUrls: config.server.allowWorkerUrls ?? [],
     },
   });
-  for (const module of [historyRoutes(), ...(options.routes ?? [])]) {
+  for (const module of [historyRoutes(), externalRoutes(), ...(options.routes ?? [])]) {
     module.mount(router, context);
     logger.debug(`route module ${module.name} mounted`);
   }

@@ -9,6 +9,7 @@ export { JobsCache } from './jobs-cache.js';
 export { checkWorkerUrl, isLinkLocalAddress, linkLocalGuard, LINK_LOCAL_LOOKUP_ERROR } from './worker-url.js';
 export { applyStatusReport, applySizeUpdate, isUnknownSize } from './rules.js';
 export { historyRoutes, DEFAULT_HISTORY_LIMIT, MAX_HISTORY_LIMIT } from './history/history-routes.js';
+export { externalRoutes, parseExternalReport, applyExternalReport, EXTERNAL_AT_SKEW_MS, type ExternalReport } from './external/external-routes.js';
 export { runStepOf, randomRunId, type RunIdSource } from './history/run-rules.js';
 export { runStats, type RunStatsJSON } from './history/stats.js';
 export { RunRetention, historyPolicy, SWEEP_CHUNK, SWEEP_INTERVAL_MS } from './history/retention.js';
