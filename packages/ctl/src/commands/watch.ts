@@ -4,8 +4,9 @@
  * second) with the status counts on top and the jobs sorted by status then
  * name, changed rows marked for a few seconds; `q` or Ctrl-C leaves and
  * restores the terminal. Not at a terminal, one line per change (for logs
- * and scripts) until interrupted. Fed by `GET /events`, or by polling when
- * the manager has none (watch-feed.ts).
+ * and scripts) until interrupted, and the feed's state on stderr when it
+ * changes (`tunasynctl: watch: live`). Fed by `GET /events`, or by polling
+ * when the manager has none (watch-feed.ts).
  */
 import type { MirrorStatus } from '@tunasync/core';
 import type { ManagerClient } from '../client.js';
@@ -142,6 +143,8 @@ export async function watchCommand(client: ManagerClient, opts: WatchOptions, io
         else changed(r);
       },
       feed(text) {
+        // Not at a terminal, the feed's state goes to stderr when it changes (for logs).
+        if (!screen && text !== feed) io.err(`tunasynctl: watch: ${text}\n`);
         feed = text;
         draw();
       },
