@@ -16,7 +16,7 @@ import { flushCommand, reloadCommand, setSizeCommand, type JobVerb } from './com
 import { setStatusCommand } from './commands/set-status.js';
 import { processTerminal, watchCommand } from './commands/watch.js';
 import { removeWorkerCommand, workersCommand } from './commands/workers.js';
-import { completeNames, completionFlags, completionNeed, completionWords, selectCompletionShell } from './completion.js';
+import { answerCompletion, selectCompletionShell } from './completion.js';
 import { processIO } from './io.js';
 import { chooseOutput } from './output.js';
 import { EXIT_FAILURE, reportError, withManager, type CommonFlags } from './run.js';
@@ -29,6 +29,12 @@ try {
   args = selectCompletionShell(hideBin(process.argv), process.env);
 } catch (err) {
   process.exit(reportError(err, io));
+}
+// Mirror and worker names come from the manager, asynchronously: answered here, before yargs
+// (whose own completion of commands and options is synchronous).
+if (await answerCompletion(args, io)) {
+  await new Promise((resolve) => process.stdout.write('', resolve));
+  process.exit(0);
 }
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -294,14 +300,7 @@ await yargs(args)
   .command(jobVerb('restart', 'Restart a job'))
   .command(jobVerb('ping', 'Check that a job is alive'))
   .command('reload', 'Tell a worker to reload its configuration', (y) => y.options({ worker }), (argv) => run(argv, (client) => reloadCommand(client, argv.worker, io)))
-  .completion('completion', 'Print a completion script: completion [bash|zsh|fish]', (current: string, _argv: unknown, defaults: () => unknown, done: (completions: string[]) => unknown) => {
-    const words = completionWords(args);
-    const need = completionNeed(words);
-    const keep = (names: string[]): void => void done(names.filter((n) => n.startsWith(current)));
-    if (need.kind === 'default') defaults();
-    else if (need.kind === 'values') keep(need.values);
-    else void completeNames(completionFlags(words), need).then(keep);
-  })
+  .completion('completion', 'Print a completion script: completion [bash|zsh|fish]')
   .demandCommand(1, 'name a command')
   .recommendCommands()
   .strict()

@@ -9,6 +9,7 @@
 import { SYNC_STATUSES } from '@tunasync/core';
 import { createManagerClient } from './client.js';
 import { UsageError } from './errors.js';
+import type { CtlIO } from './io.js';
 import { resolveConnection, type ConnectionFlags } from './settings.js';
 
 /** Shells a completion script can be printed for. */
@@ -137,4 +138,20 @@ export function selectCompletionShell(args: readonly string[], env: NodeJS.Proce
   env.SHELL = `/bin/${shell}`;
   delete env.ZSH_NAME;
   return [args[0], ...args.slice(2)];
+}
+
+/**
+ * Answers a shell's `--get-yargs-completions` call when the word is a name
+ * or a value (one per line on stdout) and returns true; false leaves the
+ * call to yargs (commands and options).
+ */
+export async function answerCompletion(args: readonly string[], io: Pick<CtlIO, 'out'>, env: NodeJS.ProcessEnv = process.env): Promise<boolean> {
+  if (!args.includes('--get-yargs-completions')) return false;
+  const words = completionWords(args);
+  const need = completionNeed(words);
+  if (need.kind === 'default') return false;
+  const current = words[words.length - 1] ?? '';
+  const names = need.kind === 'values' ? need.values : await completeNames(completionFlags(words), need, env);
+  for (const n of names) if (n.startsWith(current)) io.out(`${n}\n`);
+  return true;
 }

@@ -57,6 +57,7 @@ export {
   completionNeed,
   completionFlags,
   completeNames,
+  answerCompletion,
   optionValue,
   type CompletionNeed,
 } from './completion.js';
