@@ -133,7 +133,7 @@ export function selectCompletionShell(args: readonly string[], env: NodeJS.Proce
   if (args[0] !== 'completion' || args[1] === undefined || args[1].startsWith('-')) return [...args];
   const shell = args[1];
   if (!(COMPLETION_SHELLS as readonly string[]).includes(shell)) {
-    throw new UsageError(`completion scripts exist for ${COMPLETION_SHELLS.join(' and ')}, not ${JSON.stringify(shell)}`);
+    throw new UsageError(`completion scripts exist for bash, zsh and fish, not ${JSON.stringify(shell)}`);
   }
   env.SHELL = `/bin/${shell}`;
   delete env.ZSH_NAME;
