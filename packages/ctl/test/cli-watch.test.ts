@@ -64,7 +64,7 @@ describe('watch at a terminal', () => {
       // Sorted by status: failed first.
       expect(screen.indexOf('ubuntu')).toBeLessThan(screen.indexOf('debian'));
       // Every line fits the 80 columns.
-      for (const line of screen.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').split('\r\n')) expect([...line].length).toBeLessThanOrEqual(80);
+      for (const line of screen.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').split(/\r*\n/)) expect([...line].length).toBeLessThanOrEqual(80);
       expect(r.stdout()).toContain('\x1b[?1049h'); // the alternate screen
 
       await reportJob(m, 'w1', 'debian', 'syncing');
