@@ -3,12 +3,15 @@
  * reload) and the ones that change the manager (set-size, flush,
  * rm-worker): the built bin against a real manager and a real worker.
  */
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createSilentLogger, loadWorkerConfig } from '@tunasync/core';
 import { createWorker, type Worker } from '@tunasync/worker';
 import { cleanEnv, ctl, registerWorker, reportJob, startTestManager, tempDir, until, type CtlEnv, type TestManager } from './helpers.js';
+
+// Every test runs the built bin several times: a node start each, seconds on a loaded machine.
+jest.setTimeout(120_000);
 
 const t = tempDir();
 let m: TestManager;

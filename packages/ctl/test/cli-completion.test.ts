@@ -3,11 +3,14 @@
  * completion bash` prints completes commands, and mirror and worker names
  * asked from a real manager.
  */
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runProgram } from '@tunasync/testkit';
 import { CLI, cleanEnv, ctl, registerWorker, reportJob, startTestManager, tempDir, type CtlEnv, type TestManager } from './helpers.js';
+
+// Every test runs the built bin several times: a node start each, seconds on a loaded machine.
+jest.setTimeout(120_000);
 
 const t = tempDir();
 let m: TestManager;

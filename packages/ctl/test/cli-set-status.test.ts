@@ -4,12 +4,15 @@
  * (trigger `external`), and stays until the worker's own next run, across a
  * restart of the worker. The built bin against a real manager and worker.
  */
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createTestWorker, type TestWorkerConf } from '@tunasync/testkit';
 import type { Worker } from '@tunasync/worker';
 import { cleanEnv, ctl, startTestManager, tempDir, until, type CtlEnv, type TestManager } from './helpers.js';
+
+// Every test runs the built bin several times: a node start each, seconds on a loaded machine.
+jest.setTimeout(120_000);
 
 const t = tempDir();
 let m: TestManager;

@@ -3,12 +3,15 @@
  * built bin against a real manager and two real workers. w1 runs debian,
  * debian-security and ubuntu; w2 runs debian-cd, centos and ubuntu too.
  */
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createTestWorker } from '@tunasync/testkit';
 import type { Worker } from '@tunasync/worker';
 import { cleanEnv, ctl, registerWorker, reportJob, startTestManager, tempDir, until, type CtlEnv, type TestManager } from './helpers.js';
+
+// Every test runs the built bin several times: a node start each, seconds on a loaded machine.
+jest.setTimeout(120_000);
 
 const t = tempDir();
 let m: TestManager;

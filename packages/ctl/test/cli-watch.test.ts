@@ -6,11 +6,14 @@
  * terminal afterwards); piped, it prints one line per change; and against a
  * small server speaking the `/events` protocol it follows the events.
  */
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CLI, cleanEnv, registerWorker, reportJob, startTestManager, tempDir, until, type CtlEnv, type TestManager } from './helpers.js';
+
+// Every test runs the built bin several times: a node start each, seconds on a loaded machine.
+jest.setTimeout(120_000);
 
 const t = tempDir();
 let m: TestManager;
