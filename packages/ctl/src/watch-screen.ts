@@ -32,7 +32,7 @@ export interface ScreenState {
   columns: number;
   rows: number;
   color: boolean;
-  /** Jobs changed lately (key → until when they stay marked). */
+  /** Whether a job changed lately (its row is marked). */
   marked: (job: MirrorStatus) => boolean;
 }
 
