@@ -95,7 +95,7 @@ describe('examples/ctl.conf', () => {
   it('loads with no warning and sets every option', () => {
     const { config, warnings } = loadCtlConfig({ systemFile: nowhere, userFile: nowhere, explicitFile: file });
     expect(warnings).toEqual([]);
-    expect(config).toEqual({ managerAddr: '127.0.0.1', managerPort: 14242, caCert: '', token: 'admin-token-change-me', files: [file] });
+    expect(config).toEqual({ managerAddr: '127.0.0.1', managerPort: 14242, caCert: '', token: 'admin-token-change-me', output: 'auto', files: [file] });
     expect(docKeys(readTomlFile(file)).sort()).toEqual(schemaKeys(ctlConfigSchema as Schema).sort());
   });
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * bin `tunasynctl`: tunasync's command line (same commands, flags, output
- * and exit status), plus tokens, `--output table` and shell completion.
+ * and exit status), plus tokens, tables at a terminal, globs and `-w` only
+ * where needed, `watch`, `set-status` and shell completion.
  * This file only declares the flags; the work is in the library functions.
  */
 import { readFileSync } from 'node:fs';
@@ -9,16 +10,23 @@ import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { historyCommand, parseLimit, HISTORY_MAX_LIMIT } from './commands/history.js';
 import { staleCommand } from './commands/stale.js';
+import { jobVerbCommand } from './commands/job-targets.js';
+import { workerOf } from './targets.js';
+import { UsageError } from './errors.js';
 import { listCommand, type OutputMode } from './commands/list.js';
 import { MAINTENANCE_ACTIONS, maintenanceCommand } from './commands/maintenance.js';
 import { commandAndWait, logsCommand, parseTail } from './commands/logs.js';
 import { interruptSignal, logConnection } from './log-connection.js';
 import { mirrorCommand } from './commands/mirror.js';
-import { flushCommand, jobCommand, reloadCommand, setSizeCommand, type JobVerb } from './commands/jobs.js';
+import { flushCommand, reloadCommand, setSizeCommand, type JobVerb } from './commands/jobs.js';
+import { setStatusCommand } from './commands/set-status.js';
+import { processTerminal, watchCommand } from './commands/watch.js';
 import { removeWorkerCommand, workersCommand } from './commands/workers.js';
-import { selectCompletionShell } from './completion.js';
+import { answerCompletion, selectCompletionShell } from './completion.js';
 import { processIO } from './io.js';
+import { chooseOutput } from './output.js';
 import { EXIT_FAILURE, reportError, withManager, type CommonFlags } from './run.js';
+import type { ConnectionSettings } from './settings.js';
 import { escapeTerminalText } from './terminal-text.js';
 
 const io = processIO();
@@ -27,6 +35,12 @@ try {
   args = selectCompletionShell(hideBin(process.argv), process.env);
 } catch (err) {
   process.exit(reportError(err, io));
+}
+// Mirror and worker names come from the manager, asynchronously: answered here, before yargs
+// (whose own completion of commands and options is synchronous).
+if (await answerCompletion(args, io)) {
+  await new Promise((resolve) => process.stdout.write('', resolve));
+  process.exit(0);
 }
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -49,7 +63,19 @@ function common(argv: Record<string, unknown>): CommonFlags {
 }
 
 const worker = { alias: 'w', type: 'string', describe: 'the worker (its id)', demandOption: 'give the worker with -w WORKER' } as const;
-const output = { alias: 'o', choices: ['json', 'table'], describe: 'json (default, for scripts) or table (aligned columns)' } as const;
+const someWorker = { alias: 'w', type: 'string', describe: 'the worker (its id); default: the only worker that has the mirror' } as const;
+const output = { alias: 'o', choices: ['json', 'table'], describe: 'table (default at a terminal) or json (default when piped: tunasync\'s)' } as const;
+
+/**
+ * `-o` as a listing command takes it: with `--format`, only the flag (they
+ * clash); otherwise the flag, else TUNASYNCTL_OUTPUT / ctl.conf `output`,
+ * else a table at a terminal and JSON when piped.
+ */
+function outputOf(argv: Record<string, unknown>, settings: ConnectionSettings): { output?: OutputMode } {
+  const flag = argv.output as OutputMode | undefined;
+  if (argv.format !== undefined) return flag !== undefined ? { output: flag } : {};
+  return { output: chooseOutput(flag, settings.output, io) };
+}
 
 /** What `rm-worker` does to the jobs (manager DELETE /workers/:id keeps them, as tunasync's does). */
 const RM_WORKER_NOTE = [
@@ -75,27 +101,63 @@ const WAIT_OPTIONS = {
   quiet: { alias: 'q', type: 'boolean', describe: 'with --wait: do not print the log lines' },
 } as const;
 
+/** What `set-status --help` adds. */
+const SET_STATUS_NOTE = [
+  'Stamps the status as the worker\'s report would (last update on success, last ended) and',
+  'adds a history row with trigger external (admin token). The worker does not overwrite it',
+  'until its own next run. A job that is syncing now cannot be set (its run reports itself).',
+].join('\n');
+
+/** What `watch --help` adds. */
+const WATCH_NOTE = [
+  'Fed by the manager\'s GET /events; a manager without it (tunasync\'s) is polled. At a',
+  'terminal, q or Ctrl-C leaves. Piped, one line per change: TIME MIRROR on WORKER: FROM -> TO.',
+].join('\n');
+
 async function run(argv: Record<string, unknown>, action: Parameters<typeof withManager>[2]): Promise<void> {
   process.exitCode = await withManager(common(argv), io, action);
 }
 
+/** What the job commands' help adds. */
+const JOB_NOTE = [
+  'MIRROR is a name or a shell-style glob (quote it: \'debian*\'); several may be given. Without',
+  '-w, a mirror on exactly one worker is sent to it; a mirror on several workers stops the',
+  'command, listing them. One line per job (debian: stopped on w1); exit 1 if any failed.',
+  'tunasync\'s form keeps its output: -w WORKER MIRROR [ARGS] (ARGS: comma-separated, passed',
+  'along, when it is not a job of WORKER).',
+].join('\n');
+
 function jobVerb(verb: JobVerb, describe: string) {
   return {
-    command: `${verb} <mirror> [args]`,
+    command: `${verb} <mirrors..>`,
     describe,
     builder: (y: Argv) =>
       y
-        .positional('mirror', { type: 'string', describe: 'the job' })
-        .positional('args', { type: 'string', describe: 'comma-separated arguments passed along (as tunasync)' })
-        .options({ worker, ...(verb === 'start' ? { force: { alias: 'f', type: 'boolean', describe: 'run past the worker\'s concurrency limit' } } : {}) })
-        .options(verb === 'start' || verb === 'restart' ? WAIT_OPTIONS : {}),
+        .positional('mirrors', { type: 'string', array: true, describe: 'mirror names or globs' })
+        .options({
+          worker: someWorker,
+          'dry-run': { type: 'boolean', describe: 'list what would be acted on, send nothing' },
+          ...(verb === 'start' ? { force: { alias: 'f', type: 'boolean', describe: 'run past the worker\'s concurrency limit' } } : {}),
+        })
+        .options(verb === 'start' || verb === 'restart' ? WAIT_OPTIONS : {})
+        .epilogue(JOB_NOTE),
     handler: (argv: Record<string, unknown>) =>
-      run(argv, (client) => {
-        const job = { worker: String(argv.worker), mirror: String(argv.mirror), ...(argv.args !== undefined ? { args: String(argv.args) } : {}), force: argv.force === true };
+      run(argv, async (client) => {
+        const words = ((argv.mirrors as unknown[] | undefined) ?? []).map(String);
         if (argv.wait === true && (verb === 'start' || verb === 'restart')) {
+          // --wait follows one run: one mirror, its worker given or the only one it runs on.
+          if (words.length !== 1 || /[*?[]/.test(words[0]!)) throw new UsageError('--wait takes exactly one mirror name (no globs)');
+          const mirror = words[0]!;
+          const worker = argv.worker !== undefined ? String(argv.worker) : await workerOf(client, mirror);
+          const job = { worker, mirror, force: argv.force === true };
           return commandAndWait(client, logConnection(common(argv)), verb, job, { quiet: argv.quiet === true, signal: interruptSignal() }, io);
         }
-        return jobCommand(client, verb, job, io);
+        return jobVerbCommand(client, verb, {
+          ...(argv.worker !== undefined ? { worker: String(argv.worker) } : {}),
+          words,
+          force: argv.force === true,
+          dryRun: argv['dry-run'] === true,
+        }, io);
       }),
   };
 }
@@ -125,13 +187,13 @@ await yargs(args)
         output,
       }),
     (argv) =>
-      run(argv, (client) =>
+      run(argv, (client, settings) =>
         listCommand(client, {
           all: argv.all === true,
           workers: (argv.workers ?? []).map(String),
           ...(argv.status !== undefined ? { status: argv.status } : {}),
           ...(argv.format !== undefined ? { format: argv.format } : {}),
-          output: (argv.output ?? 'json') as OutputMode,
+          ...outputOf(argv, settings),
         }, io),
       ),
   )
@@ -140,8 +202,8 @@ await yargs(args)
     'List workers',
     (y) => y.options({ format: { alias: 'f', type: 'string', describe: 'Go template per worker, e.g. "{{.ID}} {{.URL}}"' }, output }),
     (argv) =>
-      run(argv, (client) =>
-        workersCommand(client, { ...(argv.format !== undefined ? { format: argv.format } : {}), output: (argv.output ?? 'json') as OutputMode }, io),
+      run(argv, (client, settings) =>
+        workersCommand(client, { ...(argv.format !== undefined ? { format: argv.format } : {}), ...outputOf(argv, settings) }, io),
       ),
   )
   .command(
@@ -160,7 +222,7 @@ await yargs(args)
         })
         .epilogue(HISTORY_NOTE),
     (argv) =>
-      run(argv, (client) =>
+      run(argv, (client, settings) =>
         historyCommand(client, {
           mirror: String(argv.mirror),
           ...(argv.worker !== undefined ? { worker: String(argv.worker) } : {}),
@@ -168,7 +230,7 @@ await yargs(args)
           failed: argv.failed === true,
           ...(argv.before !== undefined ? { before: String(argv.before) } : {}),
           ...(argv.format !== undefined ? { format: argv.format } : {}),
-          ...(argv.output !== undefined ? { output: argv.output as OutputMode } : {}),
+          ...outputOf(argv, settings),
         }, io),
       ),
   )
@@ -180,9 +242,7 @@ await yargs(args)
         .positional('mirror', { type: 'string', describe: 'the mirror (job name)' })
         .options({ output: { ...output, describe: 'table (default on a terminal) or json (default when piped: the manager\'s answer)' } }),
     (argv) =>
-      run(argv, (client) =>
-        mirrorCommand(client, { mirror: String(argv.mirror), ...(argv.output !== undefined ? { output: argv.output as OutputMode } : {}) }, io),
-      ),
+      run(argv, (client, settings) => mirrorCommand(client, { mirror: String(argv.mirror), ...outputOf(argv, settings) }, io)),
   )
   .command(
     'stale',
@@ -249,17 +309,66 @@ await yargs(args)
   .command(
     'set-size <mirror> <size>',
     'Set a mirror\'s size',
-    (y) => y.positional('mirror', { type: 'string' }).positional('size', { type: 'string', describe: 'e.g. 23.4G' }).options({ worker }),
-    (argv) => run(argv, (client) => setSizeCommand(client, { worker: argv.worker, mirror: String(argv.mirror), size: String(argv.size) }, io)),
+    (y) => y.positional('mirror', { type: 'string' }).positional('size', { type: 'string', describe: 'e.g. 23.4G' }).options({ worker: someWorker }),
+    (argv) =>
+      run(argv, (client) =>
+        setSizeCommand(client, { ...(argv.worker !== undefined ? { worker: String(argv.worker) } : {}), mirror: String(argv.mirror), size: String(argv.size) }, io),
+      ),
+  )
+  .command(
+    'set-status <mirror> <status>',
+    'Record a run done outside the worker (synced by hand): success or failed',
+    (y) =>
+      y
+        .positional('mirror', { type: 'string', describe: 'the mirror (job name)' })
+        .positional('status', { type: 'string', choices: ['success', 'failed'] })
+        .options({
+          worker: someWorker,
+          at: { type: 'string', describe: 'when it ended: RFC 3339 or "YYYY-MM-DD HH:MM" (local); default now' },
+          size: { type: 'string', describe: 'the mirror\'s size after it, e.g. 23.4G' },
+          message: { type: 'string', describe: 'a note kept in the history (the error of a failed run)' },
+        })
+        .epilogue(SET_STATUS_NOTE),
+    (argv) =>
+      run(argv, (client) =>
+        setStatusCommand(client, {
+          ...(argv.worker !== undefined ? { worker: String(argv.worker) } : {}),
+          mirror: String(argv.mirror),
+          status: String(argv.status),
+          ...(argv.at !== undefined ? { at: String(argv.at) } : {}),
+          ...(argv.size !== undefined ? { size: String(argv.size) } : {}),
+          ...(argv.message !== undefined ? { message: String(argv.message) } : {}),
+        }, io),
+      ),
+  )
+  .command(
+    'watch [globs..]',
+    'Watch the jobs live: status counts and every job, changes marked (q quits)',
+    (y) =>
+      y
+        .positional('globs', { type: 'string', array: true, describe: 'only mirrors matching these globs' })
+        .options({
+          status: { alias: 's', type: 'string', describe: 'only these statuses (comma-separated)' },
+          interval: { type: 'number', describe: 'seconds between polls when the manager has no /events (default 2)' },
+        })
+        .epilogue(WATCH_NOTE),
+    (argv) =>
+      run(argv, (client) =>
+        watchCommand(client, {
+          globs: (argv.globs ?? []).map(String),
+          ...(argv.status !== undefined ? { status: argv.status } : {}),
+          ...(argv.interval !== undefined ? { pollMs: Math.round(Number(argv.interval) * 1000) } : {}),
+        }, io, processTerminal(), interruptSignal()),
+      ),
   )
   .command('flush', 'Flush disabled jobs', {}, (argv) => run(argv, (client) => flushCommand(client, io)))
-  .command(jobVerb('start', 'Start a job'))
-  .command(jobVerb('stop', 'Stop a job'))
-  .command(jobVerb('disable', 'Disable a job'))
-  .command(jobVerb('restart', 'Restart a job'))
+  .command(jobVerb('start', 'Start jobs now (names or globs)'))
+  .command(jobVerb('stop', 'Stop jobs and pause them'))
+  .command(jobVerb('disable', 'Disable jobs'))
+  .command(jobVerb('restart', 'Restart jobs'))
   .command(jobVerb('ping', 'Check that a job is alive'))
   .command('reload', 'Tell a worker to reload its configuration', (y) => y.options({ worker }), (argv) => run(argv, (client) => reloadCommand(client, argv.worker, io)))
-  .completion('completion', 'Print a completion script: completion [bash|zsh]')
+  .completion('completion', 'Print a completion script: completion [bash|zsh|fish]')
   .demandCommand(1, 'name a command')
   .recommendCommands()
   .strict()
@@ -270,7 +379,7 @@ await yargs(args)
   .fail((message, err) => {
     if (err) process.exit(reportError(err, io, args.includes('--debug')));
     const command = args.find((a) => !a.startsWith('-'));
-    const known = ['list', 'history', 'logs', 'mirror', 'stale', 'maintenance', 'workers', 'rm-worker', 'set-size', 'flush', 'start', 'stop', 'disable', 'restart', 'ping', 'reload'];
+    const known = ['list', 'history', 'logs', 'mirror', 'stale', 'maintenance', 'workers', 'rm-worker', 'set-size', 'set-status', 'watch', 'flush', 'start', 'stop', 'disable', 'restart', 'ping', 'reload'];
     io.err(`tunasynctl: ${escapeTerminalText(message.replace(/\s*\n\s*/g, ' '))} (see tunasynctl ${command && known.includes(command) ? `${command} ` : ''}--help)\n`);
     process.exit(EXIT_FAILURE);
   })

@@ -11,6 +11,7 @@ import {
   ValidationError,
   createHttpClient,
   errorMessage,
+  formatRfc3339,
   parseMirrorStatus,
   parseRunRecord,
   parseWebMirrorStatus,
@@ -23,6 +24,8 @@ import {
   type WebMirrorStatus,
   type WorkerStatus,
 } from '@tunasync/core';
+import type { Readable } from 'node:stream';
+import { transportError } from './client-errors.js';
 import { ManagerRequestError, UsageError } from './errors.js';
 import { parseMirrorView, type MirrorView } from './mirror-view.js';
 import { escapeTerminalText } from './terminal-text.js';
@@ -79,6 +82,26 @@ export interface HistoryAnswer {
   records: RunRecord[];
 }
 
+/** A run done outside the worker, for `POST /workers/:id/jobs/:job/external`. */
+export interface ExternalRun {
+  status: 'success' | 'failed';
+  /** When it ended (default: the manager's now). */
+  at?: Date;
+  /** The mirror's size after it, e.g. `23.4G`. */
+  size?: string;
+  /** A note kept in the history row (and in `error_msg` when failed). */
+  message?: string;
+}
+
+/** The manager's answer to an external run: the job as stored and its new history row. */
+export interface ExternalAnswer {
+  job: MirrorStatus;
+  run?: RunRecord;
+}
+
+/** What tunasynctl says when the manager cannot record external runs (tunasync's manager, or an older tunasync-ts one). */
+export const NO_EXTERNAL_MESSAGE = "this manager cannot record runs done elsewhere (tunasync's manager?)";
+
 /** What tunasynctl says when the manager has no history route (tunasync's manager, or an older tunasync-ts one). */
 export const NO_HISTORY_MESSAGE = "this manager keeps no run history (tunasync's manager?)";
 
@@ -130,6 +153,17 @@ export interface ManagerClient {
    * Without the route (tunasync's manager): kind `unsupported`, NO_STALE_MESSAGE.
    */
   stale(): Promise<StaleMirror[]>;
+  /**
+   * `POST /workers/:id/jobs/:job/external` (admin): records a run done
+   * outside the worker. Without the route: kind `unsupported`.
+   */
+  recordExternal(workerId: string, mirror: string, run: ExternalRun): Promise<ExternalAnswer>;
+  /**
+   * Opens a GET stream (`GET /events`): resolves with the status once the
+   * manager answers, the body to read; no overall timeout. Aborting
+   * `signal` closes it. A transport failure is a ManagerRequestError.
+   */
+  openStream(path: string, opts: { signal: AbortSignal; headers?: Record<string, string> }): Promise<{ status: number; body: Readable }>;
 }
 
 /** One entry of `GET /stale`, as the manager sends it. */
@@ -154,53 +188,6 @@ function parseStaleMirror(x: unknown): StaleMirror {
     typeof o.stale_after_s === 'number' && typeof o.reason === 'string';
   if (!ok) throw new Error('an entry lacks mirror, worker, last_success, stale_after_s or reason');
   return { mirror: o.mirror as string, worker: o.worker as string, last_success: o.last_success as string | null, stale_after_s: o.stale_after_s as number, reason: o.reason as string };
-}
-
-const TLS_CODES = /^(ERR_TLS_|ERR_SSL_|EPROTO$|CERT_|DEPTH_ZERO|SELF_SIGNED|UNABLE_TO_|ERR_OSSL_|HOSTNAME_MISMATCH)/;
-const NETWORK_WORDS: Record<string, string> = {
-  ECONNREFUSED: 'connection refused',
-  ENOTFOUND: 'host not found',
-  EAI_AGAIN: 'host name lookup failed',
-  ECONNRESET: 'connection reset',
-  EHOSTUNREACH: 'host unreachable',
-  ENETUNREACH: 'network unreachable',
-  EPIPE: 'connection closed',
-};
-
-function rootCause(err: unknown): { code: string; message: string } {
-  let e: unknown = err;
-  while (e instanceof Error && e.cause instanceof Error) e = e.cause;
-  const code = (e as { code?: unknown }).code ?? (err as { code?: unknown }).code;
-  let message = errorMessage(e);
-  // OpenSSL's text ("write EPROTO 80…:error:0A00010B:SSL routines:ssl3_get_record:wrong version number:…") → its reason.
-  const ssl = /error:[0-9A-Fa-f]+:SSL routines:[^:]*:([^:]+)/.exec(message);
-  if (ssl) message = ssl[1]!;
-  return { code: typeof code === 'string' ? code : '', message: message.replace(/\s+/g, ' ').replace(/[\s:]+$/, '').trim() };
-}
-
-/** Turns a transport failure into a ManagerRequestError naming what was tried. */
-function transportError(err: unknown, url: string, baseUrl: string): ManagerRequestError {
-  const { code, message } = rootCause(err);
-  const https = baseUrl.startsWith('https:');
-  if (code === 'ETIMEDOUT' || (err as { name?: string }).name === 'TimeoutError') {
-    return new ManagerRequestError('timeout', `the manager at ${baseUrl} did not answer in time`, { url, cause: err });
-  }
-  if (TLS_CODES.test(code)) {
-    const hint = /SELF_SIGNED|UNABLE_TO_|DEPTH_ZERO|CERT_UNTRUSTED/.test(code)
-      ? ' (is --ca-cert / ca_cert the CA that signed the manager\'s certificate?)'
-      : /ALTNAME|HOSTNAME/.test(code)
-        ? ' (the certificate does not name this host: use -m with a name or IP it was issued for)'
-        : /certificate required|(bad|unknown) certificate|unknown ca/i.test(message)
-          ? ' (the manager wants a client certificate it trusts: --client-cert and --client-key)'
-          : https ? ' (does the manager speak https on this port?)' : '';
-    return new ManagerRequestError('tls', `TLS with the manager at ${baseUrl} failed: ${message}${hint}`, { url, cause: err });
-  }
-  if (code === 'ECONNRESET' && https) {
-    return new ManagerRequestError('tls', `TLS with the manager at ${baseUrl} failed: connection reset during the handshake (does the manager speak https on this port? does it want a client certificate?)`, { url, cause: err });
-  }
-  const what = NETWORK_WORDS[code] ?? message;
-  const hint = code === 'ECONNRESET' && !https ? ' (if the manager uses https, give --ca-cert)' : '';
-  return new ManagerRequestError('unreachable', `cannot reach the manager at ${baseUrl}: ${what}${hint}`, { url, cause: err });
 }
 
 /** The object a JSON body holds, or undefined. */
@@ -349,6 +336,24 @@ export function createManagerClient(options: ManagerClientOptions): ManagerClien
 
   return {
     baseUrl,
+    openStream(path, opts) {
+      const url = `${baseUrl}${path}`;
+      trace(`GET ${url} (stream)`);
+      const stream = http.stream(url, {
+        headers: { accept: 'text/event-stream', ...opts.headers },
+        throwHttpErrors: false,
+        retry: { limit: 0 },
+        timeout: { request: undefined, response: options.timeoutMs ?? 10_000 },
+        signal: opts.signal,
+      });
+      return new Promise((resolve, reject) => {
+        stream.once('response', (res: { statusCode: number }) => {
+          trace(`GET ${url} -> ${res.statusCode} (stream)`);
+          resolve({ status: res.statusCode, body: stream });
+        });
+        stream.on('error', (err: unknown) => reject(transportError(err, url, baseUrl)));
+      });
+    },
     async ping() {
       await request('GET', '/ping');
     },
@@ -414,6 +419,28 @@ export function createManagerClient(options: ManagerClientOptions): ManagerClien
       const body = await historyRoute(path);
       try {
         return { view: parseMirrorView(body), body };
+      } catch (err) {
+        throw new ManagerRequestError('bad-answer', `the manager's answer to ${baseUrl + path} is malformed: ${shown(errorMessage(err))}`, { url: baseUrl + path, cause: err });
+      }
+    },
+    async recordExternal(workerId, mirror, run) {
+      const path = `/workers/${seg(workerId)}/jobs/${seg(mirror)}/external`;
+      const body = {
+        status: run.status,
+        ...(run.at ? { at: formatRfc3339(run.at) } : {}),
+        ...(run.size !== undefined ? { size: run.size } : {}),
+        ...(run.message !== undefined ? { message: run.message } : {}),
+      };
+      let answer: unknown;
+      try {
+        answer = await request('POST', path, body);
+      } catch (err) {
+        if (isMissingRoute(err)) throw new ManagerRequestError('unsupported', NO_EXTERNAL_MESSAGE, { url: baseUrl + path, status: 404, cause: err });
+        throw err;
+      }
+      try {
+        const o = answer as { job?: unknown; run?: unknown };
+        return { job: parseMirrorStatus(o.job), ...(o.run ? { run: parseRunRecord(o.run) } : {}) };
       } catch (err) {
         throw new ManagerRequestError('bad-answer', `the manager's answer to ${baseUrl + path} is malformed: ${shown(errorMessage(err))}`, { url: baseUrl + path, cause: err });
       }

@@ -69,3 +69,13 @@ export class UsageError extends TunasyncError {
     super('BAD_REQUEST', 400, message);
   }
 }
+
+/**
+ * A failure whose lines are already on stderr (a job command that failed for
+ * some of its mirrors): tunasynctl exits 1 and prints nothing more.
+ */
+export class ReportedFailure extends TunasyncError {
+  constructor(message = 'failed (reported above)') {
+    super('UPSTREAM_FAILED', 502, message);
+  }
+}

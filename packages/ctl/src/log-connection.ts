@@ -17,9 +17,11 @@ export function logConnection(flags: ConnectionFlags, env: NodeJS.ProcessEnv = p
   };
 }
 
-/** A signal aborted by the first SIGINT (the listener is removed once it fired). */
+/** A signal aborted by the first SIGINT, SIGTERM or SIGHUP (each listener fires once). */
 export function interruptSignal(): AbortSignal {
   const controller = new AbortController();
-  process.once('SIGINT', () => controller.abort(new Error('interrupted')));
+  const stop = (): void => controller.abort(new Error('interrupted'));
+  // Ctrl-C (when the terminal is not in raw mode), kill, a closed terminal.
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(signal, stop);
   return controller.signal;
 }

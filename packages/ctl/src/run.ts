@@ -5,8 +5,9 @@
  */
 import { errorMessage, isTunasyncError } from '@tunasync/core';
 import { createManagerClient, type ManagerClient } from './client.js';
+import { ReportedFailure } from './errors.js';
 import type { CtlIO } from './io.js';
-import { resolveConnection, type ConnectionFlags } from './settings.js';
+import { resolveConnection, type ConnectionFlags, type ConnectionSettings } from './settings.js';
 import { escapeTerminalLines, escapeTerminalText } from './terminal-text.js';
 
 /** The flags every command takes. */
@@ -36,6 +37,7 @@ function stackOf(err: unknown): string {
  * stacks when `debug`), and returns the exit status.
  */
 export function reportError(err: unknown, io: CtlIO, debug = false): number {
+  if (err instanceof ReportedFailure) return EXIT_FAILURE;
   const message = errorMessage(err).trim() || (isTunasyncError(err) ? err.code : 'unknown error');
   // ConfigError lists several problems on several lines; everything else is one line.
   // Messages may quote the manager: no control character reaches the terminal.
@@ -45,13 +47,14 @@ export function reportError(err: unknown, io: CtlIO, debug = false): number {
 }
 
 /**
- * Runs `action` with a client for the manager the flags and ctl.conf name.
+ * Runs `action` with a client for the manager the flags and ctl.conf name
+ * (and the settings resolved, for defaults such as the output mode).
  * Returns the exit status: 0, or 1 after reporting the error.
  */
 export async function withManager(
   flags: CommonFlags,
   io: CtlIO,
-  action: (client: ManagerClient) => Promise<void>,
+  action: (client: ManagerClient, settings: ConnectionSettings) => Promise<void>,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<number> {
   try {
@@ -69,7 +72,7 @@ export async function withManager(
       ...(settings.token ? { token: settings.token } : {}),
       ...(flags.debug ? { trace: (line: string) => io.err(`debug: ${escapeTerminalText(line)}\n`) } : {}),
     });
-    await action(client);
+    await action(client, settings);
     return 0;
   } catch (err) {
     return reportError(err, io, flags.debug);

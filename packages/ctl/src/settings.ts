@@ -11,6 +11,11 @@ import { UsageError } from './errors.js';
 export const SYSTEM_CONF_ENV = 'TUNASYNCTL_SYSTEM_CONF';
 /** Environment variable holding the bearer token. */
 export const TOKEN_ENV = 'TUNASYNC_TOKEN';
+/** Environment variable setting the default output (`json`, `table` or `auto`), over ctl.conf `output`. */
+export const OUTPUT_ENV = 'TUNASYNCTL_OUTPUT';
+
+/** The default output of the listing commands: `auto` is a table at a terminal, JSON when piped. */
+export type OutputSetting = 'json' | 'table' | 'auto';
 
 /** The connection flags every command takes. */
 export interface ConnectionFlags {
@@ -47,6 +52,8 @@ export interface ConnectionSettings {
   files: string[];
   /** Problems in ctl.conf that did not stop it being used (unknown keys). */
   warnings: string[];
+  /** The default output: TUNASYNCTL_OUTPUT, else ctl.conf `output`, else `auto`. */
+  output: OutputSetting;
 }
 
 /** The manager's URL: https when a CA is given (as tunasync decides), IPv6 literals in brackets. */
@@ -67,6 +74,10 @@ export function resolveConnection(flags: ConnectionFlags, env: NodeJS.ProcessEnv
   if (flags.manager !== undefined && flags.manager.trim() === '') throw new UsageError('--manager must not be empty');
   if (Boolean(flags.clientCert) !== Boolean(flags.clientKey)) throw new UsageError('--client-cert and --client-key go together');
   const envToken = env[TOKEN_ENV];
+  const envOutput = env[OUTPUT_ENV];
+  if (envOutput && !['json', 'table', 'auto'].includes(envOutput)) {
+    throw new UsageError(`${OUTPUT_ENV} must be json, table or auto, not ${JSON.stringify(envOutput)}`);
+  }
   const { config, warnings } = loadCtlConfig({
     systemFile: env[SYSTEM_CONF_ENV] || SYSTEM_CTL_CONF,
     userFile: userCtlConfPath(env.HOME || undefined),
@@ -96,5 +107,6 @@ export function resolveConnection(flags: ConnectionFlags, env: NodeJS.ProcessEnv
     tokenSource,
     files: config.files,
     warnings,
+    output: (envOutput as OutputSetting | undefined) || config.output || 'auto',
   };
 }

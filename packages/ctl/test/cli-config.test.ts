@@ -214,7 +214,7 @@ describe('errors', () => {
 });
 
 describe('completion', () => {
-  it('prints bash and zsh scripts and refuses other shells', async () => {
+  it('prints bash, zsh and fish scripts and refuses other shells', async () => {
     const bash = await ctl(['completion', 'bash'], cleanEnv(t.dir));
     expect(bash.code).toBe(0);
     expect(bash.stdout).toMatch(/complete -o bashdefault -o default -F _tunasynctl_yargs_completions tunasynctl/);
@@ -223,7 +223,8 @@ describe('completion', () => {
     expect(zsh.stdout).toMatch(/compdef _tunasynctl_yargs_completions tunasynctl/);
     const byShell = await ctl(['completion'], { ...cleanEnv(t.dir), vars: { SHELL: '/usr/bin/zsh' } });
     expect(byShell.stdout).toMatch(/^#compdef tunasynctl/);
-    expect(await ctl(['completion', 'fish'], cleanEnv(t.dir))).toEqual({ code: 1, stdout: '', stderr: 'tunasynctl: completion scripts exist for bash and zsh, not "fish"\n' });
+    expect((await ctl(['completion', 'fish'], cleanEnv(t.dir))).stdout).toMatch(/^complete -f -c tunasynctl /m);
+    expect(await ctl(['completion', 'tcsh'], cleanEnv(t.dir))).toEqual({ code: 1, stdout: '', stderr: 'tunasynctl: completion scripts exist for bash, zsh and fish, not "tcsh"\n' });
   });
 
   it('completes commands and flags in a real bash', async () => {
@@ -237,10 +238,10 @@ describe('completion', () => {
       return r.stdout.split('\n').filter(Boolean);
     };
     expect(await complete(['tunasynctl', 'rm'])).toEqual(['rm-worker']);
-    expect((await complete(['tunasynctl', 's'])).sort()).toEqual(['set-size', 'start', 'stop']);
+    expect((await complete(['tunasynctl', 's'])).sort()).toEqual(['set-size', 'set-status', 'start', 'stop']);
     expect(await complete(['tunasynctl', 'list', '--st'])).toEqual(['--status']);
     expect(await complete(['tunasynctl', 'hi'])).toEqual(['history']);
     expect(await complete(['tunasynctl', 'history', 'debian', '--fa'])).toEqual(['--failed']);
     expect(await complete(['tunasynctl', 'history', 'debian', '--bef'])).toEqual(['--before']);
-  });
+  }, 90_000); // twelve node starts
 });

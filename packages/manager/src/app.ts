@@ -8,6 +8,7 @@ import { Authenticator } from './auth.js';
 import { eventsRoutes } from './events/events-routes.js';
 import { heartbeatRoutes } from './heartbeat/heartbeat-routes.js';
 import { workerOnline } from './heartbeat/online.js';
+import { externalRoutes } from './external/external-routes.js';
 import { historyRoutes } from './history/history-routes.js';
 import { mirrorzRoutes } from './mirrorz/mirrorz-routes.js';
 import { webRoutes } from './web/web-routes.js';
@@ -107,6 +108,7 @@ export function createManagerApp(options: ManagerAppOptions): Express {
   });
   const builtIn = [
     historyRoutes(),
+    externalRoutes(),
     logRoutes(),
     metricsRoutes({ workerOnline: (w, now) => workerOnline(w, now) }),
     staleRoutes(),

@@ -15,6 +15,7 @@ export { staleness, staleThreshold, DEFAULT_STALE_SLACK_S, type Staleness, type 
 export { historyRoutes, DEFAULT_HISTORY_LIMIT, MAX_HISTORY_LIMIT } from './history/history-routes.js';
 export { logRoutes as managerLogRoutes, MANAGER_STREAMS_PER_ADDRESS, type ManagerLogRoutesOptions } from './logs/log-routes.js';
 export { requireLogReader } from './logs/log-auth.js';
+export { externalRoutes, parseExternalReport, applyExternalReport, EXTERNAL_AT_SKEW_MS, type ExternalReport } from './external/external-routes.js';
 export { runStepOf, randomRunId, type RunIdSource } from './history/run-rules.js';
 export { runStats, type RunStatsJSON } from './history/stats.js';
 export { RunRetention, historyPolicy, SWEEP_CHUNK, SWEEP_INTERVAL_MS } from './history/retention.js';

@@ -21,6 +21,8 @@ export interface CtlConfig {
   caCert: string;
   /** Bearer token sent to the manager; empty: none. */
   token: string;
+  /** tunasynctl's default output of `list`, `workers`, `history`…; unset or `auto`: a table at a terminal, JSON when piped. */
+  output?: 'json' | 'table' | 'auto';
   /** The files that were read, in order. */
   files: string[];
 }
@@ -63,6 +65,7 @@ export function loadCtlConfig(lookup: CtlConfigLookup = {}): Loaded<CtlConfig> {
     if (typeof doc.manager_port === 'number') config.managerPort = doc.manager_port;
     if (typeof doc.ca_cert === 'string') config.caCert = doc.ca_cert;
     if (typeof doc.token === 'string') config.token = doc.token;
+    if (doc.output === 'json' || doc.output === 'table' || doc.output === 'auto') config.output = doc.output;
     config.files.push(file);
   }
   const o = lookup.overrides ?? {};

@@ -266,5 +266,5 @@ export const ctlConfigSchema = {
   title: 'tunasync ctl.conf',
   type: 'object',
   additionalProperties: false,
-  properties: { manager_addr: str, manager_port: port, ca_cert: str, token: str },
+  properties: { manager_addr: str, manager_port: port, ca_cert: str, token: str, output: { enum: ['json', 'table', 'auto'] } },
 } as const;

@@ -1,11 +1,14 @@
 /**
  * Commands on jobs: `start`, `stop`, `disable`, `restart`, `ping` (sent to
- * the worker through the manager's `/cmd`), `reload -w W`, `set-size -w W
- * MIRROR SIZE` and `flush`. Success lines are tunasync's.
+ * the worker through the manager's `/cmd`), `reload -w W`, `set-size [-w W]
+ * MIRROR SIZE` and `flush`. tunasync's form (`-w W MIRROR [ARGS]`) prints
+ * tunasync's line; names and globs on any worker print one line per job
+ * (jobVerbCommand).
  */
 import type { CommandVerb } from '@tunasync/core';
 import type { ManagerClient } from '../client.js';
 import { ManagerRequestError, UsageError } from '../errors.js';
+import { workerOf } from '../targets.js';
 import type { CtlIO } from '../io.js';
 import { escapeTerminalText } from '../terminal-text.js';
 
@@ -54,14 +57,18 @@ export async function reloadCommand(client: ManagerClient, worker: string, io: C
   io.out(`${COMMAND_SENT}\n`);
 }
 
-/** Runs `set-size -w W MIRROR SIZE`, then checks the size the manager stored. */
-export async function setSizeCommand(client: ManagerClient, opts: { worker: string; mirror: string; size: string }, io: CtlIO): Promise<void> {
-  needWorker(opts.worker, 'set-size');
-  if (!opts.mirror || !opts.size) throw new UsageError('usage: tunasynctl set-size -w WORKER MIRROR SIZE');
-  const stored = await client.setSize(opts.worker, opts.mirror, opts.size);
+/**
+ * Runs `set-size [-w W] MIRROR SIZE`, then checks the size the manager
+ * stored. Without `-w`, the only worker that has the mirror.
+ */
+export async function setSizeCommand(client: ManagerClient, opts: { worker?: string; mirror: string; size: string }, io: CtlIO): Promise<void> {
+  if (opts.worker === '') needWorker('', 'set-size');
+  if (!opts.mirror || !opts.size) throw new UsageError('usage: tunasynctl set-size [-w WORKER] MIRROR SIZE');
+  const worker = opts.worker ?? (await workerOf(client, opts.mirror));
+  const stored = await client.setSize(worker, opts.mirror, opts.size);
   if (stored.size !== opts.size) {
     throw new ManagerRequestError('bad-answer', `Mirror size error, expecting ${opts.size}, manager returned ${escapeTerminalText(stored.size)}`, {
-      url: `${client.baseUrl}/workers/${opts.worker}/jobs/${opts.mirror}/size`,
+      url: `${client.baseUrl}/workers/${worker}/jobs/${opts.mirror}/size`,
     });
   }
   io.out(`Successfully updated mirror size to ${opts.size}\n`);

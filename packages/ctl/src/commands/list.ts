@@ -2,8 +2,8 @@
  * `tunasynctl list [-a] [-s STATUSES] [-f FORMAT] [-o json|table] [WORKER…]`.
  * With `--all` it reads `GET /jobs` (WebMirrorStatus, as tunasync);
  * otherwise each named worker's `GET /workers/:id/jobs` (MirrorStatus), in
- * the order given. Output: indented JSON, one templated line per job, or a
- * table.
+ * the order given. Output: indented JSON (tunasync's, when piped), one
+ * templated line per job, or a table (at a terminal).
  */
 import {
   SYNC_STATUSES,
@@ -18,11 +18,11 @@ import type { ManagerClient } from '../client.js';
 import { UsageError } from '../errors.js';
 import { compileFormat, mirrorStatusValue, webMirrorStatusValue, type FormatTemplate } from '../format-template.js';
 import type { CtlIO } from '../io.js';
+import { chooseOutput, type OutputMode } from '../output.js';
 import { jobsTable } from '../table.js';
 import { escapeStringFields } from '../terminal-text.js';
 
-/** How output is drawn when no `--format` is given. */
-export type OutputMode = 'json' | 'table';
+export type { OutputMode };
 
 /** Options of the list command. */
 export interface ListOptions {
@@ -34,7 +34,7 @@ export interface ListOptions {
   status?: string;
   /** `-f/--format`: a Go template, one line per job. */
   format?: string;
-  /** `-o/--output` (default json). */
+  /** `-o/--output`; unset: a table when stdout is a terminal, JSON otherwise. */
   output?: OutputMode;
 }
 
@@ -76,7 +76,7 @@ async function jobsOfWorkers(client: ManagerClient, workers: string[]): Promise<
  * too. Jobs in /jobs that no registered worker has (a removed worker's:
  * rm-worker leaves its jobs, as tunasync does) follow with no worker.
  */
-async function jobsOfAllWorkers(client: ManagerClient): Promise<MirrorStatus[]> {
+export async function jobsOfAllWorkers(client: ManagerClient): Promise<MirrorStatus[]> {
   const [workers, web] = await Promise.all([client.listWorkers(), client.listJobs()]);
   const known = await jobsOfWorkers(client, workers.map((w) => w.id));
   const unmatched = new Map<string, number>();
@@ -96,7 +96,7 @@ export async function listCommand(client: ManagerClient, opts: ListOptions, io: 
   if (opts.all && workers.length > 0) io.err(`tunasynctl: warning: --all lists every worker; ignoring ${workers.join(' ')}\n`);
   const keep = <T extends { status: SyncStatus }>(jobs: T[]): T[] => (statuses ? jobs.filter((j) => statuses.includes(j.status)) : jobs);
 
-  if (opts.output === 'table' && !template) {
+  if (!template && chooseOutput(opts.output, undefined, io) === 'table') {
     const jobs = keep(opts.all ? await jobsOfAllWorkers(client) : await jobsOfWorkers(client, workers));
     io.out(jobsTable(jobs, { now: io.now(), color: io.color }));
     return;
