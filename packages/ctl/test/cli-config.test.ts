@@ -238,7 +238,7 @@ describe('completion', () => {
       return r.stdout.split('\n').filter(Boolean);
     };
     expect(await complete(['tunasynctl', 'rm'])).toEqual(['rm-worker']);
-    expect((await complete(['tunasynctl', 's'])).sort()).toEqual(['set-size', 'set-status', 'start', 'stop']);
+    expect((await complete(['tunasynctl', 's'])).sort()).toEqual(['set-size', 'set-status', 'stale', 'start', 'stop']);
     expect(await complete(['tunasynctl', 'list', '--st'])).toEqual(['--status']);
     expect(await complete(['tunasynctl', 'hi'])).toEqual(['history']);
     expect(await complete(['tunasynctl', 'history', 'debian', '--fa'])).toEqual(['--failed']);

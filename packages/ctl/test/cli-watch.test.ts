@@ -1,7 +1,6 @@
 /**
  * `tunasynctl watch` (issue 21), the built bin: under a pseudo-terminal
- * (util-linux `script`) against a real manager (which has no `/events` in
- * this package's tests, so watch polls), it shows a status change within
+ * (util-linux `script`) against a real manager (fed by its `/events`), it shows a status change within
  * 2 s and `q` restores the terminal (checked with `stty -a` in the same
  * terminal afterwards); piped, it prints one line per change; and against a
  * small server speaking the `/events` protocol it follows the events.
@@ -89,27 +88,39 @@ describe('watch at a terminal', () => {
 });
 
 describe('watch piped', () => {
-  it('prints one line per change, the feed on stderr, and ends on SIGTERM', async () => {
-    await reportJob(m, 'w1', 'debian', 'success');
-    const r = start(process.execPath, [CLI, 'watch', '-m', '127.0.0.1', '-p', String(m.port), '--interval', '0.5', 'deb*']);
+  // Our manager feeds watch with /events; tunasync's has none (404), so watch polls: the same lines either way.
+  const noEvents = { name: 'events', mount: () => undefined };
+  it.each([
+    ['live', false],
+    ['polling every 0.5s', true],
+  ])('prints one line per change, the feed (%s) on stderr, and ends on SIGTERM', async (feed, polling) => {
+    const own = polling ? await startTestManager(t.dir, { routes: [noEvents] }) : undefined;
+    const mm = own ?? m;
     try {
-      await until(() => (r.stderr().includes('tunasynctl: watch: polling every 0.5s') ? true : undefined), 'watch polling');
-      expect(r.stdout()).toBe('');
-      await reportJob(m, 'w1', 'debian', 'syncing');
-      await until(() => (r.stdout().includes('debian on w1: success -> syncing') ? true : undefined), 'the syncing line');
-      await reportJob(m, 'w1', 'ubuntu', 'syncing'); // filtered out by the glob
-      await reportJob(m, 'w1', 'debian', 'success', { size: '13G' });
-      await until(() => (r.stdout().includes('syncing -> success') ? true : undefined), 'the success line');
-      r.child.kill('SIGTERM');
-      expect(await r.exited).toBe(0);
+      await registerWorker(mm, 'w1');
+      await reportJob(mm, 'w1', 'debian', 'success');
+      const r = start(process.execPath, [CLI, 'watch', '-m', '127.0.0.1', '-p', String(mm.port), '--interval', '0.5', 'deb*']);
+      try {
+        await until(() => (r.stderr().includes(`tunasynctl: watch: ${feed}`) ? true : undefined), `watch ${feed}`);
+        expect(r.stdout()).toBe('');
+        await reportJob(mm, 'w1', 'debian', 'syncing');
+        await until(() => (r.stdout().includes('debian on w1: success -> syncing') ? true : undefined), 'the syncing line');
+        await reportJob(mm, 'w1', 'ubuntu', 'syncing'); // filtered out by the glob
+        await reportJob(mm, 'w1', 'debian', 'success', { size: '13G' });
+        await until(() => (r.stdout().includes('syncing -> success') ? true : undefined), 'the success line');
+        r.child.kill('SIGTERM');
+        expect(await r.exited).toBe(0);
+      } finally {
+        r.child.kill();
+      }
+      const lines = r.stdout().trimEnd().split('\n');
+      expect(lines).toHaveLength(2);
+      expect(lines[0]).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ debian on w1: success -> syncing$/);
+      expect(lines[1]).toMatch(/^\S+ debian on w1: syncing -> success \(13G\)$/);
+      expect(r.stdout()).not.toContain('\x1b');
     } finally {
-      r.child.kill();
+      await own?.close();
     }
-    const lines = r.stdout().trimEnd().split('\n');
-    expect(lines).toHaveLength(2);
-    expect(lines[0]).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ debian on w1: success -> syncing$/);
-    expect(lines[1]).toMatch(/^\S+ debian on w1: syncing -> success \(13G\)$/);
-    expect(r.stdout()).not.toContain('\x1b');
   });
 });
 

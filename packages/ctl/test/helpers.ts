@@ -63,7 +63,7 @@ export type TestManager = KitManager;
 /** Starts a manager over a SQLite file in `dir`: HTTP, or HTTPS with `server.sslCert`/`sslKey`; tokens from `auth`. */
 export function startTestManager(
   dir: string,
-  parts: Pick<TestManagerOptions, 'auth' | 'server' | 'clock'> = {},
+  parts: Pick<TestManagerOptions, 'auth' | 'server' | 'clock' | 'routes'> = {},
 ): Promise<TestManager> {
   return startKitManager({ dir, ...parts });
 }

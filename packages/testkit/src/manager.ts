@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { systemClock, type Clock, type JobStore, type Logger, type ManagerConfig } from '@tunasync/core';
-import type { RunningManager } from '@tunasync/manager';
+import type { ManagerRouteModule, RunningManager } from '@tunasync/manager';
 import { captureLogger } from './logger.js';
 import { request, type Answer } from './net.js';
 import { tempDir } from './temp.js';
@@ -34,6 +34,8 @@ export interface TestManagerOptions {
   commandTimeoutMs?: number;
   /** Default 500 ms. */
   drainTimeoutMs?: number;
+  /** Route modules; one named like a built-in (e.g. `events`) replaces it (a no-op module removes a route). */
+  routes?: ManagerRouteModule[];
 }
 
 /** A running test manager. */
@@ -85,6 +87,7 @@ export async function startTestManager(options: TestManagerOptions = {}): Promis
       commandTimeoutMs: options.commandTimeoutMs ?? 3000,
       drainTimeoutMs: options.drainTimeoutMs ?? 500,
       ...(options.store ? { store: options.store } : {}),
+      ...(options.routes ? { routes: options.routes } : {}),
     });
   } catch (err) {
     own?.cleanup();
