@@ -9,6 +9,7 @@ export * from './status.js';
 export * from './time.js';
 export * from './wire.js';
 export * from './runs.js';
+export * from './run-rows.js';
 export {
   wireSchemas,
   MAX_NAME_BYTES,

@@ -4,51 +4,9 @@
  * as the SQLite store; see core's RunHistoryStep), the job's stats updated in
  * that transaction when a run closes, history queries and retention.
  */
-import type { RunHistoryStep, RunQuery, RunRecord, RunResult, RunTrigger } from '@tunasync/core';
+import { RUN_ROW_COLUMNS, openRunRow, runRecordOfRow, type RunHistoryStep, type RunQuery, type RunRecord, type RunResult, type RunRow, type RunTrigger } from '@tunasync/core';
 import type { Queryable } from './pg-pool.js';
 
-interface RunRow {
-  id: number;
-  run_id: string;
-  worker: string;
-  mirror: string;
-  trigger: string;
-  started_at: number;
-  ended_at: number | null;
-  duration_s: number | null;
-  result: string | null;
-  attempts: number;
-  exit_code: number | null;
-  error_msg: string;
-  size: string;
-  transferred_bytes: number | null;
-  files_transferred: number | null;
-  log_file: string | null;
-}
-
-const RUN_COLUMNS =
-  'id, run_id, worker, mirror, trigger, started_at, ended_at, duration_s, result, attempts, exit_code, error_msg, size, transferred_bytes, files_transferred, log_file';
-
-function toRun(r: RunRow): RunRecord {
-  const rec: RunRecord = {
-    runId: r.run_id,
-    worker: r.worker,
-    mirror: r.mirror,
-    trigger: r.trigger as RunTrigger,
-    startedAt: new Date(r.started_at),
-    attempts: r.attempts,
-    errorMsg: r.error_msg,
-    size: r.size,
-  };
-  if (r.ended_at !== null) rec.endedAt = new Date(r.ended_at);
-  if (r.duration_s !== null) rec.durationS = r.duration_s;
-  if (r.result !== null) rec.result = r.result as RunResult;
-  if (r.exit_code !== null) rec.exitCode = r.exit_code;
-  if (r.transferred_bytes !== null) rec.transferredBytes = r.transferred_bytes;
-  if (r.files_transferred !== null) rec.filesTransferred = r.files_transferred;
-  if (r.log_file !== null) rec.logFile = r.log_file;
-  return rec;
-}
 
 /** The job's open run (newest), parameters worker and mirror. */
 export const OPEN_RUN_SQL =
@@ -102,12 +60,6 @@ async function insertRun(db: Queryable, r: Omit<RunRow, 'id'>): Promise<void> {
   );
 }
 
-function emptyRun(runId: string, worker: string, mirror: string, trigger: RunTrigger, startedAt: number): Omit<RunRow, 'id'> {
-  return {
-    run_id: runId, worker, mirror, trigger, started_at: startedAt, ended_at: null, duration_s: null, result: null,
-    attempts: 1, exit_code: null, error_msg: '', size: '', transferred_bytes: null, files_transferred: null, log_file: null,
-  };
-}
 
 /**
  * Applies one RunHistoryStep of job (worker, mirror) inside the caller's
@@ -145,7 +97,7 @@ export async function applyRunStep(
     if (open) await recordStats(db, worker, mirror, await abortOpen(db, worker, mirror, at, step.runId));
     const existing = step.isNew ? undefined : await byRunId();
     if (existing) await raiseAttempts(existing.id, step.attempt);
-    else await insertRun(db, { ...emptyRun(step.runId, worker, mirror, step.trigger, at), attempts: step.attempt });
+    else await insertRun(db, { ...openRunRow(step.runId, worker, mirror, step.trigger, at), attempts: step.attempt });
     return;
   }
   const p = {
@@ -186,7 +138,7 @@ export async function applyRunStep(
   const started = step.durationS !== undefined && !step.matchOpen ? at - Math.round(step.durationS * 1000) : at;
   const duration = step.durationS ?? (at - started) / 1000;
   await insertRun(db, {
-    ...emptyRun(step.runId, worker, mirror, step.trigger, started),
+    ...openRunRow(step.runId, worker, mirror, step.trigger, started),
     attempts: step.attempt ?? 1,
     ended_at: at,
     duration_s: duration,
@@ -204,8 +156,8 @@ export async function applyRunStep(
 async function findRun(db: Queryable, mirror: string, runId: string, worker?: string): Promise<RunRow | undefined> {
   const { rows } =
     worker !== undefined
-      ? await db.query<RunRow>(`SELECT ${RUN_COLUMNS} FROM runs WHERE mirror = $1 AND worker = $2 AND run_id = $3 ORDER BY id LIMIT 1`, [mirror, worker, runId])
-      : await db.query<RunRow>(`SELECT ${RUN_COLUMNS} FROM runs WHERE mirror = $1 AND run_id = $2 ORDER BY started_at DESC, id DESC LIMIT 1`, [mirror, runId]);
+      ? await db.query<RunRow>(`SELECT ${RUN_ROW_COLUMNS} FROM runs WHERE mirror = $1 AND worker = $2 AND run_id = $3 ORDER BY id LIMIT 1`, [mirror, worker, runId])
+      : await db.query<RunRow>(`SELECT ${RUN_ROW_COLUMNS} FROM runs WHERE mirror = $1 AND run_id = $2 ORDER BY started_at DESC, id DESC LIMIT 1`, [mirror, runId]);
   return rows[0];
 }
 
@@ -228,14 +180,14 @@ export async function listRuns(db: Queryable, mirror: string, q: RunQuery): Prom
     where.push(`(started_at, id) < ($${params.length - 1}, $${params.length})`);
   }
   params.push(Math.max(0, Math.floor(q.limit)));
-  const sql = `SELECT ${RUN_COLUMNS} FROM runs WHERE ${where.join(' AND ')} ORDER BY started_at DESC, id DESC LIMIT $${params.length}`;
-  return (await db.query<RunRow>(sql, params)).rows.map(toRun);
+  const sql = `SELECT ${RUN_ROW_COLUMNS} FROM runs WHERE ${where.join(' AND ')} ORDER BY started_at DESC, id DESC LIMIT $${params.length}`;
+  return (await db.query<RunRow>(sql, params)).rows.map(runRecordOfRow);
 }
 
 /** One run of a mirror (on `worker` when given). */
 export async function getRun(db: Queryable, mirror: string, runId: string, worker?: string): Promise<RunRecord | undefined> {
   const row = await findRun(db, mirror, runId, worker);
-  return row ? toRun(row) : undefined;
+  return row ? runRecordOfRow(row) : undefined;
 }
 
 /** Deletes one job's runs beyond the newest `keep` and those started before `cutoff` (ms); returns how many. */

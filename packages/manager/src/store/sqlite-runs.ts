@@ -5,51 +5,9 @@
  * whatever transaction its caller holds.
  */
 import type Database from 'better-sqlite3';
-import type { RunQuery, RunRecord, RunResult, RunHistoryStep, RunTrigger } from '@tunasync/core';
+import { RUN_ROW_COLUMNS, openRunRow, runRecordOfRow, type RunQuery, type RunRecord, type RunResult, type RunHistoryStep, type RunRow, type RunTrigger } from '@tunasync/core';
 import type { RunStatsHooks } from './sqlite-stats.js';
 
-interface RunRow {
-  id: number;
-  run_id: string;
-  worker: string;
-  mirror: string;
-  trigger: string;
-  started_at: number;
-  ended_at: number | null;
-  duration_s: number | null;
-  result: string | null;
-  attempts: number;
-  exit_code: number | null;
-  error_msg: string;
-  size: string;
-  transferred_bytes: number | null;
-  files_transferred: number | null;
-  log_file: string | null;
-}
-
-const RUN_COLUMNS =
-  'id, run_id, worker, mirror, trigger, started_at, ended_at, duration_s, result, attempts, exit_code, error_msg, size, transferred_bytes, files_transferred, log_file';
-
-function toRun(r: RunRow): RunRecord {
-  const rec: RunRecord = {
-    runId: r.run_id,
-    worker: r.worker,
-    mirror: r.mirror,
-    trigger: r.trigger as RunTrigger,
-    startedAt: new Date(r.started_at),
-    attempts: r.attempts,
-    errorMsg: r.error_msg,
-    size: r.size,
-  };
-  if (r.ended_at !== null) rec.endedAt = new Date(r.ended_at);
-  if (r.duration_s !== null) rec.durationS = r.duration_s;
-  if (r.result !== null) rec.result = r.result as RunResult;
-  if (r.exit_code !== null) rec.exitCode = r.exit_code;
-  if (r.transferred_bytes !== null) rec.transferredBytes = r.transferred_bytes;
-  if (r.files_transferred !== null) rec.filesTransferred = r.files_transferred;
-  if (r.log_file !== null) rec.logFile = r.log_file;
-  return rec;
-}
 
 interface CloseParams {
   id: number;
@@ -99,9 +57,9 @@ function prepareRunStatements(db: Database.Database) {
        WHERE id = @id`,
     ),
     getRun: db.prepare<[string, string], RunRow>(
-      `SELECT ${RUN_COLUMNS} FROM runs WHERE mirror = ? AND run_id = ? ORDER BY started_at DESC, id DESC LIMIT 1`,
+      `SELECT ${RUN_ROW_COLUMNS} FROM runs WHERE mirror = ? AND run_id = ? ORDER BY started_at DESC, id DESC LIMIT 1`,
     ),
-    getRunOf: db.prepare<[string, string, string], RunRow>(`SELECT ${RUN_COLUMNS} FROM runs WHERE mirror = ? AND worker = ? AND run_id = ?`),
+    getRunOf: db.prepare<[string, string, string], RunRow>(`SELECT ${RUN_ROW_COLUMNS} FROM runs WHERE mirror = ? AND worker = ? AND run_id = ?`),
     pruneJob: db.prepare<{ worker: string; mirror: string; keep: number; cutoff: number }>(
       `DELETE FROM runs WHERE mirror = @mirror AND worker = @worker AND (started_at < @cutoff OR id IN (
          SELECT id FROM runs WHERE mirror = @mirror AND worker = @worker ORDER BY started_at DESC, id DESC LIMIT -1 OFFSET @keep))`,
@@ -139,7 +97,7 @@ function applyRunStep(stmt: RunStatements, stats: RunStatsHooks, worker: string,
     if (open) abortOpen(stmt, stats, worker, mirror, at, step.runId);
     const existing = step.isNew ? undefined : stmt.byRunId.get(mirror, worker, step.runId);
     if (existing) stmt.raiseAttempts.run({ attempt: step.attempt, id: existing.id });
-    else stmt.insert.run({ ...emptyRun(step.runId, worker, mirror, step.trigger, at), attempts: step.attempt });
+    else stmt.insert.run({ ...openRunRow(step.runId, worker, mirror, step.trigger, at), attempts: step.attempt });
     return;
   }
   const params: Omit<CloseParams, 'id'> = {
@@ -172,7 +130,7 @@ function applyRunStep(stmt: RunStatements, stats: RunStatsHooks, worker: string,
   // A run that ends without a row: one closed row, started its duration ago (or now).
   const started = step.durationS !== undefined && !step.matchOpen ? at - Math.round(step.durationS * 1000) : at;
   const inserted = stmt.insert.run({
-    ...emptyRun(step.runId, worker, mirror, step.trigger, started),
+    ...openRunRow(step.runId, worker, mirror, step.trigger, started),
     attempts: step.attempt ?? 1,
     ended_at: at,
     duration_s: step.durationS ?? (at - started) / 1000,
@@ -187,25 +145,6 @@ function applyRunStep(stmt: RunStatements, stats: RunStatsHooks, worker: string,
   stats.closed(Number(inserted.lastInsertRowid));
 }
 
-function emptyRun(runId: string, worker: string, mirror: string, trigger: RunTrigger, startedAt: number): Omit<RunRow, 'id'> {
-  return {
-    run_id: runId,
-    worker,
-    mirror,
-    trigger,
-    started_at: startedAt,
-    ended_at: null,
-    duration_s: null,
-    result: null,
-    attempts: 1,
-    exit_code: null,
-    error_msg: '',
-    size: '',
-    transferred_bytes: null,
-    files_transferred: null,
-    log_file: null,
-  };
-}
 
 /** The runs table: steps, history pages (statements prepared per filter combination, once) and retention. */
 export class RunTable {
@@ -253,18 +192,18 @@ export class RunTable {
       params.bs = b.started_at;
       params.bid = b.id;
     }
-    const sql = `SELECT ${RUN_COLUMNS} FROM runs WHERE ${where.join(' AND ')} ORDER BY started_at DESC, id DESC LIMIT @limit`;
+    const sql = `SELECT ${RUN_ROW_COLUMNS} FROM runs WHERE ${where.join(' AND ')} ORDER BY started_at DESC, id DESC LIMIT @limit`;
     let s = this.queries.get(sql);
     if (!s) {
       s = this.db.prepare<Record<string, unknown>, RunRow>(sql);
       this.queries.set(sql, s);
     }
-    return s.all(params).map(toRun);
+    return s.all(params).map(runRecordOfRow);
   }
 
   /** One run of a mirror (on `worker` when given). */
   get(mirror: string, runId: string, worker?: string): RunRecord | undefined {
     const row = worker !== undefined ? this.stmt.getRunOf.get(mirror, worker, runId) : this.stmt.getRun.get(mirror, runId);
-    return row ? toRun(row) : undefined;
+    return row ? runRecordOfRow(row) : undefined;
   }
 }
