@@ -25,8 +25,9 @@ export function requireNode(what) {
 
 /** Stops with one line naming the first missing program and how to install it (Debian/Ubuntu package = program name). */
 export function requirePrograms(what, programs) {
-  const missing = programs.find((p) => !onPath(p));
-  if (missing) stop(`${what}: \`${missing}\` is not installed and the tests need it; install it first (Debian/Ubuntu: apt-get install -y ${missing})`);
+  // An entry is a program on PATH, or [program or absolute path, the Debian package that has it].
+  const missing = programs.map((p) => (Array.isArray(p) ? p : [p, p])).find(([p]) => !(p.startsWith('/') ? existsSync(p) : onPath(p)));
+  if (missing) stop(`${what}: \`${missing[0]}\` is not installed and the tests need it; install it first (Debian/Ubuntu: apt-get install -y ${missing[1]})`);
 }
 
 /** Installs the dependencies when node_modules is missing, then builds every package (tsc -b). */
