@@ -12,7 +12,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { createTestWorker, startTestManager, tempDir, until, type TestManager, type TempDir } from '@tunasync/testkit';
 import type { Worker } from '@tunasync/worker';
 
-/** The flags of ../shared/design/toolchain.md: headless, nothing reaching the internet. */
+/** Chromium flags for these machines (the toolchain notes): headless, nothing reaching the internet. */
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const EVIL = '<img src=x onerror=window.__pwned=1>';
 
