@@ -158,6 +158,8 @@ export function runInProcessGroup(spec: CommandSpec, options: ProcessGroupOption
     });
     closeSync(fd);
     const pgid = child.pid;
+    // Told at once (not on the 'spawn' event, a tick later): a run record written here exists before the command can do anything.
+    if (pgid !== undefined) options.onSpawn?.(pgid);
     let aborting: Promise<void> | undefined;
     let detached = false;
     const onAbort = (): void => {
@@ -175,7 +177,6 @@ export function runInProcessGroup(spec: CommandSpec, options: ProcessGroupOption
       reject(new Error(`cannot start ${program}: ${err.message}`));
     });
     child.once('spawn', () => {
-      if (pgid !== undefined) options.onSpawn?.(pgid);
       if (options.signal?.aborted) onAbort();
       else options.signal?.addEventListener('abort', onAbort, { once: true });
     });

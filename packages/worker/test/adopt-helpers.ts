@@ -65,6 +65,7 @@ export async function makeWorld(cleanups: Cleanups, globalExtra: string, mirrors
     for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
   });
   const reports = (m: string): Body[] => bodies.filter((b) => b.name === m);
+  const outputs: (() => string)[] = [];
   return {
     dir: t.dir,
     manager,
@@ -79,14 +80,22 @@ export async function makeWorld(cleanups: Cleanups, globalExtra: string, mirrors
       child.stdout?.setEncoding('utf8').on('data', (d: string) => (out += d));
       child.stderr?.setEncoding('utf8').on('data', (d: string) => (out += d));
       const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+      outputs.push(() => out);
       return { child, exited, output: () => out };
     },
     async cmd(cmd, mirror) {
       const r = await manager.call('POST', '/cmd', { cmd, mirror_id: mirror, worker_id: 'w1', args: [], options: {} });
       if (r.status !== 200) throw new Error(`${cmd} ${mirror}: ${r.status} ${r.text}`);
     },
-    waitReport(m, pred, what, timeoutMs = 30_000) {
-      return until(async () => reports(m).find(pred), what, timeoutMs);
+    async waitReport(m, pred, what, timeoutMs = 30_000) {
+      try {
+        return await until(async () => reports(m).find(pred), what, timeoutMs);
+      } catch (err) {
+        // Say what the manager got and what each worker printed, so a failure can be told apart from a slow machine.
+        const got = reports(m).map((b) => `${String(b.status)} ${String(b.run_id)}`).join(', ');
+        const printed = outputs.map((o, i) => `worker ${i + 1}:\n${o().slice(-3000)}`).join('\n');
+        throw new Error(`${(err as Error).message}; reports of ${m}: [${got}]\n${printed}`);
+      }
     },
   };
 }

@@ -194,6 +194,8 @@ describe('keep_syncs_on_restart = false (the default)', () => {
     const first = w.startWorker();
     const pid = await waitPid(pidFile, 'the job to write its pid');
     const syncing = await w.waitReport('job', (b) => b.status === 'syncing', 'syncing');
+    // The crash comes once the sync is recorded (the worker records it as it spawns it).
+    await until(async () => (existsSync(join(w.stateDir, 'runs', 'job.json')) ? true : undefined), 'the run record');
     first.child.kill('SIGKILL');
     await first.exited;
     expect(alive(pid)).toBe(true);
