@@ -9,7 +9,7 @@ export { JobsCache } from './jobs-cache.js';
 export { checkWorkerUrl, isLinkLocalAddress, linkLocalGuard, LINK_LOCAL_LOOKUP_ERROR } from './worker-url.js';
 export { applyStatusReport, applySizeUpdate, isUnknownSize } from './rules.js';
 export { metricsRoutes, createManagerRegistry, managerVersion, type MetricsRoutesOptions } from './metrics/metrics-routes.js';
-export { siteMetricsText, ScrapeCache, type SiteMetricsHooks } from './metrics/collect.js';
+export { siteMetricsText, SiteMetrics, type SiteMetricsHooks } from './metrics/collect.js';
 export { staleRoutes, listStaleMirrors, type StaleMirrorJSON } from './stale/stale-routes.js';
 export { staleness, staleThreshold, DEFAULT_STALE_SLACK_S, type Staleness, type StaleReason } from './stale/stale.js';
 export { historyRoutes, DEFAULT_HISTORY_LIMIT, MAX_HISTORY_LIMIT } from './history/history-routes.js';

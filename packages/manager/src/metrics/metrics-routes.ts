@@ -3,7 +3,7 @@
  * default: Prometheus text format. Each app has its own prom-client
  * Registry (never the global one: several apps may share a process) with
  * the process defaults and `tunasync_build_info{version}`; the site and
- * per-mirror series are read from the store on each scrape (collect.ts), so
+ * per-mirror series come from the store (collect.ts: read again when it changed), so
  * counters survive restarts and agree between managers on one store.
  *
  * Access: the read scope, as `/jobs`, or `Authorization: Bearer <[metrics] token>`.
@@ -13,7 +13,7 @@ import { parseBearer, tokensEqual } from '@tunasync/core';
 import type { NextFunction, Request, Response } from 'express';
 import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ManagerRouteContext, ManagerRouteModule } from '../route-module.js';
-import { ScrapeCache, siteMetricsText, type SiteMetricsHooks } from './collect.js';
+import { SiteMetrics, type SiteMetricsHooks } from './collect.js';
 
 /** The manager package's version, for `tunasync_build_info`. */
 export function managerVersion(): string {
@@ -62,7 +62,7 @@ export function metricsRoutes(options: MetricsRoutesOptions = {}): ManagerRouteM
     name: 'metrics',
     mount(router, ctx: ManagerRouteContext) {
       const registry = createManagerRegistry(options);
-      const cache = new ScrapeCache();
+      const site = new SiteMetrics(ctx.store, options);
       const token = ctx.config.metrics?.token ?? '';
       const allow = (req: Request, _res: Response, next: NextFunction): void => {
         const given = token === '' ? undefined : parseBearer(req.headers.authorization);
@@ -70,8 +70,14 @@ export function metricsRoutes(options: MetricsRoutesOptions = {}): ManagerRouteM
         next();
       };
       router.get('/metrics', allow, async (_req: Request, res: Response) => {
-        const [own, site] = await Promise.all([registry.metrics(), siteMetricsText(ctx.store, ctx.clock.now(), options, cache)]);
-        res.type(registry.contentType).send(own + site);
+        const [own, parts] = await Promise.all([registry.metrics(), site.collect(ctx.clock.now())]);
+        // Written part by part with its length, not through res.send: no copy of the whole
+        // body, and no ETag (a hash of megabytes that no Prometheus sends back).
+        const body = [Buffer.from(own), ...parts];
+        res.status(200).type(registry.contentType);
+        res.setHeader('Content-Length', body.reduce((n, b) => n + b.length, 0));
+        for (const b of body) res.write(b);
+        res.end();
       });
     },
   };
