@@ -56,6 +56,8 @@ export interface JobStatsStore {
   setJobMeta(workerId: string, metas: Omit<JobMeta, 'worker'>[]): Promise<void>;
   /** Every job's metadata, ordered by worker then mirror. */
   listJobMeta(): Promise<JobMeta[]>;
+  /** One job's metadata, or undefined when its worker never sent any. */
+  getJobMeta(workerId: string, mirrorId: string): Promise<JobMeta | undefined>;
 }
 
 /** A notification waiting in the durable delivery queue. */

@@ -27,7 +27,7 @@ export async function runManagerCli(args: string[], scriptName = 'tunasync-manag
       cert: { type: 'string', describe: 'TLS certificate file (PEM)' },
       key: { type: 'string', describe: 'TLS key file (PEM)' },
       'db-file': { type: 'string', describe: 'database file' },
-      'db-type': { type: 'string', describe: 'database type (only "sqlite")' },
+      'db-type': { type: 'string', describe: 'database type: sqlite (default), postgres or redis' },
       verbose: { alias: 'v', type: 'boolean', default: false, describe: 'verbose logging (each schedules update, each command forwarded)' },
       debug: { type: 'boolean', default: false, describe: 'debug logging' },
       'with-systemd': { type: 'boolean', default: false, describe: 'log for journald (no timestamps)' },

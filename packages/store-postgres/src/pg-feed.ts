@@ -2,9 +2,10 @@
  * The change feed of the PostgreSQL store: every write sends
  * `pg_notify('tunasync_changes', <change JSON>)` in its transaction (so it is
  * delivered at commit, to every manager on the database); a dedicated
- * connection LISTENs while anyone watches. Notifications are hints: when the
- * listening connection drops, it reconnects (backing off up to 5 s) and
- * tells watchers `resync`, because changes may have been missed meanwhile.
+ * connection LISTENs while anyone watches. Notifications are hints: watchers
+ * are told `resync` once the connection listens (changes made before were
+ * not announced to them) and again after it dropped and reconnected
+ * (backing off up to 5 s), because changes may have been missed meanwhile.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
@@ -91,11 +92,10 @@ export class PgChangeListener {
         await client.query(`LISTEN ${CHANGE_CHANNEL}`);
         this.client = client;
         delay = 250;
-        if (!first) {
-          this.reconnects++;
-          this.emit({ kind: 'resync' });
-        }
+        // Changes committed before the feed was live (or while it was down) may have been missed.
+        if (!first) this.reconnects++;
         first = false;
+        this.emit({ kind: 'resync' });
         await Promise.race([ended, new Promise((r) => signal.addEventListener('abort', r, { once: true }))]);
       } catch (err) {
         if (!signal.aborted) this.logger.warn(`store change feed: cannot listen: ${err instanceof Error ? err.message : String(err)}`);

@@ -15,6 +15,7 @@ import type {
   NotificationStore,
   QueuedNotification,
 } from '@tunasync/core';
+import { CHANGE_CHANNEL, changeText } from './pg-feed.js';
 import * as ops from './pg-ops.js';
 import { PgJobStoreBase } from './pg-store.js';
 
@@ -30,14 +31,22 @@ export class PostgresJobStore extends PgJobStoreBase implements JobStatsStore, N
     return ops.getJobStats(this.use(), workerId, mirrorId);
   }
 
-  /** Replaces the metadata of each named job of a worker. */
+  /** Replaces the metadata of each named job of a worker; a job whose metadata changed is announced. */
   async setJobMeta(workerId: string, metas: Omit<JobMeta, 'worker'>[]): Promise<void> {
-    await this.write((db) => ops.setJobMeta(db, workerId, metas));
+    await this.write(async (db) => {
+      const changed = (await ops.setJobMeta(db, workerId, metas)).map((mirror) => changeText({ kind: 'status', worker: workerId, mirror }));
+      if (changed.length > 0) await db.query(`SELECT pg_notify('${CHANGE_CHANNEL}', c) FROM unnest($1::text[]) AS c`, [changed]);
+    });
   }
 
   /** Every job's metadata, ordered by worker then mirror. */
   async listJobMeta(): Promise<JobMeta[]> {
     return ops.listJobMeta(this.use());
+  }
+
+  /** One job's metadata, or undefined. */
+  async getJobMeta(workerId: string, mirrorId: string): Promise<JobMeta | undefined> {
+    return ops.getJobMeta(this.use(), workerId, mirrorId);
   }
 
   /** Queues events, skipping keys queued or delivered before; returns how many were new. */

@@ -55,28 +55,39 @@ export async function getJobStats(db: Queryable, worker: string, mirror: string)
   return row ? toStats(row) : { worker, mirror, runsTotal: 0, failuresTotal: 0, consecutiveFailures: 0, transferredBytesTotal: 0 };
 }
 
-/** Replaces the metadata of each named job of a worker (one statement). */
-export async function setJobMeta(db: Queryable, worker: string, metas: Omit<JobMeta, 'worker'>[]): Promise<void> {
-  if (metas.length === 0) return;
-  await db.query(
-    `INSERT INTO job_meta (worker, mirror, stale_after_s, interval_s)
+/** Replaces the metadata of each named job of a worker (one statement); returns the jobs whose metadata changed. */
+export async function setJobMeta(db: Queryable, worker: string, metas: Omit<JobMeta, 'worker'>[]): Promise<string[]> {
+  if (metas.length === 0) return [];
+  const { rows } = await db.query<{ mirror: string }>(
+    `INSERT INTO job_meta AS j (worker, mirror, stale_after_s, interval_s)
      SELECT $1, m, s, i FROM unnest($2::text[], $3::double precision[], $4::double precision[]) AS t(m, s, i)
-     ON CONFLICT (worker, mirror) DO UPDATE SET stale_after_s = excluded.stale_after_s, interval_s = excluded.interval_s`,
+     ON CONFLICT (worker, mirror) DO UPDATE SET stale_after_s = excluded.stale_after_s, interval_s = excluded.interval_s
+     WHERE j.stale_after_s IS DISTINCT FROM excluded.stale_after_s OR j.interval_s IS DISTINCT FROM excluded.interval_s
+     RETURNING mirror`,
     [worker, metas.map((m) => m.mirror), metas.map((m) => m.staleAfterS ?? null), metas.map((m) => m.intervalS ?? null)],
   );
+  return rows.map((r) => r.mirror);
+}
+
+type MetaRow = { worker: string; mirror: string; stale_after_s: number | null; interval_s: number | null };
+
+function toMeta(r: MetaRow): JobMeta {
+  const m: JobMeta = { worker: r.worker, mirror: r.mirror };
+  if (r.stale_after_s !== null) m.staleAfterS = r.stale_after_s;
+  if (r.interval_s !== null) m.intervalS = r.interval_s;
+  return m;
 }
 
 /** Every job's metadata, ordered by worker then mirror. */
 export async function listJobMeta(db: Queryable): Promise<JobMeta[]> {
-  const { rows } = await db.query<{ worker: string; mirror: string; stale_after_s: number | null; interval_s: number | null }>(
-    'SELECT worker, mirror, stale_after_s, interval_s FROM job_meta ORDER BY worker, mirror',
-  );
-  return rows.map((r) => {
-    const m: JobMeta = { worker: r.worker, mirror: r.mirror };
-    if (r.stale_after_s !== null) m.staleAfterS = r.stale_after_s;
-    if (r.interval_s !== null) m.intervalS = r.interval_s;
-    return m;
-  });
+  const { rows } = await db.query<MetaRow>('SELECT worker, mirror, stale_after_s, interval_s FROM job_meta ORDER BY worker, mirror');
+  return rows.map(toMeta);
+}
+
+/** One job's metadata, or undefined. */
+export async function getJobMeta(db: Queryable, worker: string, mirror: string): Promise<JobMeta | undefined> {
+  const { rows } = await db.query<MetaRow>('SELECT worker, mirror, stale_after_s, interval_s FROM job_meta WHERE worker = $1 AND mirror = $2', [worker, mirror]);
+  return rows[0] ? toMeta(rows[0]) : undefined;
 }
 
 interface NotificationRow {

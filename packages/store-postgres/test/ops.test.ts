@@ -175,8 +175,11 @@ describe('PostgresJobStore across managers', () => {
     await a.setMaintenance({ message: 'm' });
     await until(() => (seen.some((c) => c.kind === 'maintenance') ? true : undefined), 'maintenance change');
     expect(seen).toContainEqual({ kind: 'status', worker: 'w1', mirror: 'debian' });
+    // Once listening, the feed said resync (what came before was not announced); a reconnect says it again.
+    const resyncs = (): number => seen.filter((c) => c.kind === 'resync').length;
+    expect(resyncs()).toBe(1);
     await b.changeListener!.dropConnection();
-    await until(() => (seen.some((c) => c.kind === 'resync') ? true : undefined), 'resync after the reconnect');
+    await until(() => (resyncs() === 2 ? true : undefined), 'resync after the reconnect');
     seen.length = 0;
     await until(async () => {
       await a.deleteMirrorStatus('w1', 'debian').then(() => a.updateMirrorStatus('w1', 'debian', () => st('w1', 'debian', 'success')));

@@ -72,6 +72,12 @@ function parseJob(field: string): [string, string] | undefined {
 const byJob = <T extends { worker: string; mirror: string }>(a: T, b: T) =>
   a.worker < b.worker ? -1 : a.worker > b.worker ? 1 : a.mirror < b.mirror ? -1 : a.mirror > b.mirror ? 1 : 0;
 
+/** A stored metadata value as JobMeta (only the fields it has). */
+function metaOf(text: string): JobMeta {
+  const m = JSON.parse(text) as JobMeta;
+  return { worker: m.worker, mirror: m.mirror, ...(m.staleAfterS !== undefined ? { staleAfterS: m.staleAfterS } : {}), ...(m.intervalS !== undefined ? { intervalS: m.intervalS } : {}) };
+}
+
 /** RedisJobStore with every wave-2 store part. */
 export class RedisFullStore extends RedisJobStore implements JobStatsStore, NotificationStore, MaintenanceStore, LeaseStore {
   /** Every job's stats, ordered by worker then mirror. */
@@ -101,10 +107,13 @@ export class RedisFullStore extends RedisJobStore implements JobStatsStore, Noti
   /** Every job's metadata, ordered by worker then mirror. */
   async listJobMeta(): Promise<JobMeta[]> {
     const all = await this.use().hgetall(KEYS.meta);
-    return Object.values(all)
-      .map((t) => JSON.parse(t) as JobMeta)
-      .map((m) => ({ worker: m.worker, mirror: m.mirror, ...(m.staleAfterS !== undefined ? { staleAfterS: m.staleAfterS } : {}), ...(m.intervalS !== undefined ? { intervalS: m.intervalS } : {}) }))
-      .sort(byJob);
+    return Object.values(all).map(metaOf).sort(byJob);
+  }
+
+  /** One job's metadata, or undefined. */
+  async getJobMeta(workerId: string, mirrorId: string): Promise<JobMeta | undefined> {
+    const text = await this.use().hget(KEYS.meta, jobField(workerId, mirrorId));
+    return text ? metaOf(text) : undefined;
   }
 
   /** Queues events, skipping keys queued or delivered before; returns how many were new. */

@@ -4,8 +4,9 @@
  * aborted does not), untouched by history pruning, and the metadata our
  * worker sends with its schedules. Registered by describeJobStore.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { expect, it } from '@jest/globals';
-import { emptyMirrorStatus, type JobStore, type MirrorStatus, type RunHistoryStep } from '@tunasync/core';
+import { emptyMirrorStatus, type ChangeFeed, type JobStore, type MirrorStatus, type RunHistoryStep, type StoreChange } from '@tunasync/core';
 
 const T0 = Date.parse('2026-05-01T00:00:00Z');
 const at = (s: number): Date => new Date(T0 + s * 1000);
@@ -118,6 +119,39 @@ export function describeJobStats(make: () => Promise<JobStore>): void {
     expect((await s.listJobMeta()).find((m) => m.mirror === 'b')).toEqual({ worker: 'w1', mirror: 'b', intervalS: 600 });
     await s.setJobMeta('w1', []);
     expect(await s.listJobMeta()).toHaveLength(3);
+    expect(await s.getJobMeta('w1', 'b')).toEqual({ worker: 'w1', mirror: 'b', intervalS: 600 });
+    expect(await s.getJobMeta('w2', 'z')).toEqual({ worker: 'w2', mirror: 'z', intervalS: 3600 });
+    expect(await s.getJobMeta('w2', 'a')).toBeUndefined();
+  });
+
+  it('meta: a store with a change feed announces a job whose metadata changed, and only those', async () => {
+    const s = await make();
+    const feed = s as Partial<ChangeFeed>;
+    // A store without a feed has nothing to announce: the metadata itself is checked above.
+    if (typeof feed.watchChanges !== 'function') return expect(await s.getJobMeta('w', 'a')).toBeUndefined();
+    const seen: StoreChange[] = [];
+    const stop = feed.watchChanges((c) => seen.push(c));
+    const heard = (mirror: string): boolean => seen.some((c) => c.kind === 'status' && c.mirror === mirror);
+    try {
+      // A feed may start listening in the background (PostgreSQL): change a's metadata until the feed tells of it.
+      for (let i = 0; !heard('a'); i++) {
+        if (i === 500) throw new Error('the change feed never told of a job metadata change');
+        await s.setJobMeta('w', [{ mirror: 'a', intervalS: 60 + i }, { mirror: 'b', intervalS: 60 }]);
+        await sleep(10);
+      }
+      await s.setJobMeta('w', [{ mirror: 'b', intervalS: 60 }]);
+      seen.length = 0;
+      await s.setJobMeta('w', [{ mirror: 'b', intervalS: 60 }, { mirror: 'c', intervalS: 60 }]);
+      await s.setJobMeta('w', [{ mirror: 'b', intervalS: 120 }]);
+      for (let i = 0; i < 500 && !heard('b'); i++) await sleep(10);
+      // c is new (announced), b changed (announced), b's unchanged write before was not.
+      expect(seen.filter((c) => c.kind === 'status')).toEqual([
+        { kind: 'status', worker: 'w', mirror: 'c' },
+        { kind: 'status', worker: 'w', mirror: 'b' },
+      ]);
+    } finally {
+      stop();
+    }
   });
 }
 

@@ -5,10 +5,11 @@
  * `mirror` and `worker`, never `job`; timestamps are Unix seconds; a time
  * that never happened (Go's zero time) and an unknown size have no sample.
  */
-import { SYNC_STATUSES, parseSize, type JobMeta, type JobStats, type JobStore, type MaintenanceStore, type WorkerStatus } from '@tunasync/core';
-import { jobKey, metaByJob, staleness } from '../stale/stale.js';
+import { SYNC_STATUSES, type JobStore, type MaintenanceStore, type WorkerStatus } from '@tunasync/core';
+import { staleness } from '../stale/stale.js';
 import { FamilyWriter, escapeLabel, joinFamilies } from './exposition.js';
-import { MirrorSeries, type MirrorInput } from './mirror-series.js';
+import { MirrorSeries } from './mirror-series.js';
+import { ScrapeSnapshot, type ScrapeSnapshotOptions } from './scrape-snapshot.js';
 
 /** Hooks for data other parts own. */
 export interface SiteMetricsHooks {
@@ -19,30 +20,6 @@ export interface SiteMetricsHooks {
   workerOnline?: (worker: WorkerStatus, now: Date) => boolean;
 }
 
-/** What a scrape reads from the store, and each mirror's input built from it (stale left to each scrape). */
-interface Snapshot {
-  rows: MirrorInput[];
-  meta: Map<string, JobMeta>;
-  workers: WorkerStatus[];
-}
-
-/** Reads what a scrape needs from the store, all at once. */
-async function readSnapshot(store: JobStore): Promise<Snapshot> {
-  const [statuses, stats, metas, workers] = await Promise.all([
-    store.listAllMirrorStatus(),
-    store.listJobStats(),
-    store.listJobMeta(),
-    store.listWorkers(),
-  ]);
-  const statsByJob = new Map<string, JobStats>();
-  for (const x of stats) statsByJob.set(jobKey(x.worker, x.mirror), x);
-  const rows = statuses.map((s): MirrorInput => {
-    const key = jobKey(s.worker, s.name);
-    return { key, s, stats: statsByJob.get(key), size: s.size === '' ? undefined : parseSize(s.size), stale: false };
-  });
-  return { rows, meta: metaByJob(metas), workers };
-}
-
 const ts = (d: Date): number => d.getTime() / 1000;
 
 function hasMaintenance(store: JobStore): store is JobStore & MaintenanceStore {
@@ -50,26 +27,27 @@ function hasMaintenance(store: JobStore): store is JobStore & MaintenanceStore {
 }
 
 /**
- * The site's series of one manager, scrape after scrape. The store is read
- * again only when its optional `generation()` changed (a store without it
- * is read on every scrape); staleness is computed on every scrape, from the
- * clock; the per-mirror families are rendered incrementally (mirror-series.ts).
+ * The site's series of one manager, scrape after scrape: the store is read
+ * as little as it can be (scrape-snapshot.ts: nothing when it did not
+ * change, only the changed jobs when it has a change feed); staleness is
+ * computed on every scrape, from the clock; the per-mirror families are
+ * rendered incrementally (mirror-series.ts).
  */
 export class SiteMetrics {
-  private last: { generation: string; snap: Snapshot } | undefined;
+  private readonly snapshot: ScrapeSnapshot;
   private readonly series = new MirrorSeries();
 
   constructor(
     private readonly store: JobStore,
     private readonly hooks: SiteMetricsHooks = {},
-  ) {}
+    options: ScrapeSnapshotOptions = {},
+  ) {
+    this.snapshot = new ScrapeSnapshot(store, options);
+  }
 
-  private async snapshot(): Promise<Snapshot> {
-    const generation = this.store.generation ? await this.store.generation() : undefined;
-    if (generation !== undefined && this.last?.generation === generation) return this.last.snap;
-    const snap = await readSnapshot(this.store);
-    this.last = generation === undefined ? undefined : { generation, snap };
-    return snap;
+  /** Stops watching the store (see ScrapeSnapshot). */
+  close(): void {
+    this.snapshot.close();
   }
 
   /**
@@ -79,7 +57,7 @@ export class SiteMetrics {
    * maintenance state, `tunasync_worker_online` when `hooks.workerOnline` is given.
    */
   async collect(now: Date): Promise<Buffer[]> {
-    const snap = await this.snapshot();
+    const snap = await this.snapshot.read();
     const maintenance = hasMaintenance(this.store) ? await this.store.getMaintenance() : undefined;
     const nowMs = now.getTime();
     const byStatus = new Map<string, number>(SYNC_STATUSES.map((s) => [s, 0]));
@@ -115,5 +93,10 @@ export class SiteMetrics {
 
 /** The site's series as one text, read from `store` at `now` (a one-off scrape; the route keeps a SiteMetrics). */
 export async function siteMetricsText(store: JobStore, now: Date, hooks: SiteMetricsHooks = {}): Promise<string> {
-  return Buffer.concat(await new SiteMetrics(store, hooks).collect(now)).toString('utf8');
+  const site = new SiteMetrics(store, hooks);
+  try {
+    return Buffer.concat(await site.collect(now)).toString('utf8');
+  } finally {
+    site.close();
+  }
 }

@@ -63,6 +63,7 @@ export function metricsRoutes(options: MetricsRoutesOptions = {}): ManagerRouteM
     mount(router, ctx: ManagerRouteContext) {
       const registry = createManagerRegistry(options);
       const site = new SiteMetrics(ctx.store, options);
+      ctx.signal?.addEventListener('abort', () => site.close(), { once: true });
       const token = ctx.config.metrics?.token ?? '';
       const allow = (req: Request, _res: Response, next: NextFunction): void => {
         const given = token === '' ? undefined : parseBearer(req.headers.authorization);

@@ -84,6 +84,7 @@ export class JobStatsTable implements RunStatsHooks {
          WHERE stale_after_s IS NOT excluded.stale_after_s OR interval_s IS NOT excluded.interval_s`,
       ),
       listMeta: db.prepare<[], MetaRow>('SELECT worker, mirror, stale_after_s, interval_s FROM job_meta ORDER BY worker, mirror').raw(true),
+      getMeta: db.prepare<[string, string], MetaRow>('SELECT worker, mirror, stale_after_s, interval_s FROM job_meta WHERE worker = ? AND mirror = ?').raw(true),
     };
   }
 
@@ -108,13 +109,19 @@ export class JobStatsTable implements RunStatsHooks {
     return row ? toStats(row) : zeroStats(worker, mirror);
   }
 
-  /** Replaces the metadata of each named job (call inside a write). */
-  setMeta(worker: string, metas: Omit<JobMeta, 'worker'>[]): void {
-    for (const m of metas) this.stmt.setMeta.run(worker, m.mirror, m.staleAfterS ?? null, m.intervalS ?? null);
+  /** Replaces the metadata of each named job (call inside a write); returns the jobs whose metadata changed. */
+  setMeta(worker: string, metas: Omit<JobMeta, 'worker'>[]): string[] {
+    return metas.filter((m) => this.stmt.setMeta.run(worker, m.mirror, m.staleAfterS ?? null, m.intervalS ?? null).changes > 0).map((m) => m.mirror);
   }
 
   /** Every job's metadata, by worker then mirror. */
   listMeta(): JobMeta[] {
     return this.stmt.listMeta.all().map(toMeta);
+  }
+
+  /** One job's metadata, or undefined. */
+  getMeta(worker: string, mirror: string): JobMeta | undefined {
+    const row = this.stmt.getMeta.get(worker, mirror);
+    return row ? toMeta(row) : undefined;
   }
 }

@@ -189,6 +189,8 @@ export class SqliteJobStore extends SqliteOpsMethods implements JobStore, Change
   };
   private closed = false;
   private commits = 0;
+  /** `PRAGMA data_version` as generation() last saw it: another connection's commit moves it. */
+  private dataVersion: number | undefined;
   private readonly changes = new ChangeEmitter();
 
   /** Remembers where the database is; does no I/O (see init). */
@@ -262,9 +264,9 @@ export class SqliteJobStore extends SqliteOpsMethods implements JobStore, Change
 
   /**
    * The change feed (core `ChangeFeed`): `listener` is called after each
-   * committed write of workers, statuses or schedules of this store. Writes
-   * by another process on the same file are not seen (a single manager per
-   * SQLite file is the supported setup).
+   * committed write of workers, statuses, schedules or job metadata of this
+   * store. Writes by another process on the same file are announced as a
+   * `resync` when generation() notices them.
    */
   watchChanges(listener: (change: StoreChange) => void): () => void {
     return this.changes.watch(listener);
@@ -281,8 +283,10 @@ export class SqliteJobStore extends SqliteOpsMethods implements JobStore, Change
    * data_version`). The manager uses it to reuse its `/jobs` answer.
    */
   generation(): string {
-    const { db } = this.use();
-    return `${this.commits}.${String(db.pragma('data_version', { simple: true }))}`;
+    const version = Number(this.use().db.pragma('data_version', { simple: true }));
+    if (this.dataVersion !== undefined && version !== this.dataVersion && this.changes.active) this.changes.emit({ kind: 'resync' });
+    this.dataVersion = version;
+    return `${this.commits}.${version}`;
   }
 
   /** Every registered worker, ordered by id. */
@@ -393,12 +397,17 @@ export class SqliteJobStore extends SqliteOpsMethods implements JobStore, Change
   /** Stores what a worker said about its jobs (stale_after, interval), replacing each named job's. */
   async setJobMeta(workerId: string, metas: Omit<JobMeta, 'worker'>[]): Promise<void> {
     const stats = this.use().stats;
-    await this.write(() => stats.setMeta(workerId, metas));
+    await this.write(() => stats.setMeta(workerId, metas), (names) => names.map((mirror): StoreChange => ({ kind: 'status', worker: workerId, mirror })));
   }
 
   /** Every job's metadata, by worker then mirror. */
   async listJobMeta(): Promise<JobMeta[]> {
     return this.use().stats.listMeta();
+  }
+
+  /** One job's metadata, or undefined. */
+  async getJobMeta(workerId: string, mirrorId: string): Promise<JobMeta | undefined> {
+    return this.use().stats.getMeta(workerId, mirrorId);
   }
 
   /** A worker's jobs, ordered by name. */
