@@ -7,15 +7,15 @@
 // DURATION_S and CLIENTS may be set in the environment; ONLY=reports or
 // ONLY=history runs one part; MANAGER_CLI runs another build of the manager
 // (e.g. a copy of an older dist/, to compare before and after a change).
-import { spawn } from 'node:child_process';
 import http from 'node:http';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SqliteJobStore } from '@tunasync/manager';
 import { emptyMirrorStatus } from '@tunasync/core';
 import { benchHistory } from './history-bench.mjs';
+import { cpuMs, startListening, stopProcess } from '../lib/processes.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const DURATION_S = Number(process.env.DURATION_S ?? 10);
@@ -23,26 +23,8 @@ const CLIENTS = Number(process.env.CLIENTS ?? 64);
 const ONLY = process.env.ONLY ?? '';
 const dir = mkdtempSync(join(tmpdir(), 'tunasync-bench-'));
 
-function start(script, args) {
-  const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    const onData = (b) => {
-      out += b;
-      const m = /listening on (http:\/\/[\d.]+:\d+)/.exec(out);
-      if (m) resolve({ child, url: m[1] });
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.on('exit', (code) => reject(new Error(`${script} exited ${code}: ${out}`)));
-  });
-}
-
-async function stop(child) {
-  const done = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  await done;
-}
+const start = startListening;
+const stop = stopProcess;
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: CLIENTS });
 
@@ -91,10 +73,10 @@ function percentile(sorted, p) {
 }
 
 /** User + system CPU seconds of process `pid` (Linux /proc; NaN elsewhere): steadier than reports/s on a shared machine. */
+/** CPU seconds `pid` used so far, or NaN once it is gone. */
 function cpuSeconds(pid) {
   try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
+    return cpuMs(pid) / 1000;
   } catch {
     return NaN;
   }

@@ -7,8 +7,7 @@
 // write (the store is read again) and with the store unchanged; then what
 // the store reads alone take and a one-off full render, for comparison.
 // Usage: npx tsc -b && node scripts/bench/manager/metrics-bench.mjs
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent, get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import Database from 'better-sqlite3';
 import { SqliteJobStore, siteMetricsText } from '@tunasync/manager';
+import { cpuMs, percentile, startListening, stopProcess } from '../lib/processes.mjs';
 
 const WORKERS = 10;
 const PER_WORKER = 1000;
@@ -56,33 +56,9 @@ async function fill(file) {
   db.close();
 }
 
-const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+const pct = percentile;
 const ms = (x) => `${x.toFixed(1)} ms`;
 const cli = fileURLToPath(new URL('../../../packages/manager/dist/cli.js', import.meta.url));
-const TICK_MS = 1000 / 100; // USER_HZ
-
-/** The manager daemon (the built bin) on the database, as Prometheus scrapes it: another process. */
-function startDaemon(file) {
-  const child = spawn(process.execPath, [cli, '--addr', '127.0.0.1', '--port', '0', '--db-file', file], { stdio: ['ignore', 'pipe', 'pipe'] });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    const onData = (b) => {
-      out += b;
-      const m = /listening on (http:\/\/[\d.]+:\d+)/.exec(out);
-      if (m) resolve({ child, url: m[1] });
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`manager exited ${code}: ${out}`)));
-  });
-}
-
-/** CPU milliseconds process `pid` used so far (user + system). */
-function cpuMs(pid) {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(f[11]) + Number(f[12])) * TICK_MS;
-}
 
 const agent = new Agent({ keepAlive: true });
 
@@ -117,7 +93,8 @@ let daemon;
 try {
   const file = join(dir, 'manager.db');
   await fill(file);
-  daemon = await startDaemon(file);
+  // The manager daemon (the built bin) on the database, as Prometheus scrapes it: another process.
+  daemon = await startListening(cli, ['--addr', '127.0.0.1', '--port', '0', '--db-file', file]);
   const url = `${daemon.url}/metrics`;
   const pid = daemon.child.pid;
   let bytes = 0;
@@ -171,11 +148,7 @@ try {
   console.log(`  load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')} on ${os.cpus().length} cores`);
 } finally {
   agent.destroy();
-  if (daemon) {
-    const exited = new Promise((r) => daemon.child.once('exit', r));
-    daemon.child.kill('SIGTERM');
-    await exited;
-  }
+  if (daemon) await stopProcess(daemon.child);
   if (process.env.KEEP_DB) console.log(`kept ${dir}`);
   else rmSync(dir, { recursive: true, force: true });
 }

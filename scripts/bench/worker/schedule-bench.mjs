@@ -14,6 +14,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { startListening, stopProcess } from '../lib/processes.mjs';
 import { createSilentLogger, parseWorkerConfig } from '@tunasync/core';
 import { createWorker, parseDuration, realTimers } from '@tunasync/worker';
 
@@ -31,18 +32,7 @@ const fmt = (x) => x.toFixed(1);
 const hhmm = (d) => `${String(d.getUTCHours()).padStart(2, '0')}:${String(d.getUTCMinutes()).padStart(2, '0')}`;
 
 // The manager runs as its own process (the real bin), as on a real site.
-const manager = await new Promise((resolve, reject) => {
-  const child = spawn(process.execPath, [managerBin, '--addr', '127.0.0.1', '--port', '0', '--db-file', join(dir, 'manager.db')], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  const onData = (b) => {
-    out += b;
-    const m = /listening on (http:\/\/[\d.]+:\d+)/.exec(out);
-    if (m) resolve({ child, url: m[1] });
-  };
-  child.stdout.on('data', onData);
-  child.stderr.on('data', onData);
-  child.on('exit', (code) => reject(new Error(`manager exited ${code}: ${out}`)));
-});
+const manager = await startListening(managerBin, ['--addr', '127.0.0.1', '--port', '0', '--db-file', join(dir, 'manager.db')]);
 
 function conf(name, mirrors, global = '') {
   return `[global]\nname = "${name}"\nlog_dir = "${dir}/${name}/log/{{.Name}}"\nmirror_dir = "${dir}/${name}/data"\n${global}\n[manager]\napi_base = "${manager.url}"\n[server]\nhostname = "127.0.0.1"\nlisten_addr = "127.0.0.1"\nlisten_port = 0\n${mirrors}`;
@@ -137,7 +127,6 @@ try {
     }
   }
 } finally {
-  manager.child.kill('SIGTERM');
-  await new Promise((r) => (manager.child.exitCode !== null ? r() : manager.child.once('exit', r)));
+  await stopProcess(manager.child);
   rmSync(dir, { recursive: true, force: true });
 }

@@ -14,6 +14,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { startListening, stopProcess } from '../lib/processes.mjs';
 import { createSilentLogger, emptyMirrorStatus, parseWorkerConfig } from '@tunasync/core';
 import { SqliteJobStore } from '@tunasync/manager';
 import { createWorker } from '@tunasync/worker';
@@ -31,18 +32,7 @@ const fmt = (x) => x.toFixed(1);
 
 // The manager runs as its own process (the real bin), as on a real site, so
 // its work does not share the measured worker's event loop.
-const manager = await new Promise((resolve, reject) => {
-  const child = spawn(process.execPath, [managerBin, '--addr', '127.0.0.1', '--port', '0', '--db-file', join(dir, 'manager.db')], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  const onData = (b) => {
-    out += b;
-    const m = /listening on (http:\/\/[\d.]+:\d+)/.exec(out);
-    if (m) resolve({ child, url: m[1] });
-  };
-  child.stdout.on('data', onData);
-  child.stderr.on('data', onData);
-  child.on('exit', (code) => reject(new Error(`manager exited ${code}: ${out}`)));
-});
+const manager = await startListening(managerBin, ['--addr', '127.0.0.1', '--port', '0', '--db-file', join(dir, 'manager.db')]);
 const base = manager.url;
 
 function conf(name, mirrors, extra = '') {
@@ -151,13 +141,8 @@ async function measure(name, mirrorsToml, dueOf, windowMs) {
   }
   console.log(`start command -> probe process running (ctl -> manager -> worker -> process), 30 starts: p50 ${fmt(pct(latencies, 50))} ms, p99/max ${fmt(Math.max(...latencies))} ms (target <= 100 ms)`);
 
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  await exited;
+  await stopProcess(child);
 }
 
-manager.child.removeAllListeners('exit');
-const managerExit = new Promise((r) => manager.child.once('exit', r));
-manager.child.kill('SIGTERM');
-await managerExit;
+await stopProcess(manager.child);
 rmSync(dir, { recursive: true, force: true });
