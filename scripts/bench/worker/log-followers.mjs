@@ -31,6 +31,25 @@ function rssKb(pid) {
   }
 }
 
+const TICKS = 100; // USER_HZ: clock ticks per second in /proc/<pid>/stat
+
+/** CPU time (user + system) a process used so far, in ms (its own threads, not its children's). */
+function cpuMs(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(f[11]) + Number(f[12])) * 1000) / TICKS; // utime, stime (fields 14, 15)
+  } catch {
+    return 0;
+  }
+}
+
+/** The bench process's own CPU time so far, in ms (its follower clients). */
+const selfCpuMs = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+
 function daemon(bin, args, ready) {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -119,6 +138,7 @@ const sampler = setInterval(() => {
 }, 50);
 
 async function run(followers) {
+  const cpu0 = { worker: cpuMs(worker.child.pid), manager: cpuMs(manager.child.pid), bench: selfCpuMs() };
   const r = await httpJson('POST', `${base}/cmd`, { cmd: 'start', mirror_id: 'big', worker_id: 'bench', args: [], options: {} });
   if (r.status !== 200) throw new Error(`start: ${r.status} ${r.text}`);
   await sleep(300); // the try has begun (the job sleeps 1 s before writing)
@@ -129,7 +149,10 @@ async function run(followers) {
     const tail = await httpJson('GET', `${base}/jobs/big/log?tail=1`);
     const m = /elapsed_ns (\d+)/.exec(tail.text);
     const jobs = JSON.parse((await httpJson('GET', `${base}/workers/bench/jobs`)).text);
-    if (m && jobs[0]?.status === 'success') return { jobMs: Number(m[1]) / 1e6, followers: got };
+    if (m && jobs[0]?.status === 'success') {
+      const cpu = { worker: cpuMs(worker.child.pid) - cpu0.worker, manager: cpuMs(manager.child.pid) - cpu0.manager, bench: selfCpuMs() - cpu0.bench };
+      return { jobMs: Number(m[1]) / 1e6, followers: got, cpu };
+    }
     if (i > 1200) throw new Error('the run did not end');
     await sleep(50);
   }
@@ -137,21 +160,31 @@ async function run(followers) {
 
 const alone = [];
 const followed = [];
+const cpuAlone = [];
+const cpuFollowed = [];
+const loads = [readFileSync('/proc/loadavg', 'utf8').split(' ')[0]];
 const followerMs = [];
 const startPeak = { manager: rssKb(manager.child.pid), worker: rssKb(worker.child.pid) };
-for (let i = 0; i < RUNS; i++) alone.push((await run(0)).jobMs);
+for (let i = 0; i < RUNS; i++) {
+  const r = await run(0);
+  alone.push(r.jobMs);
+  cpuAlone.push(r.cpu);
+}
+loads.push(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]);
 const alonePeak = { manager: managerPeak, worker: workerPeak };
 managerPeak = 0;
 workerPeak = 0;
 for (let i = 0; i < RUNS; i++) {
   const r = await run(FOLLOWERS);
   followed.push(r.jobMs);
+  cpuFollowed.push(r.cpu);
   for (const f of r.followers) {
     if (f.bytes < BYTES) throw new Error(`a follower got ${f.bytes} bytes, fewer than the log`);
     followerMs.push(f.ms);
   }
 }
 clearInterval(sampler);
+loads.push(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]);
 
 const a = median(alone);
 const f = median(followed);
@@ -161,6 +194,17 @@ console.log(`  no followers:          median ${a.toFixed(0)} ms  (${alone.map((x
 console.log(`  ${FOLLOWERS} SSE followers:      median ${f.toFixed(0)} ms  (${followed.map((x) => x.toFixed(0)).join(', ')})  ${slower >= 0 ? '+' : ''}${slower.toFixed(1)} %  (target: within 5 %)`);
 console.log(`  followers received the whole log in: median ${median(followerMs)} ms, max ${Math.max(...followerMs)} ms (from connecting)`);
 console.log(`manager RSS: at start ${mb(startPeak.manager)} MB, peak without followers ${mb(alonePeak.manager)} MB, peak with followers ${mb(managerPeak)} MB (target: < 200 MB)`);
+const cpuLine = (who) => {
+  const al = median(cpuAlone.map((c) => c[who]));
+  const fo = median(cpuFollowed.map((c) => c[who]));
+  const perMb = FOLLOWERS > 0 ? (fo - al) / ((FOLLOWERS * BYTES) / 1024 / 1024) : 0;
+  return `median ${al.toFixed(0)} ms alone, ${fo.toFixed(0)} ms with followers (${cpuFollowed.map((c) => c[who].toFixed(0)).join(', ')}): ${perMb.toFixed(2)} ms per MB followed`;
+};
+console.log(`CPU per run (from /proc/<pid>/stat, utime + stime):`);
+console.log(`  worker:  ${cpuLine('worker')}`);
+console.log(`  manager: ${cpuLine('manager')}`);
+console.log(`  bench clients: ${cpuLine('bench')}`);
+console.log(`load average (1 min) at start, after the runs alone, at the end: ${loads.join(', ')}`);
 console.log(`worker RSS:  at start ${mb(startPeak.worker)} MB, peak without followers ${mb(alonePeak.worker)} MB, peak with followers ${mb(workerPeak)} MB`);
 
 worker.child.kill('SIGTERM');
