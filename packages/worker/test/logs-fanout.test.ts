@@ -11,7 +11,7 @@ import { chmodSync, readFileSync, readdirSync, readlinkSync, writeFileSync } fro
 import { get, type IncomingMessage } from 'node:http';
 import { join } from 'node:path';
 import { createTestWorker, tempDir, until } from '@tunasync/testkit';
-import type { RunEndEvent, TimerApi, Worker } from '@tunasync/worker';
+import { STALL_MS, type RunEndEvent, type TimerApi, type Worker } from '@tunasync/worker';
 import { lineData, openSse, type TestSse } from './logs-sse.js';
 
 let cleanups: (() => Promise<void> | void)[] = [];
@@ -20,10 +20,28 @@ afterEach(async () => {
   cleanups = [];
 });
 
-/** Timers that never fire by themselves (keep-alives stay out of the way). */
-const quietTimers: TimerApi = { set: () => ({}), clear: () => undefined };
+/** Timers that fire only when the test says so (keep-alives stay out of the way). */
+function manualTimers(): TimerApi & { fire(ms: number): number } {
+  let next = 0;
+  const pending = new Map<number, { fn: () => void; ms: number }>();
+  return {
+    set: (fn, ms) => {
+      pending.set(++next, { fn, ms });
+      return next;
+    },
+    clear: (h) => void pending.delete(h as number),
+    fire: (ms) => {
+      const due = [...pending].filter(([, t]) => t.ms === ms);
+      for (const [id, t] of due) {
+        pending.delete(id);
+        t.fn();
+      }
+      return due.length;
+    },
+  };
+}
 
-async function startWorker(body: string, queueBytes?: number): Promise<{ w: Worker; base: string; logDir: string }> {
+async function startWorker(body: string, queueBytes?: number, timers: TimerApi = manualTimers()): Promise<{ w: Worker; base: string; logDir: string }> {
   const t = tempDir();
   cleanups.push(t.cleanup);
   const cmd = join(t.dir, 'job.sh');
@@ -32,7 +50,7 @@ async function startWorker(body: string, queueBytes?: number): Promise<{ w: Work
   const w = await createTestWorker({
     dir: t.dir,
     mirrors: `[[mirrors]]\nname = "m"\nprovider = "command"\nupstream = "x"\ncommand = "${cmd}"\ninterval = 600\n`,
-    options: { registerWaitMs: 50, timers: quietTimers, ...(queueBytes !== undefined ? { logFollowerQueueBytes: queueBytes } : {}) },
+    options: { registerWaitMs: 50, timers, ...(queueBytes !== undefined ? { logFollowerQueueBytes: queueBytes } : {}) },
   });
   cleanups.push(() => w.halt());
   await w.start();
@@ -145,15 +163,20 @@ describe('shared log followers', () => {
     for (const s of [early, late, fromStart]) expect(JSON.parse(s.events[s.events.length - 1]!.data)).toEqual({ run_id: end.runId, result: 'success' });
   });
 
-  it('a client that stops reading does not stop another; past its queue cap it is dropped with event: error', async () => {
-    const bytes = 16 * 1024 * 1024;
-    const { w, base } = await startWorker(`sleep 0.3; yes 'a log line of the large job, written as fast as it goes, ninety-nine bytes and a newline ..........' | head -c ${bytes}; echo; echo done`, 256 * 1024);
+  it('a client that stops reading holds the others for at most STALL_MS once its queue is full, then is dropped with event: error', async () => {
+    const bytes = 24 * 1024 * 1024;
+    const timers = manualTimers();
+    const { w, base } = await startWorker(`sleep 0.3; yes 'a log line of the large job, written as fast as it goes, ninety-nine bytes and a newline ..........' | head -c ${bytes}; echo; echo done`, 256 * 1024, timers);
     const ended = runEnd(w);
     await w.command({ cmd: 'start', mirrorId: 'm', args: [], options: {} });
     const stalled = await rawFollower(`${base}/jobs/m/log/stream?from=run`);
     stalled.res.pause(); // reads nothing more
     const fast = await rawFollower(`${base}/jobs/m/log/stream?from=run`);
+    // The reader waits for the stalled client (its queue reached the cap), on a timer.
+    await until(() => (timers.fire(STALL_MS) > 0 ? true : undefined), 'the reader to wait for the stalled client');
+    const atStall = fast.bytes();
     await fast.closed;
+    expect(fast.bytes()).toBeGreaterThan(atStall);
     await ended;
     expect(fast.tail()).toMatch(/data: done\n\nevent: end\ndata: \{"run_id":"[^"]+","result":"success"\}\n\n$/);
     expect(fast.lines()).toBe(Math.ceil(bytes / 100) + 1);

@@ -108,21 +108,33 @@ for (let i = 0; ; i++) {
   await sleep(50);
 }
 
-/** One follower through the manager: resolves with the bytes received and when `end` came. */
+/**
+ * One follower through the manager: resolves with the bytes received and when
+ * `end` came. It works on the Buffers as they come (it counts bytes and looks
+ * for the `end` event in the last bytes only): the clients run in this process,
+ * on the same CPU as the worker and the manager, so they must cost little.
+ */
+const END = Buffer.from('event: end\n');
 function follow() {
   return new Promise((resolve, reject) => {
     const t0 = Date.now();
     const req = get(`${base}/jobs/big/log/stream?from=run`, { headers: { accept: 'text/event-stream' } }, (res) => {
       if (res.statusCode !== 200) reject(new Error(`stream answered ${res.statusCode}`));
       let bytes = 0;
-      let tailText = '';
+      let last = Buffer.alloc(0);
+      let done = false;
       res.on('data', (b) => {
         bytes += b.length;
-        tailText = (tailText + b.toString('latin1')).slice(-400);
-        if (tailText.includes('event: end')) {
+        // `end` comes last: look only at the end of what came (with the bytes before, in case it is split).
+        last = Buffer.concat([last, b.subarray(-256)]).subarray(-256);
+        if (last.includes(END)) {
+          done = true;
           resolve({ bytes, ms: Date.now() - t0 });
           req.destroy();
         }
+      });
+      res.on('close', () => {
+        if (!done) reject(new Error(`a follower's stream closed after ${bytes} bytes without end: ${last.toString('utf8').slice(-200)}`));
       });
       res.on('error', () => undefined);
     });

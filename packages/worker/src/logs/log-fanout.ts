@@ -4,11 +4,13 @@
  * the same Buffer to every subscribed response. A subscriber that starts
  * elsewhere (its own `tail` or `offset`) first reads the lines up to the
  * shared position on its own, then joins there (no gap, no duplicate).
- * The reader goes as fast as the fastest subscriber takes; a subscriber
- * whose queue passes the cap is dropped with `event: error` (it reconnects
- * with its last event id), so a stuck client neither stalls the others nor
- * holds memory without bound. The reader closes the file when its last
- * subscriber leaves.
+ * The reader goes as fast as the fastest subscriber takes, until one has
+ * its queue cap of bytes waiting: then it waits for that one to drain, for
+ * at most STALL_MS; one still that far behind is dropped with `event:
+ * error` (it reconnects with its last event id), so a stuck client neither
+ * stalls the others for long nor holds memory without bound (the queued
+ * Buffers are the same for every subscriber). The reader closes the file
+ * when its last subscriber leaves.
  */
 import { watch, type FSWatcher } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
@@ -21,12 +23,14 @@ import type { Redactor } from './redact.js';
 import { gone, writeText } from './response-sink.js';
 import { Signal } from './signal.js';
 
-/** Bytes a subscriber may have queued before it is dropped. */
+/** Bytes a subscriber may have queued before the reader waits for it. */
 export const DEFAULT_FOLLOWER_QUEUE_BYTES = 16 * 1024 * 1024;
+/** How long the reader waits for a subscriber that far behind before dropping it, in ms. */
+export const STALL_MS = 10_000;
 /** How often a reader looks for a log whose directory cannot be watched yet, in ms. */
 export const NO_WATCH_POLL_MS = 200;
 /** How long a dropped subscriber's queue may take to go out before its connection is cut, in ms. */
-export const DROP_GRACE_MS = 15_000;
+export const DROP_GRACE_MS = 5_000;
 
 /** How a subscription ended: the file was complete and all of it sent, it never appeared, the client went, or it fell too far behind. */
 export type SubscriptionEnd = 'complete' | 'missing' | 'gone' | 'dropped';
@@ -82,6 +86,8 @@ export class SharedLogReader {
   /** The last read found no complete line after `pos`. */
   private atEnd = false;
   private started = false;
+  /** The timer of a wait for subscribers that are behind. */
+  private stall: unknown;
 
   constructor(
     readonly file: string,
@@ -223,7 +229,10 @@ export class SharedLogReader {
           if (!this.fh) await this.sleep();
           continue;
         }
-        if (this.live.size === 0 || [...this.live].every((s) => s.full)) {
+        const behind = [...this.live].some((s) => s.res.writableLength >= this.o.queueBytes);
+        if (behind) this.stall ??= this.o.timers.set(() => this.dropBehind(), STALL_MS);
+        else this.endStall();
+        if (this.live.size === 0 || behind || [...this.live].every((s) => s.full)) {
           await this.sleep();
           continue;
         }
@@ -256,6 +265,7 @@ export class SharedLogReader {
         await this.sleep();
       }
     } finally {
+      this.endStall();
       this.watcher?.close();
       this.watcher = undefined;
       const fh = this.fh;
@@ -264,7 +274,7 @@ export class SharedLogReader {
     }
   }
 
-  /** Writes `bytes` to every live subscriber; one whose queue passed the cap is dropped. */
+  /** Writes `bytes` to every live subscriber. */
   private fanOut(bytes: Buffer): void {
     for (const s of this.live) {
       if (gone(s.res)) {
@@ -275,15 +285,27 @@ export class SharedLogReader {
         s.full = true;
         s.res.once('drain', s.onDrain);
       }
-      if (s.res.writableLength > this.o.queueBytes) this.drop(s);
     }
+  }
+
+  private endStall(): void {
+    if (this.stall === undefined) return;
+    this.o.timers.clear(this.stall);
+    this.stall = undefined;
+  }
+
+  /** The wait is over: subscribers still a whole queue behind are dropped. */
+  private dropBehind(): void {
+    this.stall = undefined;
+    for (const s of [...this.live]) if (s.res.writableLength >= this.o.queueBytes) this.drop(s);
+    this.wake.fire();
   }
 
   /** Ends a subscriber that fell behind: an `error` event after what it was sent, then the end (cut if it does not go out). */
   private drop(s: Sub): void {
     const { res } = s;
     s.finish('dropped');
-    const error = { error: `this client fell more than ${this.o.queueBytes} bytes behind the log: reconnect with its last event id`, code: 'slow_client' };
+    const error = { error: `this client stayed ${this.o.queueBytes} bytes behind the log for ${STALL_MS / 1000} s: reconnect with its last event id`, code: 'slow_client' };
     res.end(`event: error\ndata: ${JSON.stringify(error)}\n\n`);
     const timer = this.o.timers.set(() => res.destroy(), DROP_GRACE_MS);
     res.once('close', () => this.o.timers.clear(timer));
