@@ -92,15 +92,17 @@ const lineEvents = (s: TestSse): string[] => s.events.filter((e) => e.event === 
 const ticks = (n: number, pause: number): string => `i=1; while [ $i -le ${n} ]; do echo "tick $i"; sleep ${pause}; i=$((i+1)); done`;
 
 /** A follower that counts on bytes only (a large log), and can stop reading. */
-function rawFollower(url: string): Promise<{ res: IncomingMessage; bytes(): number; lines(): number; tail(): string; closed: Promise<void> }> {
+function rawFollower(url: string, keep = false): Promise<{ res: IncomingMessage; bytes(): number; lines(): number; tail(): string; text(): string; closed: Promise<void> }> {
   return new Promise((resolve, reject) => {
     const req = get(url, { headers: { accept: 'text/event-stream' } }, (res) => {
       let bytes = 0;
       let lines = 0;
       let tail = Buffer.alloc(0);
+      const all: Buffer[] = [];
       const marker = Buffer.from('event: line\n');
       res.on('data', (b: Buffer) => {
         bytes += b.length;
+        if (keep) all.push(b);
         // Count markers, including one split across two chunks.
         const joined = Buffer.concat([tail.subarray(-(marker.length - 1)), b]);
         for (let i = joined.indexOf(marker); i >= 0; i = joined.indexOf(marker, i + 1)) lines++;
@@ -108,7 +110,7 @@ function rawFollower(url: string): Promise<{ res: IncomingMessage; bytes(): numb
       });
       res.on('error', () => undefined);
       const closed = new Promise<void>((r) => res.on('close', () => r()));
-      resolve({ res, bytes: () => bytes, lines: () => lines, tail: () => tail.toString('utf8'), closed });
+      resolve({ res, bytes: () => bytes, lines: () => lines, tail: () => tail.toString('utf8'), text: () => Buffer.concat(all).toString('utf8'), closed });
     });
     req.on('error', reject);
     cleanups.push(() => void req.destroy());
@@ -161,6 +163,29 @@ describe('shared log followers', () => {
     // The same offsets as the first follower's for the same lines.
     expect(lineEvents(late)).toEqual(lineEvents(early).slice(first));
     for (const s of [early, late, fromStart]) expect(JSON.parse(s.events[s.events.length - 1]!.data)).toEqual({ run_id: end.runId, result: 'success' });
+  });
+
+  it('a late follower joining a log that moves fast (the reader ahead of it) gets every line once, in order', async () => {
+    const line = 'a log line of the large job, written as fast as it goes, ninety-nine bytes and a newline ..........';
+    const bytes = 100 * 80_000;
+    const { w, base } = await startWorker(`sleep 0.3; yes '${line}' | head -c ${bytes}; echo done`);
+    const ended = runEnd(w);
+    await w.command({ cmd: 'start', mirrorId: 'm', args: [], options: {} });
+    const early = await rawFollower(`${base}/jobs/m/log/stream?from=run`, true);
+    await until(() => (early.bytes() > 1024 * 1024 ? true : undefined), 'a megabyte to the first follower');
+    early.res.pause(); // the shared reader now waits (its only follower is full)
+    const late = await rawFollower(`${base}/jobs/m/log/stream?offset=0`, true);
+    await until(() => (late.bytes() > 2 * 1024 * 1024 ? true : undefined), 'the late follower to get going');
+    early.res.resume();
+    await Promise.all([early.closed, late.closed]);
+    await ended;
+    const expected = [...Array.from({ length: 80_000 }, (_, i) => `${(i + 1) * 100} ${line}`), `${bytes + 5} done`].join('\n');
+    for (const f of [early, late]) {
+      const got = [...f.text().matchAll(/id: (\d+)\nevent: line\ndata: (.*)\n\n/g)].map((m) => `${m[1]} ${m[2]}`);
+      expect(got.length).toBe(80_001);
+      expect(got.join('\n') === expected).toBe(true);
+      expect(f.tail()).toContain('event: end');
+    }
   });
 
   it('a client that stops reading holds the others for at most STALL_MS once its queue is full, then is dropped with event: error', async () => {

@@ -44,6 +44,16 @@ function cpuMs(pid) {
   }
 }
 
+/** Read and write system calls a process made so far (from /proc/<pid>/io). */
+function syscalls(pid) {
+  try {
+    const io = readFileSync(`/proc/${pid}/io`, 'utf8');
+    return { r: Number(/syscr: (\d+)/.exec(io)[1]), w: Number(/syscw: (\d+)/.exec(io)[1]) };
+  } catch {
+    return { r: 0, w: 0 };
+  }
+}
+
 /** The bench process's own CPU time so far, in ms (its follower clients). */
 const selfCpuMs = () => {
   const u = process.cpuUsage();
@@ -52,7 +62,9 @@ const selfCpuMs = () => {
 
 function daemon(bin, args, ready) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // PROF_DIR=dir: V8 CPU profiles of the daemons, written as they exit.
+    const prof = process.env.PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.PROF_DIR}`] : [];
+    const child = spawn(process.execPath, [...prof, bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     const onData = (b) => {
       out += b;
@@ -151,6 +163,7 @@ const sampler = setInterval(() => {
 
 async function run(followers) {
   const cpu0 = { worker: cpuMs(worker.child.pid), manager: cpuMs(manager.child.pid), bench: selfCpuMs() };
+  const io0 = { worker: syscalls(worker.child.pid), manager: syscalls(manager.child.pid) };
   const r = await httpJson('POST', `${base}/cmd`, { cmd: 'start', mirror_id: 'big', worker_id: 'bench', args: [], options: {} });
   if (r.status !== 200) throw new Error(`start: ${r.status} ${r.text}`);
   await sleep(300); // the try has begun (the job sleeps 1 s before writing)
@@ -163,7 +176,12 @@ async function run(followers) {
     const jobs = JSON.parse((await httpJson('GET', `${base}/workers/bench/jobs`)).text);
     if (m && jobs[0]?.status === 'success') {
       const cpu = { worker: cpuMs(worker.child.pid) - cpu0.worker, manager: cpuMs(manager.child.pid) - cpu0.manager, bench: selfCpuMs() - cpu0.bench };
-      return { jobMs: Number(m[1]) / 1e6, followers: got, cpu };
+      const io = {};
+      for (const who of ['worker', 'manager']) {
+        const now = syscalls((who === 'worker' ? worker : manager).child.pid);
+        io[who] = { r: now.r - io0[who].r, w: now.w - io0[who].w };
+      }
+      return { jobMs: Number(m[1]) / 1e6, followers: got, cpu, io };
     }
     if (i > 1200) throw new Error('the run did not end');
     await sleep(50);
@@ -174,6 +192,7 @@ const alone = [];
 const followed = [];
 const cpuAlone = [];
 const cpuFollowed = [];
+const ioFollowed = [];
 const loads = [readFileSync('/proc/loadavg', 'utf8').split(' ')[0]];
 const followerMs = [];
 const startPeak = { manager: rssKb(manager.child.pid), worker: rssKb(worker.child.pid) };
@@ -190,6 +209,7 @@ for (let i = 0; i < RUNS; i++) {
   const r = await run(FOLLOWERS);
   followed.push(r.jobMs);
   cpuFollowed.push(r.cpu);
+  ioFollowed.push(r.io);
   for (const f of r.followers) {
     if (f.bytes < BYTES) throw new Error(`a follower got ${f.bytes} bytes, fewer than the log`);
     followerMs.push(f.ms);
@@ -216,6 +236,10 @@ console.log(`CPU per run (from /proc/<pid>/stat, utime + stime):`);
 console.log(`  worker:  ${cpuLine('worker')}`);
 console.log(`  manager: ${cpuLine('manager')}`);
 console.log(`  bench clients: ${cpuLine('bench')}`);
+for (const who of ['worker', 'manager']) {
+  const io = ioFollowed.map((x) => x[who]);
+  console.log(`  ${who} read/write system calls per run with followers: ${io.map((x) => `${x.r}/${x.w}`).join(', ')}`);
+}
 console.log(`load average (1 min) at start, after the runs alone, at the end: ${loads.join(', ')}`);
 console.log(`worker RSS:  at start ${mb(startPeak.worker)} MB, peak without followers ${mb(alonePeak.worker)} MB, peak with followers ${mb(workerPeak)} MB`);
 

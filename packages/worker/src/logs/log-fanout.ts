@@ -51,7 +51,9 @@ export interface LogSubscription {
 interface Sub {
   res: ServerResponse;
   startAt: StartAt;
-  live: boolean;
+  /** While it catches up on its own: the shared events that came meanwhile, sent after. */
+  pending: Buffer[] | undefined;
+  pendingBytes: number;
   /** Set by complete(): the open attempt count then (a file still missing after a later attempt never came). */
   completeAt: number | undefined;
   /** The last write did not fit: waiting for `drain`. */
@@ -109,7 +111,8 @@ export class SharedLogReader {
     const sub: Sub = {
       res,
       startAt,
-      live: false,
+      pending: undefined,
+      pendingBytes: 0,
       completeAt: undefined,
       full: false,
       signal: new Signal(),
@@ -146,7 +149,12 @@ export class SharedLogReader {
     };
   }
 
-  /** Brings a new subscriber to the shared position, then makes it live. */
+  /**
+   * Brings a new subscriber to the shared position: at it, it is live at
+   * once; behind it, it is live with the shared events kept for it while it
+   * reads up to where they start on its own; ahead of it, it waits for the
+   * reader to pass its start.
+   */
   private async join(sub: Sub): Promise<void> {
     while (!this.fh) {
       if (gone(sub.res)) return sub.finish('gone');
@@ -167,20 +175,12 @@ export class SharedLogReader {
         this.atEnd = false;
       }
       if (pos === this.pos) {
-        sub.live = true;
         this.live.add(sub);
         this.wake.fire();
         return;
       }
       buf ??= Buffer.allocUnsafe(CHUNK_BYTES);
-      if (pos < this.pos) {
-        // Behind: its own lines up to the shared position (which is where a line ends).
-        const chunk = await readEvents(fh, pos, Math.min(CHUNK_BYTES, this.pos - pos), buf, this.format, this.pos - pos <= CHUNK_BYTES);
-        if (chunk.next === pos) throw new Error('no progress'); // cannot happen: the range holds bytes
-        pos = chunk.next;
-        if (!(await writeText(sub.res, chunk.bytes))) return sub.finish('gone');
-        continue;
-      }
+      if (pos < this.pos) return this.catchUp(sub, fh, pos, buf);
       // Ahead of the shared position: wait for the reader to pass it.
       if (sub.completeAt !== undefined && this.atEnd) {
         const rest = await readRest(fh, pos, buf, this.format);
@@ -189,6 +189,29 @@ export class SharedLogReader {
       }
       await sub.signal.wait();
     }
+  }
+
+  /** Sends `sub` its own lines from `pos` up to the shared position (where a line ends), then what was kept for it meanwhile. */
+  private async catchUp(sub: Sub, fh: FileHandle, pos: number, buf: Buffer): Promise<void> {
+    const target = this.pos;
+    sub.pending = [];
+    this.live.add(sub);
+    while (pos < target) {
+      const chunk = await readEvents(fh, pos, Math.min(CHUNK_BYTES, target - pos), buf, this.format, target - pos <= CHUNK_BYTES);
+      pos = chunk.next;
+      if (!this.subs.has(sub)) return;
+      if (!(await writeText(sub.res, chunk.bytes))) return sub.finish('gone');
+    }
+    for (;;) {
+      if (!this.subs.has(sub)) return;
+      const next = sub.pending.shift();
+      if (next === undefined) break;
+      sub.pendingBytes -= next.length;
+      this.wake.fire(); // a reader waiting for this one to catch up looks again
+      if (!(await writeText(sub.res, next))) return sub.finish('gone');
+    }
+    sub.pending = undefined;
+    this.wake.fire();
   }
 
   private signalAll(): void {
@@ -229,7 +252,7 @@ export class SharedLogReader {
           if (!this.fh) await this.sleep();
           continue;
         }
-        const behind = [...this.live].some((s) => s.res.writableLength >= this.o.queueBytes);
+        const behind = [...this.live].some((s) => this.queued(s) >= this.o.queueBytes);
         if (behind) this.stall ??= this.o.timers.set(() => this.dropBehind(), STALL_MS);
         else this.endStall();
         if (this.live.size === 0 || behind || [...this.live].every((s) => s.full)) {
@@ -248,7 +271,8 @@ export class SharedLogReader {
           continue;
         }
         this.atEnd = true;
-        const finishing = [...this.live].filter((s) => s.completeAt !== undefined);
+        // (One still catching up is finished at a later pass, once it is level.)
+        const finishing = [...this.live].filter((s) => s.completeAt !== undefined && !s.pending);
         if (finishing.length > 0) {
           // The end of a complete file: the rest (an unfinished last line) to those who know it is complete.
           const rest = await readRest(this.fh, at, buf, this.format);
@@ -281,11 +305,21 @@ export class SharedLogReader {
         s.finish('gone');
         continue;
       }
+      if (s.pending) {
+        s.pending.push(bytes);
+        s.pendingBytes += bytes.length;
+        continue;
+      }
       if (!s.res.write(bytes) && !s.full) {
         s.full = true;
         s.res.once('drain', s.onDrain);
       }
     }
+  }
+
+  /** Bytes waiting to go to `s`. */
+  private queued(s: Sub): number {
+    return s.res.writableLength + s.pendingBytes;
   }
 
   private endStall(): void {
@@ -297,7 +331,7 @@ export class SharedLogReader {
   /** The wait is over: subscribers still a whole queue behind are dropped. */
   private dropBehind(): void {
     this.stall = undefined;
-    for (const s of [...this.live]) if (s.res.writableLength >= this.o.queueBytes) this.drop(s);
+    for (const s of [...this.live]) if (this.queued(s) >= this.o.queueBytes) this.drop(s);
     this.wake.fire();
   }
 
