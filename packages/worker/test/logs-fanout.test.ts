@@ -188,6 +188,23 @@ describe('shared log followers', () => {
     }
   });
 
+  it('a follower starting ahead of the shared reader is not held by a stalled one: it gets the lines from its offset to the end', async () => {
+    const line = 'a log line of the large job, written as fast as it goes, ninety-nine bytes and a newline ..........';
+    const { w, base } = await startWorker(`sleep 0.3; yes '${line}' | head -c ${100 * 160_000}; echo done`);
+    const ended = runEnd(w);
+    await w.command({ cmd: 'start', mirrorId: 'm', args: [], options: {} });
+    const stalled = await rawFollower(`${base}/jobs/m/log/stream?from=run`);
+    await until(() => (stalled.bytes() > 1024 * 1024 ? true : undefined), 'a megabyte to the first follower');
+    stalled.res.pause(); // the shared reader waits for it, well before the late follower's offset
+    await ended;
+    const late = await rawFollower(`${base}/jobs/m/log/stream?offset=${100 * 150_000}`, true);
+    await late.closed;
+    const got = [...late.text().matchAll(/id: (\d+)\nevent: line\ndata: (.*)\n\n/g)].map((m) => `${m[1]} ${m[2]}`);
+    expect(got).toEqual([...Array.from({ length: 10_000 }, (_, i) => `${(150_001 + i) * 100} ${line}`), `${100 * 160_000 + 5} done`]);
+    expect(late.tail()).toContain('event: end');
+    expect(stalled.bytes()).toBeLessThan(100 * 150_000);
+  });
+
   it('a client that stops reading holds the others for at most STALL_MS once its queue is full, then is dropped with event: error', async () => {
     const bytes = 24 * 1024 * 1024;
     const timers = manualTimers();

@@ -81,6 +81,9 @@ export class SharedLogReader {
   private fh: FileHandle | undefined;
   private watcher: FSWatcher | undefined;
   private opens = 0;
+  private opening = false;
+  /** Subscribers waiting for the reader to pass their start: it reads on for them even when every live one is full. */
+  private ahead = 0;
   /** The offset up to which every live subscriber has been sent the lines. */
   private pos = 0;
   /** Bumped when `pos` is moved by a joining subscriber (a read in flight is then dropped). */
@@ -134,14 +137,15 @@ export class SharedLogReader {
     res.on('close', onClose);
     if (!this.started) {
       this.started = true;
-      void this.run();
+      this.run().catch(() => this.fail());
     }
     void this.join(sub).catch(() => sub.finish('gone'));
     this.wake.fire();
     return {
       done,
       complete: () => {
-        sub.completeAt ??= this.opens;
+        // An open attempt under way may have begun before the file was made: only a later one counts.
+        sub.completeAt ??= this.opens + (this.opening ? 1 : 0);
         sub.signal.fire();
         this.wake.fire();
       },
@@ -187,7 +191,9 @@ export class SharedLogReader {
         await writeText(sub.res, rest.bytes);
         return sub.finish('complete');
       }
-      await sub.signal.wait();
+      this.ahead++;
+      this.wake.fire();
+      await sub.signal.wait().finally(() => this.ahead--);
     }
   }
 
@@ -246,7 +252,9 @@ export class SharedLogReader {
         if (!this.fh) {
           // Watch the directory first, so that the file's creation is not missed.
           this.watchDir();
+          this.opening = true;
           this.fh = await open(this.file, 'r').catch(() => open(`${this.file}.fail`, 'r').catch(() => undefined));
+          this.opening = false;
           this.opens++;
           this.signalAll();
           if (!this.fh) await this.sleep();
@@ -255,7 +263,8 @@ export class SharedLogReader {
         const behind = [...this.live].some((s) => this.queued(s) >= this.o.queueBytes);
         if (behind) this.stall ??= this.o.timers.set(() => this.dropBehind(), STALL_MS);
         else this.endStall();
-        if (this.live.size === 0 || behind || [...this.live].every((s) => s.full)) {
+        if (this.live.size === 0 || behind || (this.ahead === 0 && [...this.live].every((s) => s.full))) {
+          if (this.live.size === 0) this.signalAll(); // one waiting ahead of the position may take it now
           await this.sleep();
           continue;
         }
@@ -295,6 +304,15 @@ export class SharedLogReader {
       const fh = this.fh;
       this.fh = undefined;
       await fh?.close().catch(() => undefined);
+    }
+  }
+
+  /** The file cannot be read (an I/O error): every subscriber is cut off (it reconnects), and the reader is done. */
+  private fail(): void {
+    this.o.onStop();
+    for (const s of [...this.subs]) {
+      s.res.destroy();
+      s.finish('gone');
     }
   }
 
