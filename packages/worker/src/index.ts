@@ -42,6 +42,7 @@ export { processStartTime, processRunning } from './process-group.js';
 export { createWorker, type HaltOptions, type Worker, type WorkerOptions } from './worker.js';
 export { logRoutes, DEFAULT_STREAM_TAIL, DEFAULT_STREAMS_PER_ADDRESS, type LogRoutesOptions, type WorkerJobEntry } from './logs/log-routes.js';
 export { KEEP_ALIVE_MS, RETRY_MS } from './logs/log-stream.js';
+export { DEFAULT_FOLLOWER_QUEUE_BYTES, STALL_MS } from './logs/log-fanout.js';
 export { createRedactor, REDACTED, type Redactor } from './logs/redact.js';
 export {
   createWorkerEvents,

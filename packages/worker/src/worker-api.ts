@@ -18,6 +18,8 @@ export interface WorkerOptions {
   maxBackoffMs?: number;
   /** How long start() waits for the first manager before scheduling without its job list (default 5000 ms). */
   registerWaitMs?: number;
+  /** Bytes a log follower may have queued before it is dropped (default 16 MiB). */
+  logFollowerQueueBytes?: number;
   /** Extra routes on the control server (mounted before its 404). */
   routes?: WorkerRouteModule[];
 }

@@ -130,6 +130,7 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
           nextRun: (n) => schedules.next(n),
           ...(config.global.stateDir ? { runIndexFile: join(config.global.stateDir, 'log-runs.jsonl') } : {}),
           ...(opts.timers ? { timers: opts.timers } : {}),
+          ...(opts.logFollowerQueueBytes !== undefined ? { followerQueueBytes: opts.logFollowerQueueBytes } : {}),
         }),
         workerMetricsRoutes({ slots: () => config.global.concurrent }),
         ...(opts.routes ?? []),

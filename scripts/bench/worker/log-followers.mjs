@@ -31,9 +31,40 @@ function rssKb(pid) {
   }
 }
 
+const TICKS = 100; // USER_HZ: clock ticks per second in /proc/<pid>/stat
+
+/** CPU time (user + system) a process used so far, in ms (its own threads, not its children's). */
+function cpuMs(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(f[11]) + Number(f[12])) * 1000) / TICKS; // utime, stime (fields 14, 15)
+  } catch {
+    return 0;
+  }
+}
+
+/** Read and write system calls a process made so far (from /proc/<pid>/io). */
+function syscalls(pid) {
+  try {
+    const io = readFileSync(`/proc/${pid}/io`, 'utf8');
+    return { r: Number(/syscr: (\d+)/.exec(io)[1]), w: Number(/syscw: (\d+)/.exec(io)[1]) };
+  } catch {
+    return { r: 0, w: 0 };
+  }
+}
+
+/** The bench process's own CPU time so far, in ms (its follower clients). */
+const selfCpuMs = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+
 function daemon(bin, args, ready) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // PROF_DIR=dir: V8 CPU profiles of the daemons, written as they exit.
+    const prof = process.env.PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.PROF_DIR}`] : [];
+    const child = spawn(process.execPath, [...prof, bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     const onData = (b) => {
       out += b;
@@ -89,21 +120,33 @@ for (let i = 0; ; i++) {
   await sleep(50);
 }
 
-/** One follower through the manager: resolves with the bytes received and when `end` came. */
+/**
+ * One follower through the manager: resolves with the bytes received and when
+ * `end` came. It works on the Buffers as they come (it counts bytes and looks
+ * for the `end` event in the last bytes only): the clients run in this process,
+ * on the same CPU as the worker and the manager, so they must cost little.
+ */
+const END = Buffer.from('event: end\n');
 function follow() {
   return new Promise((resolve, reject) => {
     const t0 = Date.now();
     const req = get(`${base}/jobs/big/log/stream?from=run`, { headers: { accept: 'text/event-stream' } }, (res) => {
       if (res.statusCode !== 200) reject(new Error(`stream answered ${res.statusCode}`));
       let bytes = 0;
-      let tailText = '';
+      let last = Buffer.alloc(0);
+      let done = false;
       res.on('data', (b) => {
         bytes += b.length;
-        tailText = (tailText + b.toString('latin1')).slice(-400);
-        if (tailText.includes('event: end')) {
+        // `end` comes last: look only at the end of what came (with the bytes before, in case it is split).
+        last = Buffer.concat([last, b.subarray(-256)]).subarray(-256);
+        if (last.includes(END)) {
+          done = true;
           resolve({ bytes, ms: Date.now() - t0 });
           req.destroy();
         }
+      });
+      res.on('close', () => {
+        if (!done) reject(new Error(`a follower's stream closed after ${bytes} bytes without end: ${last.toString('utf8').slice(-200)}`));
       });
       res.on('error', () => undefined);
     });
@@ -119,6 +162,8 @@ const sampler = setInterval(() => {
 }, 50);
 
 async function run(followers) {
+  const cpu0 = { worker: cpuMs(worker.child.pid), manager: cpuMs(manager.child.pid), bench: selfCpuMs() };
+  const io0 = { worker: syscalls(worker.child.pid), manager: syscalls(manager.child.pid) };
   const r = await httpJson('POST', `${base}/cmd`, { cmd: 'start', mirror_id: 'big', worker_id: 'bench', args: [], options: {} });
   if (r.status !== 200) throw new Error(`start: ${r.status} ${r.text}`);
   await sleep(300); // the try has begun (the job sleeps 1 s before writing)
@@ -129,7 +174,15 @@ async function run(followers) {
     const tail = await httpJson('GET', `${base}/jobs/big/log?tail=1`);
     const m = /elapsed_ns (\d+)/.exec(tail.text);
     const jobs = JSON.parse((await httpJson('GET', `${base}/workers/bench/jobs`)).text);
-    if (m && jobs[0]?.status === 'success') return { jobMs: Number(m[1]) / 1e6, followers: got };
+    if (m && jobs[0]?.status === 'success') {
+      const cpu = { worker: cpuMs(worker.child.pid) - cpu0.worker, manager: cpuMs(manager.child.pid) - cpu0.manager, bench: selfCpuMs() - cpu0.bench };
+      const io = {};
+      for (const who of ['worker', 'manager']) {
+        const now = syscalls((who === 'worker' ? worker : manager).child.pid);
+        io[who] = { r: now.r - io0[who].r, w: now.w - io0[who].w };
+      }
+      return { jobMs: Number(m[1]) / 1e6, followers: got, cpu, io };
+    }
     if (i > 1200) throw new Error('the run did not end');
     await sleep(50);
   }
@@ -137,21 +190,33 @@ async function run(followers) {
 
 const alone = [];
 const followed = [];
+const cpuAlone = [];
+const cpuFollowed = [];
+const ioFollowed = [];
+const loads = [readFileSync('/proc/loadavg', 'utf8').split(' ')[0]];
 const followerMs = [];
 const startPeak = { manager: rssKb(manager.child.pid), worker: rssKb(worker.child.pid) };
-for (let i = 0; i < RUNS; i++) alone.push((await run(0)).jobMs);
+for (let i = 0; i < RUNS; i++) {
+  const r = await run(0);
+  alone.push(r.jobMs);
+  cpuAlone.push(r.cpu);
+}
+loads.push(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]);
 const alonePeak = { manager: managerPeak, worker: workerPeak };
 managerPeak = 0;
 workerPeak = 0;
 for (let i = 0; i < RUNS; i++) {
   const r = await run(FOLLOWERS);
   followed.push(r.jobMs);
+  cpuFollowed.push(r.cpu);
+  ioFollowed.push(r.io);
   for (const f of r.followers) {
     if (f.bytes < BYTES) throw new Error(`a follower got ${f.bytes} bytes, fewer than the log`);
     followerMs.push(f.ms);
   }
 }
 clearInterval(sampler);
+loads.push(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]);
 
 const a = median(alone);
 const f = median(followed);
@@ -161,6 +226,21 @@ console.log(`  no followers:          median ${a.toFixed(0)} ms  (${alone.map((x
 console.log(`  ${FOLLOWERS} SSE followers:      median ${f.toFixed(0)} ms  (${followed.map((x) => x.toFixed(0)).join(', ')})  ${slower >= 0 ? '+' : ''}${slower.toFixed(1)} %  (target: within 5 %)`);
 console.log(`  followers received the whole log in: median ${median(followerMs)} ms, max ${Math.max(...followerMs)} ms (from connecting)`);
 console.log(`manager RSS: at start ${mb(startPeak.manager)} MB, peak without followers ${mb(alonePeak.manager)} MB, peak with followers ${mb(managerPeak)} MB (target: < 200 MB)`);
+const cpuLine = (who) => {
+  const al = median(cpuAlone.map((c) => c[who]));
+  const fo = median(cpuFollowed.map((c) => c[who]));
+  const perMb = FOLLOWERS > 0 ? (fo - al) / ((FOLLOWERS * BYTES) / 1024 / 1024) : 0;
+  return `median ${al.toFixed(0)} ms alone, ${fo.toFixed(0)} ms with followers (${cpuFollowed.map((c) => c[who].toFixed(0)).join(', ')}): ${perMb.toFixed(2)} ms per MB followed`;
+};
+console.log(`CPU per run (from /proc/<pid>/stat, utime + stime):`);
+console.log(`  worker:  ${cpuLine('worker')}`);
+console.log(`  manager: ${cpuLine('manager')}`);
+console.log(`  bench clients: ${cpuLine('bench')}`);
+for (const who of ['worker', 'manager']) {
+  const io = ioFollowed.map((x) => x[who]);
+  console.log(`  ${who} read/write system calls per run with followers: ${io.map((x) => `${x.r}/${x.w}`).join(', ')}`);
+}
+console.log(`load average (1 min) at start, after the runs alone, at the end: ${loads.join(', ')}`);
 console.log(`worker RSS:  at start ${mb(startPeak.worker)} MB, peak without followers ${mb(alonePeak.worker)} MB, peak with followers ${mb(workerPeak)} MB`);
 
 worker.child.kill('SIGTERM');

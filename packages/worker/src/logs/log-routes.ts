@@ -19,7 +19,7 @@ import type { WorkerRouteContext, WorkerRouteModule } from '../control-server.js
 import type { MirrorJob } from '../mirror-job.js';
 import { realTimers, type TimerApi } from '../scheduler.js';
 import { LogRequestError, checkMirrorParam, liveLog, resolveLog, type ResolvedLog } from './log-files.js';
-import { ChunkCache } from './event-chunks.js';
+import { DEFAULT_FOLLOWER_QUEUE_BYTES, LogFanout } from './log-fanout.js';
 import { followLog, type StreamStart } from './log-stream.js';
 import { MAX_TAIL, queryCount, queryString, sendLogText } from './log-text.js';
 import { createRedactor, type Redactor } from './redact.js';
@@ -42,6 +42,8 @@ export interface LogRoutesOptions {
   timers?: TimerApi;
   /** Streams per client address (default 64). */
   streamsPerAddress?: number;
+  /** Bytes a follower may have queued before it is dropped (default 16 MiB). */
+  followerQueueBytes?: number;
 }
 
 /** One entry of `GET /jobs`. */
@@ -84,7 +86,7 @@ export function logRoutes(opts: LogRoutesOptions): WorkerRouteModule {
       const statuses = new Map<string, SyncStatus>();
       const timers = opts.timers ?? realTimers;
       const perAddress = new Map<string, number>();
-      const cache = new ChunkCache();
+      const fanout = new LogFanout({ queueBytes: opts.followerQueueBytes ?? DEFAULT_FOLLOWER_QUEUE_BYTES, timers });
       const limit = opts.streamsPerAddress ?? DEFAULT_STREAMS_PER_ADDRESS;
       ctx.events.on('job:status', (e) => statuses.set(e.mirror, e.status.status));
       // Where each try began writing its file (a second run in the same minute appends to the first's).
@@ -102,7 +104,8 @@ export function logRoutes(opts: LogRoutesOptions): WorkerRouteModule {
       ctx.events.on('run:end', (e) => {
         if (e.logFile) index.add(e.mirror, e.runId, e.logFile, e.outcome);
       });
-      const redactorFor = (job: MirrorJob): Redactor => createRedactor([job.mirror.password, ...opts.secrets()]);
+      const secretsOf = (job: MirrorJob): string[] => [job.mirror.password ?? '', ...opts.secrets()];
+      const redactorFor = (job: MirrorJob): Redactor => createRedactor(secretsOf(job));
       const jobOf = (req: Request): MirrorJob => {
         const mirror = String(req.params.mirror ?? '');
         checkMirrorParam(mirror);
@@ -159,7 +162,8 @@ export function logRoutes(opts: LogRoutesOptions): WorkerRouteModule {
           if (open >= limit) throw new LogRequestError(429, `too many log streams from ${address} (${limit})`, 'too_many_streams');
           perAddress.set(address, open + 1);
           try {
-            await followLog(res, { job, log, start, events: ctx.events, redact: redactorFor(job), index, timers, cache, tryStart: (f) => tryStarts.get(f) ?? 0 });
+            const secrets = secretsOf(job);
+            await followLog(res, { job, log, start, events: ctx.events, redact: createRedactor(secrets), redactKey: secrets.join('\0'), index, timers, fanout, tryStart: (f) => tryStarts.get(f) ?? 0 });
           } finally {
             const n = (perAddress.get(address) ?? 1) - 1;
             if (n > 0) perAddress.set(address, n);

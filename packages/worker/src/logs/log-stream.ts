@@ -1,36 +1,33 @@
 /**
  * `GET /jobs/:mirror/log/stream?tail=N|offset=BYTES`: Server-Sent Events
  * following a job's log file. The process writes the file directly (as
- * always); this only reads it, from the last offset, when fs.watch says it
- * changed (and at each keep-alive). Events: `retry: 3000` first; `event:
- * line` per line with `id:` = the byte offset after it (send it back as
- * `Last-Event-ID` or `offset` to resume); a `: keep-alive` comment every
- * 15 s; `event: end` with `{"run_id", "result"}` when the run ends (at once,
- * after the lines asked for, when the job is idle). A retried run's next try
- * writes a new file: the stream moves on to it (offsets start again at 0).
- * Reading pauses while the client's socket is full.
+ * always); the file's shared reader (log-fanout.ts) reads each new piece
+ * once and sends the same events to every follower. Events: `retry: 3000`
+ * first; `event: line` per line with `id:` = the byte offset after it (send
+ * it back as `Last-Event-ID` or `offset` to resume); a `: keep-alive`
+ * comment every 15 s; `event: end` with `{"run_id", "result"}` when the run
+ * ends (at once, after the lines asked for, when the job is idle); `event:
+ * error` before the stream is cut when the client fell too far behind. A
+ * retried run's next try writes a new file: the stream moves on to it
+ * (offsets start again at 0).
  */
-import { watch, type FSWatcher } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
-import { basename, dirname } from 'node:path';
+import { basename } from 'node:path';
 import type { Response } from 'express';
 import type { RunEndEvent, RunStartEvent, WorkerEventEmitter } from '../events.js';
 import type { MirrorJob } from '../mirror-job.js';
 import type { TimerApi } from '../scheduler.js';
-import { CHUNK_BYTES, tailStart, type OffsetLine } from './log-bytes.js';
-import { readEventChunk, readLastPiece, type ChunkCache } from './event-chunks.js';
+import { tailStart } from './log-bytes.js';
+import type { LogFanout, LogSubscription, StartAt } from './log-fanout.js';
 import type { ResolvedLog } from './log-files.js';
 import type { Redactor } from './redact.js';
 import type { RunIndex } from './run-index.js';
 import { gone, writeText } from './response-sink.js';
+import { Signal } from './signal.js';
 
 /** Milliseconds between keep-alive comments. */
 export const KEEP_ALIVE_MS = 15_000;
 /** The reconnection delay the client is told. */
 export const RETRY_MS = 3000;
-
-/** How often a stream looks for a log whose directory cannot be watched yet, in ms. */
-export const NO_WATCH_POLL_MS = 200;
 
 /** Where a stream starts in its first file: a byte offset, the last lines, or where the current try began writing. */
 export type StreamStart = { offset: number } | { tail: number } | { fromTry: true };
@@ -45,17 +42,12 @@ export interface FollowOptions {
   redact: Redactor;
   index: RunIndex;
   timers: TimerApi;
-  /** Formatted chunks shared by the followers of a file. */
-  cache: ChunkCache;
+  /** The shared readers of followed files. */
+  fanout: LogFanout;
+  /** Names the secrets `redact` hides (followers share a reader only when theirs are the same). */
+  redactKey: string;
   /** Where a try began writing `file` (a log of the same minute is appended to); 0 when unknown. */
   tryStart(file: string): number;
-}
-
-/** One SSE event's text for a log line (CR splits `data:` fields: SSE has no escaping). */
-export function lineEvent(line: OffsetLine, redact: Redactor): string {
-  const text = redact(line.text.endsWith('\r') ? line.text.slice(0, -1) : line.text);
-  const data = text.includes('\r') ? text.split('\r').join('\ndata: ') : text;
-  return `id: ${line.end}\nevent: line\ndata: ${data}\n\n`;
 }
 
 /** Follows a log for one client until the run ends or the client goes. */
@@ -65,41 +57,23 @@ export async function followLog(res: Response, o: FollowOptions): Promise<void> 
   let runId = o.log ? o.log.runId : job.currentRunId;
   let ended: { run_id: string | null; result: string } | undefined;
   let nextFile: string | undefined;
-  let wake: (() => void) | undefined;
-  let dirty = false;
-  let watcher: FSWatcher | undefined;
-  const poke = (): void => {
-    dirty = true;
-    const w = wake;
-    wake = undefined;
-    w?.();
-  };
-  /** Waits for a change, unless one came since the last wait. */
-  const sleep = (): Promise<void> => {
-    if (dirty) {
-      dirty = false;
-      return Promise.resolve();
-    }
-    // Without a watcher (the log directory does not exist yet), look again soon.
-    const retry = watcher ? undefined : setTimeout(poke, NO_WATCH_POLL_MS);
-    return new Promise<void>((r) => {
-      wake = () => {
-        if (retry) clearTimeout(retry);
-        dirty = false;
-        r();
-      };
-    });
+  let current: LogSubscription | undefined;
+  const wake = new Signal();
+  /** The file followed now is complete once a next try began or the run ended. */
+  const changed = (): void => {
+    if (current && (nextFile !== undefined || ended)) current.complete();
+    wake.fire();
   };
   const onStart = (e: RunStartEvent): void => {
     if (e.mirror !== mirror || (runId !== undefined && e.runId !== runId)) return;
     runId = e.runId;
     nextFile = e.logFile;
-    poke();
+    changed();
   };
   const onEnd = (e: RunEndEvent): void => {
     if (e.mirror !== mirror || (runId !== undefined && e.runId !== runId)) return;
     ended = { run_id: e.runId, result: e.outcome };
-    poke();
+    changed();
   };
   if (!o.log?.live && !job.running) {
     // Idle: the latest log, then the end of the run that wrote it.
@@ -118,20 +92,11 @@ export async function followLog(res: Response, o: FollowOptions): Promise<void> 
   const tick = (): void => {
     timer = o.timers.set(tick, KEEP_ALIVE_MS);
     void writeText(res, ': keep-alive\n\n');
-    poke();
+    current?.poke();
   };
   timer = o.timers.set(tick, KEEP_ALIVE_MS);
-  res.on('close', poke);
-
-  let fh: FileHandle | undefined;
-  const format = (text: string, end: number): string => lineEvent({ text, end }, o.redact);
-  const closeFile = async (): Promise<void> => {
-    watcher?.close();
-    watcher = undefined;
-    const f = fh;
-    fh = undefined;
-    await f?.close();
-  };
+  const onClose = (): void => wake.fire();
+  res.on('close', onClose);
   try {
     res.status(200);
     res.set({ 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', 'x-accel-buffering': 'no', connection: 'keep-alive' });
@@ -140,7 +105,6 @@ export async function followLog(res: Response, o: FollowOptions): Promise<void> 
     await writeText(res, `retry: ${RETRY_MS}\n\n`);
     let file = o.log?.file;
     let first = true;
-    const buf = Buffer.allocUnsafe(CHUNK_BYTES);
     while (!gone(res)) {
       if (file === undefined) {
         if (nextFile !== undefined) {
@@ -149,61 +113,21 @@ export async function followLog(res: Response, o: FollowOptions): Promise<void> 
           continue;
         }
         if (ended) break;
-        await sleep();
+        await wake.wait();
         continue;
       }
-      // Watch the directory first (a try's file may not exist yet; writes to it
-      // show there too), so that a write between the last read and the wait is not missed.
-      if (!watcher) {
-        try {
-          watcher = watch(dirname(file), { persistent: false }, poke);
-          watcher.on('error', () => undefined);
-        } catch {
-          watcher = undefined; // the keep-alive tick still reads
-        }
-      }
-      try {
-        // A failed try's log is renamed to `.fail` as it ends.
-        fh = await open(file, 'r').catch(() => open(`${file}.fail`, 'r'));
-      } catch {
-        if (nextFile === undefined && ended) break;
-        if (nextFile !== undefined) {
-          file = nextFile;
-          nextFile = undefined;
-        } else {
-          await sleep();
-        }
-        continue;
-      }
-      let pos = o.tryStart(file);
-      if (first) {
-        const size = (await fh.stat()).size;
-        if ('offset' in o.start) pos = Math.min(o.start.offset, size);
-        else if ('tail' in o.start) pos = await tailStart(fh, size, o.start.tail);
-        pos = Math.min(pos, size);
-        first = false;
-      }
-      const st = await fh.stat();
-      const id = `${st.dev}:${st.ino}`;
-      for (;;) {
-        if (gone(res)) break;
-        const chunk = await readEventChunk(fh, id, pos, buf, o.cache, format);
-        if (chunk.next > pos) {
-          pos = chunk.next;
-          if (!(await writeText(res, chunk.text))) break;
-          continue;
-        }
-        // At the end of what is written: the try is over when a next one began or the run ended.
-        if (nextFile !== undefined || ended) {
-          const last = await readLastPiece(fh, pos, buf, format);
-          if (last) await writeText(res, last);
-          break;
-        }
-        await sleep();
-      }
-      const done = fh;
-      fh = undefined;
-      await done.close();
+      const from = o.tryStart(file);
+      const start = o.start;
+      const startAt: StartAt = first
+        ? async (fh, size) => Math.min('offset' in start ? start.offset : 'tail' in start ? await tailStart(fh, size, start.tail) : from, size)
+        : async (_fh, size) => Math.min(from, size);
+      first = false;
+      const sub = o.fanout.subscribe(file, o.redact, o.redactKey, res, startAt);
+      current = sub;
+      if (nextFile !== undefined || ended) sub.complete();
+      const how = await sub.done;
+      current = undefined;
+      if (how === 'gone' || how === 'dropped') break;
       file = nextFile;
       nextFile = undefined;
       if (file === undefined && ended) break;
@@ -216,7 +140,6 @@ export async function followLog(res: Response, o: FollowOptions): Promise<void> 
     o.timers.clear(timer);
     o.events.off('run:start', onStart);
     o.events.off('run:end', onEnd);
-    res.off('close', poke);
-    await closeFile();
+    res.off('close', onClose);
   }
 }

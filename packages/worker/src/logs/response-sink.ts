@@ -11,9 +11,9 @@ export function gone(res: ServerResponse): boolean {
 }
 
 /** Writes `text`; resolves when more may be written, false when the client is gone. */
-export function writeText(res: ServerResponse, text: string): Promise<boolean> | boolean {
+export function writeText(res: ServerResponse, text: string | Buffer): Promise<boolean> | boolean {
   if (gone(res)) return false;
-  if (text === '' || res.write(text)) return true;
+  if (text.length === 0 || res.write(text)) return true;
   return new Promise<boolean>((resolve) => {
     const done = (): void => {
       res.off('drain', done);
