@@ -16,3 +16,4 @@ export { createTestWorker, workerConfText, writeWorkerConf, type TestWorkerConf,
 export { builtBin, fixturePath, repoRoot } from './paths.js';
 export { PG_BIN, postgresAvailable, startTestPostgres, type TestPostgres, type TestPostgresOptions } from './postgres.js';
 export { startTestRedis, type TestRedis } from './redis.js';
+export { manualTimers } from './timers.js';

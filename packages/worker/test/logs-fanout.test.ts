@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { chmodSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import { get, type IncomingMessage } from 'node:http';
 import { join } from 'node:path';
-import { createTestWorker, tempDir, until } from '@tunasync/testkit';
+import { createTestWorker, manualTimers, tempDir, until } from '@tunasync/testkit';
 import { STALL_MS, type RunEndEvent, type TimerApi, type Worker } from '@tunasync/worker';
 import { lineData, openSse, type TestSse } from './logs-sse.js';
 
@@ -19,27 +19,6 @@ afterEach(async () => {
   for (const c of cleanups.reverse()) await c();
   cleanups = [];
 });
-
-/** Timers that fire only when the test says so (keep-alives stay out of the way). */
-function manualTimers(): TimerApi & { fire(ms: number): number } {
-  let next = 0;
-  const pending = new Map<number, { fn: () => void; ms: number }>();
-  return {
-    set: (fn, ms) => {
-      pending.set(++next, { fn, ms });
-      return next;
-    },
-    clear: (h) => void pending.delete(h as number),
-    fire: (ms) => {
-      const due = [...pending].filter(([, t]) => t.ms === ms);
-      for (const [id, t] of due) {
-        pending.delete(id);
-        t.fn();
-      }
-      return due.length;
-    },
-  };
-}
 
 async function startWorker(body: string, queueBytes?: number, timers: TimerApi = manualTimers()): Promise<{ w: Worker; base: string; logDir: string }> {
   const t = tempDir();

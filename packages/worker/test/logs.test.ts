@@ -9,7 +9,7 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { chmodSync, mkdirSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createTestWorker, freePort, request, tempDir, until, type TestWorkerConf } from '@tunasync/testkit';
+import { createTestWorker, freePort, manualTimers, request, tempDir, type TestWorkerConf, until } from '@tunasync/testkit';
 import type { RunEndEvent, TimerApi, Worker } from '@tunasync/worker';
 import { lineData, openSse } from './logs-sse.js';
 
@@ -48,27 +48,6 @@ function runEnd(w: Worker, mirror: string): Promise<RunEndEvent> {
     };
     w.events.on('run:end', l);
   });
-}
-
-/** Timers that fire only when the test says so (the scheduler's and the keep-alive's). */
-function manualTimers(): TimerApi & { fire(ms: number): number } {
-  let next = 0;
-  const pending = new Map<number, { fn: () => void; ms: number }>();
-  return {
-    set: (fn, ms) => {
-      pending.set(++next, { fn, ms });
-      return next;
-    },
-    clear: (h) => void pending.delete(h as number),
-    fire: (ms) => {
-      const due = [...pending].filter(([, t]) => t.ms === ms);
-      for (const [id, t] of due) {
-        pending.delete(id);
-        t.fn();
-      }
-      return due.length;
-    },
-  };
 }
 
 const tick = (n: number, pause: number): string => `i=1; while [ $i -le ${n} ]; do echo "tick $i"; sleep ${pause}; i=$((i+1)); done`;
