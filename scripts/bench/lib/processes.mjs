@@ -4,18 +4,19 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 
 /**
- * Starts `node script ...args` and resolves once it prints
- * `listening on http://…`, with the child and that URL; rejects with its
- * output when it exits first.
+ * Starts `node [nodeArgs] script ...args` and resolves once its output
+ * matches `ready` (default: `listening on http://…`), with the child, the
+ * match and its first group as `url`; rejects with its output when it exits
+ * first.
  */
-export function startListening(script, args, env = {}) {
-  const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+export function startListening(script, args, { env = {}, nodeArgs = [], ready = /listening on (http:\/\/[\d.]+:\d+)/ } = {}) {
+  const child = spawn(process.execPath, [...nodeArgs, script, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   return new Promise((resolve, reject) => {
     let out = '';
     const onData = (b) => {
       out += b;
-      const m = /listening on (http:\/\/[\d.]+:\d+)/.exec(out);
-      if (m) resolve({ child, url: m[1] });
+      const m = ready.exec(out);
+      if (m) resolve({ child, url: m[1], match: m });
     };
     child.stdout.on('data', onData);
     child.stderr.on('data', onData);

@@ -7,11 +7,11 @@
 // median run time with followers within 5 % of the one without; the
 // manager's peak RSS under 200 MB. Also printed: the worker's peak RSS and
 // how long the followers took to receive the whole log.
-import { spawn } from 'node:child_process';
 import { get, request } from 'node:http';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { cpuMs as processCpuMs, startListening } from '../lib/processes.mjs';
 
 const FOLLOWERS = Number(process.env.FOLLOWERS ?? 20);
 const RUNS = Number(process.env.RUNS ?? 3);
@@ -31,14 +31,10 @@ function rssKb(pid) {
   }
 }
 
-const TICKS = 100; // USER_HZ: clock ticks per second in /proc/<pid>/stat
-
-/** CPU time (user + system) a process used so far, in ms (its own threads, not its children's). */
+/** CPU time (user + system) a process used so far, in ms; 0 once it is gone. */
 function cpuMs(pid) {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(f[11]) + Number(f[12])) * 1000) / TICKS; // utime, stime (fields 14, 15)
+    return processCpuMs(pid);
   } catch {
     return 0;
   }
@@ -60,22 +56,12 @@ const selfCpuMs = () => {
   return (u.user + u.system) / 1000;
 };
 
-function daemon(bin, args, ready) {
-  return new Promise((resolve, reject) => {
-    // PROF_DIR=dir: V8 CPU profiles of the daemons, written as they exit.
-    const prof = process.env.PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.PROF_DIR}`] : [];
-    const child = spawn(process.execPath, [...prof, bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    const onData = (b) => {
-      out += b;
-      const m = ready.exec(out);
-      if (m) resolve({ child, match: m });
-    };
-    children.push(child);
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.on('exit', (code) => reject(new Error(`${bin} exited ${code}: ${out.slice(-2000)}`)));
-  });
+async function daemon(bin, args, ready) {
+  // PROF_DIR=dir: V8 CPU profiles of the daemons, written as they exit.
+  const nodeArgs = process.env.PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.PROF_DIR}`] : [];
+  const started = await startListening(bin, args, { nodeArgs, ready });
+  children.push(started.child);
+  return started;
 }
 
 function httpJson(method, url, body) {
