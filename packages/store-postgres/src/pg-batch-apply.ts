@@ -1,26 +1,27 @@
 /**
- * One group-commit batch of the PostgreSQL store, in one transaction and
- * about four round trips whatever its size:
+ * One group-commit batch of the PostgreSQL store: one transaction in two
+ * round trips whatever its size:
  *   1. BEGIN and every job's row under its lock (in the database's key
  *      order, so two managers' batches never deadlock on them);
- *   2. the next statuses, computed in order (several reports of one job chain),
- *      written by one UPDATE (and one INSERT for new jobs), each announcing
- *      its change;
- *   3. the run history steps, report after report, in one call of
- *      `tunasync_run_steps` (migration 2);
- *   4. the workers' `last_online` (one statement per worker, in key order)
- *      and COMMIT.
+ *   2. (the next statuses computed here, in order: several reports of one job
+ *      chain) one multi-statement query with every value as an escaped
+ *      literal: one UPDATE of the jobs' statuses (one INSERT of new jobs),
+ *      their change notifications, every run history step in report order
+ *      (`tunasync_run_steps`, migration 2), each refreshed worker's
+ *      `last_online` (in key order), and COMMIT.
  * An update or run callback that throws fails its report only (nothing of it
- * is written); a database error throws out of the batch, whose caller rolls
- * it back and runs each write on its own.
+ * is written). A database error throws out of the batch, whose caller rolls
+ * it back and runs each write on its own; so does a new job another manager
+ * inserted meanwhile (its INSERT fails), whose report then merges into
+ * theirs.
  */
 import type pg from 'pg';
 import type { MirrorStatus, WorkerStatus } from '@tunasync/core';
 import { CHANGE_CHANNEL, changeText } from './pg-feed.js';
-import { mergeStatus, type RunStepOf, type StatusUpdate } from './pg-merge.js';
+import type { RunStepOf, StatusUpdate } from './pg-merge.js';
 import type { Queryable } from './pg-pool.js';
-import { STATUS_COLUMNS, STATUS_TYPES, escapeLiteral, statusValues, storedStatus, toStatus, toWorker, type StatusRow, type WorkerRow } from './pg-rows.js';
-import * as runs from './pg-runs.js';
+import { STATUS_COLUMNS, escapeLiteral, storedStatus, toStatus, toWorker, type StatusRow, type WorkerRow } from './pg-rows.js';
+import { runStepText } from './pg-runs.js';
 
 /** A status merge waiting for a batch (JobStore.updateMirrorStatus). */
 export interface StatusWrite {
@@ -44,23 +45,6 @@ export type BatchWrite = StatusWrite | RefreshWrite;
 /** What a write of a batch came to (settled by the caller after COMMIT). */
 export type BatchOutcome = { ok: true; value: MirrorStatus | WorkerStatus | undefined } | { ok: false; error: unknown };
 
-/** An error thrown by a caller's callback (not by the database: the transaction is still good). */
-class CallbackError extends Error {
-  constructor(readonly error: unknown) {
-    super('callback failed');
-  }
-}
-
-function guarded<A extends unknown[], R>(fn: (...args: A) => R): (...args: A) => R {
-  return (...args) => {
-    try {
-      return fn(...args);
-    } catch (error) {
-      throw new CallbackError(error);
-    }
-  };
-}
-
 interface JobState {
   worker: string;
   mirror: string;
@@ -70,6 +54,18 @@ interface JobState {
 }
 
 const keyOf = (worker: string, mirror: string) => `${worker}\u0000${mirror}`;
+
+/** An integer (milliseconds) as an SQL literal. */
+function int(n: number): string {
+  if (!Number.isSafeInteger(n)) throw new Error(`not a time in milliseconds: ${n}`);
+  return String(n);
+}
+
+/** A status as a row of literals, in STATUS_COLUMNS order. */
+const statusLiterals = (s: MirrorStatus): string =>
+  `(${escapeLiteral(s.worker)}, ${escapeLiteral(s.name)}, ${s.isMaster ? 'true' : 'false'}, ${escapeLiteral(s.status)}, ` +
+  `${int(s.lastUpdate.getTime())}::bigint, ${int(s.lastStarted.getTime())}::bigint, ${int(s.lastEnded.getTime())}::bigint, ` +
+  `${int(s.nextSchedule.getTime())}::bigint, ${escapeLiteral(s.upstream)}, ${escapeLiteral(s.size)}, ${escapeLiteral(s.errorMsg)})`;
 
 /** Round trip 1: BEGIN and the jobs' rows, locked in the database's key order. */
 async function readJobs(db: Queryable, jobs: Map<string, JobState>): Promise<void> {
@@ -84,60 +80,27 @@ async function readJobs(db: Queryable, jobs: Map<string, JobState>): Promise<voi
   }
 }
 
-/** `unnest` of one array parameter per status column, with the change text last. */
-function unnestStatuses(list: JobState[]): { from: string; params: unknown[] } {
-  const columns = STATUS_TYPES.map((_, i) => list.map((j) => statusValues(j.status!)[i]));
-  const params = [...columns, list.map((j) => changeText({ kind: 'status', worker: j.worker, mirror: j.mirror }))];
-  const from = `unnest(${STATUS_TYPES.map((t, i) => `$${i + 1}::${t}[]`).join(', ')}, $${STATUS_TYPES.length + 1}::text[]) AS v(${STATUS_COLUMNS}, change)`;
-  return { from, params };
-}
-
-/** Round trip 2: the changed jobs' final statuses; returns the keys of new jobs another transaction inserted first. */
-async function writeStatuses(db: Queryable, jobs: Map<string, JobState>): Promise<Set<string>> {
+/** The statements of round trip 2 that write the changed jobs' statuses and announce them. */
+function statusStatements(jobs: Map<string, JobState>): string[] {
   const changed = [...jobs.values()].filter((j) => j.dirty);
   const old = changed.filter((j) => j.exists);
   const fresh = changed.filter((j) => !j.exists);
+  const sql: string[] = [];
   if (old.length > 0) {
-    const { from, params } = unnestStatuses(old);
-    await db.query(
-      `UPDATE mirror_status m SET is_master = v.is_master, status = v.status, last_update = v.last_update, last_started = v.last_started,
-         last_ended = v.last_ended, next_schedule = v.next_schedule, upstream = v.upstream, size = v.size, error_msg = v.error_msg
-       FROM ${from} WHERE m.worker = v.worker AND m.name = v.name RETURNING pg_notify('${CHANGE_CHANNEL}', v.change)`,
-      params,
+    sql.push(
+      'UPDATE mirror_status AS m SET is_master = v.is_master, status = v.status, last_update = v.last_update, last_started = v.last_started, ' +
+        'last_ended = v.last_ended, next_schedule = v.next_schedule, upstream = v.upstream, size = v.size, error_msg = v.error_msg ' +
+        `FROM (VALUES ${old.map((j) => statusLiterals(j.status!)).join(', ')}) AS v(${STATUS_COLUMNS}) ` +
+        'WHERE m.worker = v.worker AND m.name = v.name',
     );
   }
-  const lost = new Set<string>();
-  if (fresh.length > 0) {
-    const { from, params } = unnestStatuses(fresh);
-    const { rows } = await db.query<{ worker: string; name: string }>(
-      `INSERT INTO mirror_status (${STATUS_COLUMNS}) SELECT ${STATUS_COLUMNS} FROM ${from}
-       ON CONFLICT (worker, name) DO NOTHING RETURNING worker, name`,
-      params,
-    );
-    const inserted = new Set(rows.map((r) => keyOf(r.worker, r.name)));
-    for (const j of fresh) if (!inserted.has(keyOf(j.worker, j.mirror))) lost.add(keyOf(j.worker, j.mirror));
-    // Announced once inserted (a lost job is announced by its merge below).
-    const announced = fresh.filter((j) => inserted.has(keyOf(j.worker, j.mirror)));
-    if (announced.length > 0) {
-      await db.query(`SELECT pg_notify('${CHANGE_CHANNEL}', c) FROM unnest($1::text[]) AS c`, [
-        announced.map((j) => changeText({ kind: 'status', worker: j.worker, mirror: j.mirror })),
-      ]);
-    }
+  // A job another transaction inserted meanwhile fails the batch (each report is then merged on its own).
+  if (fresh.length > 0) sql.push(`INSERT INTO mirror_status (${STATUS_COLUMNS}) VALUES ${fresh.map((j) => statusLiterals(j.status!)).join(', ')}`);
+  if (changed.length > 0) {
+    const changes = changed.map((j) => `(${escapeLiteral(changeText({ kind: 'status', worker: j.worker, mirror: j.mirror }))})`);
+    sql.push(`SELECT pg_notify('${CHANGE_CHANNEL}', c) FROM (VALUES ${changes.join(', ')}) AS n(c)`);
   }
-  return lost;
-}
-
-/** Round trip 4: each refreshed worker's `last_online` (the last refresh asked for), in key order, and COMMIT. */
-async function refreshAndCommit(db: Queryable, refreshes: Map<string, number>, begun: boolean): Promise<Map<string, WorkerStatus | undefined>> {
-  const ids = [...refreshes.keys()].sort();
-  const sql = ids.map((id) => `UPDATE workers SET last_online = ${refreshes.get(id)!} WHERE id = ${escapeLiteral(id)} RETURNING *; `).join('');
-  const raw = (await db.query(`${begun ? '' : 'BEGIN; '}${sql}COMMIT`)) as unknown as pg.QueryResult | pg.QueryResult[];
-  const results = Array.isArray(raw) ? raw : [raw];
-  const offset = begun ? 0 : 1;
-  return new Map(ids.map((id, i) => {
-    const row = results[offset + i]!.rows[0] as WorkerRow | undefined;
-    return [id, row ? toWorker(row) : undefined];
-  }));
+  return sql;
 }
 
 /**
@@ -173,24 +136,24 @@ export async function applyBatch(db: Queryable, writes: readonly BatchWrite[]): 
       outcomes[index] = { ok: false, error };
     }
   });
-  const lost = await writeStatuses(db, jobs);
-  // Round trip 3: every run step, in report order.
-  await runs.applyRunSteps(
-    db,
-    steps.filter(({ job }) => !lost.has(keyOf(job.worker, job.mirror))).map(({ job, step }) => ({ worker: job.worker, mirror: job.mirror, step })),
-  );
-  // New jobs another manager inserted first: merge each report into theirs, as on its own.
-  for (let index = 0; index < writes.length; index++) {
-    const w = writes[index]!;
-    if (w.kind !== 'status' || !lost.has(keyOf(w.worker, w.mirror))) continue;
-    try {
-      outcomes[index] = { ok: true, value: await mergeStatus(db, w.worker, w.mirror, guarded(w.update), w.run && guarded(w.run), false) };
-    } catch (err) {
-      if (!(err instanceof CallbackError)) throw err;
-      outcomes[index] = { ok: false, error: err.error };
-    }
+  const sql = jobs.size > 0 ? statusStatements(jobs) : ['BEGIN'];
+  if (steps.length > 0) {
+    const array = (items: string[], type: string) => `ARRAY[${items.map(escapeLiteral).join(', ')}]::${type}[]`;
+    sql.push(
+      `SELECT tunasync_run_steps(${array(steps.map((s) => s.job.worker), 'text')}, ${array(steps.map((s) => s.job.mirror), 'text')}, ` +
+        `${array(steps.map((s) => runStepText(s.step)), 'jsonb')})`,
+    );
   }
-  const workers = await refreshAndCommit(db, refreshes, jobs.size > 0);
+  const ids = [...refreshes.keys()].sort();
+  const firstRefresh = sql.length;
+  for (const id of ids) sql.push(`UPDATE workers SET last_online = ${int(refreshes.get(id)!)} WHERE id = ${escapeLiteral(id)} RETURNING *`);
+  sql.push('COMMIT');
+  const raw = (await db.query(sql.join('; '))) as unknown as pg.QueryResult | pg.QueryResult[];
+  const results = Array.isArray(raw) ? raw : [raw];
+  const workers = new Map(ids.map((id, i) => {
+    const row = results[firstRefresh + i]!.rows[0] as WorkerRow | undefined;
+    return [id, row ? toWorker(row) : undefined];
+  }));
   writes.forEach((w, index) => {
     if (w.kind === 'refresh') outcomes[index] = { ok: true, value: workers.get(w.worker) };
   });

@@ -27,8 +27,13 @@ export async function applyRunSteps(db: Queryable, steps: readonly JobRunStep[])
   await db.query('SELECT tunasync_run_steps($1::text[], $2::text[], $3::jsonb[])', [
     steps.map((s) => s.worker),
     steps.map((s) => s.mirror),
-    steps.map((s) => JSON.stringify({ ...s.step, at: s.step.at.getTime() })),
+    steps.map((s) => runStepText(s.step)),
   ]);
+}
+
+/** A step as `tunasync_run_step` reads it: JSON, `at` in milliseconds. */
+export function runStepText(step: RunHistoryStep): string {
+  return JSON.stringify({ ...step, at: step.at.getTime() });
 }
 
 async function findRun(db: Queryable, mirror: string, runId: string, worker?: string): Promise<RunRow | undefined> {
