@@ -1,79 +1,109 @@
 /**
  * Coalesced reads of the report path: the getWorker, getMirrorStatus and
  * countMirrorStatus calls of one turn of the event loop (the manager makes
- * them for each report it receives) are answered by one query each, not one
- * query and one pooled connection per call. A read is sent after it was asked
- * for, never joined to one already on its way, so it sees every write
- * committed before it was asked.
+ * them for each report it receives) are answered together by one query of
+ * up to three statements, on one pooled connection, not by one query each.
+ * A read is sent after it was asked for, never joined to one already on its
+ * way, so it sees every write committed before it was asked.
  */
 import type pg from 'pg';
-import type { StatusRow, WorkerRow } from './pg-rows.js';
+import { escapeLiteral, type StatusRow, type WorkerRow } from './pg-rows.js';
 
 interface Waiter<R> {
-  resolve: (row: R | undefined) => void;
+  resolve: (value: R | undefined) => void;
   reject: (err: unknown) => void;
 }
 
-/** Batches lookups by key per turn of the event loop; `fetch` answers many keys at once. */
-export class TickReads<K, R> {
-  private waiting = new Map<string, { key: K; waiters: Waiter<R>[] }>();
+/** Lookups by key waiting for the next query. */
+class Waiting<K, R> {
+  readonly entries = new Map<string, { key: K; waiters: Waiter<R>[] }>();
 
-  constructor(
-    private readonly keyText: (key: K) => string,
-    private readonly fetch: (keys: K[]) => Promise<Map<string, R>>,
-  ) {}
-
-  /** The value of `key` (undefined when there is none). */
-  get(key: K): Promise<R | undefined> {
-    return new Promise((resolve, reject) => {
-      if (this.waiting.size === 0) setImmediate(() => void this.send());
-      const text = this.keyText(key);
-      const entry = this.waiting.get(text);
-      if (entry) entry.waiters.push({ resolve, reject });
-      else this.waiting.set(text, { key, waiters: [{ resolve, reject }] });
-    });
+  add(text: string, key: K, waiter: Waiter<R>): void {
+    const entry = this.entries.get(text);
+    if (entry) entry.waiters.push(waiter);
+    else this.entries.set(text, { key, waiters: [waiter] });
   }
 
-  private async send(): Promise<void> {
-    const waiting = this.waiting;
-    this.waiting = new Map();
-    try {
-      const found = await this.fetch([...waiting.values()].map((e) => e.key));
-      for (const [text, e] of waiting) for (const w of e.waiters) w.resolve(found.get(text));
-    } catch (err) {
-      for (const e of waiting.values()) for (const w of e.waiters) w.reject(err);
-    }
+  settle(found: Map<string, R>): void {
+    for (const [text, e] of this.entries) for (const w of e.waiters) w.resolve(found.get(text));
+  }
+
+  fail(err: unknown): void {
+    for (const e of this.entries.values()) for (const w of e.waiters) w.reject(err);
   }
 }
 
-const jobKey = (k: { worker: string; mirror: string }) => `${k.worker}\u0000${k.mirror}`;
+interface JobKey {
+  worker: string;
+  mirror: string;
+}
 
-/** The three coalesced reads of a store on `pool` (called when a query is sent). */
-export function reportReads(pool: () => pg.Pool) {
-  return {
-    workers: new TickReads<string, WorkerRow>(
-      (id) => id,
-      async (ids) => {
-        const { rows } = await pool().query<WorkerRow>('SELECT * FROM workers WHERE id = ANY($1::text[])', [ids]);
-        return new Map(rows.map((r) => [r.id, r]));
-      },
-    ),
-    statuses: new TickReads<{ worker: string; mirror: string }, StatusRow>(jobKey, async (keys) => {
-      const { rows } = await pool().query<StatusRow>(
-        'SELECT m.* FROM mirror_status m JOIN unnest($1::text[], $2::text[]) AS k(worker, name) ON m.worker = k.worker AND m.name = k.name',
-        [keys.map((k) => k.worker), keys.map((k) => k.mirror)],
-      );
-      return new Map(rows.map((r) => [jobKey({ worker: r.worker, mirror: r.name }), r]));
-    }),
-    counts: new TickReads<string, number>(
-      (id) => id,
-      async (ids) => {
-        const { rows } = await pool().query<{ worker: string; n: number }>(
-          'SELECT worker, count(*)::int AS n FROM mirror_status WHERE worker = ANY($1::text[]) GROUP BY worker',
-          [ids],
-        );
-        return new Map(rows.map((r) => [r.worker, r.n]));
-      },
-    ),
-  };
+const jobText = (k: JobKey) => `${k.worker}\u0000${k.mirror}`;
+
+/** The report path's reads, sent once per turn of the event loop. */
+export class ReportReads {
+  private workers = new Waiting<string, WorkerRow>();
+  private statuses = new Waiting<JobKey, StatusRow>();
+  private counts = new Waiting<string, number>();
+  private scheduled = false;
+
+  /** `pool` is called when the query is sent. */
+  constructor(private readonly pool: () => pg.Pool) {}
+
+  /** A worker's row, or undefined. */
+  worker(id: string): Promise<WorkerRow | undefined> {
+    // PostgreSQL text cannot hold NUL: no row has such a key (and it cannot be sent as a literal).
+    if (id.includes('\0')) return Promise.resolve(undefined);
+    return new Promise((resolve, reject) => this.add(() => this.workers.add(id, id, { resolve, reject })));
+  }
+
+  /** A job's status row, or undefined. */
+  status(worker: string, mirror: string): Promise<StatusRow | undefined> {
+    if (worker.includes('\0') || mirror.includes('\0')) return Promise.resolve(undefined);
+    const key = { worker, mirror };
+    return new Promise((resolve, reject) => this.add(() => this.statuses.add(jobText(key), key, { resolve, reject })));
+  }
+
+  /** How many jobs a worker has. */
+  async count(worker: string): Promise<number> {
+    if (worker.includes('\0')) return 0;
+    return (await new Promise<number | undefined>((resolve, reject) => this.add(() => this.counts.add(worker, worker, { resolve, reject })))) ?? 0;
+  }
+
+  private add(enqueue: () => void): void {
+    enqueue();
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => void this.send());
+  }
+
+  private async send(): Promise<void> {
+    this.scheduled = false;
+    const { workers, statuses, counts } = this;
+    this.workers = new Waiting();
+    this.statuses = new Waiting();
+    this.counts = new Waiting();
+    const list = (items: string[]) => items.map(escapeLiteral).join(', ');
+    const sql: string[] = [];
+    try {
+      if (workers.entries.size > 0) sql.push(`SELECT * FROM workers WHERE id IN (${list([...workers.entries.keys()])})`);
+      if (statuses.entries.size > 0) {
+        const keys = [...statuses.entries.values()].map(({ key }) => `(${escapeLiteral(key.worker)}, ${escapeLiteral(key.mirror)})`);
+        sql.push(`SELECT * FROM mirror_status WHERE (worker, name) IN (${keys.join(', ')})`);
+      }
+      if (counts.entries.size > 0) {
+        sql.push(`SELECT worker, count(*)::int AS n FROM mirror_status WHERE worker IN (${list([...counts.entries.keys()])}) GROUP BY worker`);
+      }
+      const raw = (await this.pool().query(sql.join('; '))) as unknown as pg.QueryResult | pg.QueryResult[];
+      const results = Array.isArray(raw) ? raw : [raw];
+      let i = 0;
+      if (workers.entries.size > 0) workers.settle(new Map((results[i++]!.rows as WorkerRow[]).map((r) => [r.id, r])));
+      if (statuses.entries.size > 0) {
+        statuses.settle(new Map((results[i++]!.rows as StatusRow[]).map((r) => [jobText({ worker: r.worker, mirror: r.name }), r])));
+      }
+      if (counts.entries.size > 0) counts.settle(new Map((results[i++]!.rows as { worker: string; n: number }[]).map((r) => [r.worker, r.n])));
+    } catch (err) {
+      for (const w of [workers, statuses, counts] as Waiting<unknown, unknown>[]) w.fail(err);
+    }
+  }
 }

@@ -30,7 +30,7 @@ import {
 import { migrate } from './migrations.js';
 import { NOTIFY_SQL, PgChangeListener, changeText } from './pg-feed.js';
 import { createPool, inTransaction, translatePgError, type Queryable } from './pg-pool.js';
-import { reportReads } from './pg-reads.js';
+import { ReportReads } from './pg-reads.js';
 import { toStatus, toWorker, type StatusRow, type WorkerRow } from './pg-rows.js';
 import * as runs from './pg-runs.js';
 import { PgWriteBatcher } from './pg-write-batch.js';
@@ -64,7 +64,7 @@ export class PgJobStoreBase implements BaseJobStore, ChangeFeed {
   private offsetTimer: NodeJS.Timeout | undefined;
   /** The report path's writes, committed in groups. */
   protected readonly writes: PgWriteBatcher;
-  private readonly reads: ReturnType<typeof reportReads>;
+  private readonly reads: ReportReads;
 
   /** The database clock as the manager reads it: local time plus the measured offset to the server's. */
   readonly clock: Clock = { now: () => new Date(Date.now() + this.offsetMs) };
@@ -85,7 +85,7 @@ export class PgJobStoreBase implements BaseJobStore, ChangeFeed {
       grouped: options.groupCommit ?? true,
       ...(options.batchesInFlight !== undefined ? { maxInFlight: options.batchesInFlight } : {}),
     });
-    this.reads = reportReads(() => this.use());
+    this.reads = new ReportReads(() => this.use());
   }
 
   /** Group-commit batches of more than one write committed so far (tests). */
@@ -176,7 +176,7 @@ export class PgJobStoreBase implements BaseJobStore, ChangeFeed {
   /** One worker, or undefined when not registered (the reads of one turn of the event loop share one query). */
   async getWorker(workerId: string): Promise<WorkerStatus | undefined> {
     this.use();
-    const row = await this.reads.workers.get(workerId);
+    const row = await this.reads.worker(workerId);
     return row ? toWorker(row) : undefined;
   }
 
@@ -214,7 +214,7 @@ export class PgJobStoreBase implements BaseJobStore, ChangeFeed {
   /** One job's status, or undefined (the reads of one turn of the event loop share one query). */
   async getMirrorStatus(workerId: string, mirrorId: string): Promise<MirrorStatus | undefined> {
     this.use();
-    const row = await this.reads.statuses.get({ worker: workerId, mirror: mirrorId });
+    const row = await this.reads.status(workerId, mirrorId);
     return row ? toStatus(row) : undefined;
   }
 
@@ -241,10 +241,10 @@ export class PgJobStoreBase implements BaseJobStore, ChangeFeed {
     return (await this.use().query<StatusRow>('SELECT * FROM mirror_status WHERE worker = $1 ORDER BY name', [workerId])).rows.map(toStatus);
   }
 
-  /** How many jobs a worker has (the counts of one turn of the event loop share one query). */
+  /** How many jobs a worker has (the reads of one turn of the event loop share one query). */
   async countMirrorStatus(workerId: string): Promise<number> {
     this.use();
-    return (await this.reads.counts.get(workerId)) ?? 0;
+    return this.reads.count(workerId);
   }
 
   /** Every job of every worker, ordered by worker then name. */
