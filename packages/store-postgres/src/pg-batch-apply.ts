@@ -106,9 +106,11 @@ function statusStatements(jobs: Map<string, JobState>): string[] {
 /**
  * Applies `writes` in one transaction on `db` (BEGIN and COMMIT included);
  * returns each write's outcome, in order. Throws on a database error (the
- * caller rolls back).
+ * caller rolls back). `progress.commitSent` tells the caller whether the
+ * query ending in COMMIT went out (after a lost connection, whether it
+ * committed is then unknown).
  */
-export async function applyBatch(db: Queryable, writes: readonly BatchWrite[]): Promise<BatchOutcome[]> {
+export async function applyBatch(db: Queryable, writes: readonly BatchWrite[], progress: { commitSent: boolean } = { commitSent: false }): Promise<BatchOutcome[]> {
   const outcomes: BatchOutcome[] = new Array(writes.length);
   const jobs = new Map<string, JobState>();
   const refreshes = new Map<string, number>();
@@ -148,6 +150,7 @@ export async function applyBatch(db: Queryable, writes: readonly BatchWrite[]): 
   const firstRefresh = sql.length;
   for (const id of ids) sql.push(`UPDATE workers SET last_online = ${int(refreshes.get(id)!)} WHERE id = ${escapeLiteral(id)} RETURNING *`);
   sql.push('COMMIT');
+  progress.commitSent = true;
   const raw = (await db.query(sql.join('; '))) as unknown as pg.QueryResult | pg.QueryResult[];
   const results = Array.isArray(raw) ? raw : [raw];
   const workers = new Map(ids.map((id, i) => {

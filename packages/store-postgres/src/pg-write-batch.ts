@@ -9,12 +9,17 @@
  * something in a batch, the batch is rolled back and each of its writes is
  * run again on its own transaction, so one bad write fails alone.
  */
-import type pg from 'pg';
+import pg from 'pg';
 import type { MirrorStatus, WorkerStatus } from '@tunasync/core';
 import { applyBatch, type BatchOutcome, type BatchWrite } from './pg-batch-apply.js';
 import { mergeStatus, type RunStepOf, type StatusUpdate } from './pg-merge.js';
 import { inTransaction, translatePgError } from './pg-pool.js';
 import { toWorker, type WorkerRow } from './pg-rows.js';
+
+/** An error the server answered with (a SQLSTATE): its transaction is rolled back, nothing committed. */
+function isSqlError(err: unknown): boolean {
+  return err instanceof pg.DatabaseError;
+}
 
 interface Pending {
   write: BatchWrite;
@@ -103,10 +108,17 @@ export class PgWriteBatcher {
   private async run(batch: Pending[]): Promise<void> {
     if (batch.length === 1) return this.runAlone(batch[0]!);
     let outcomes: BatchOutcome[];
+    const progress = { commitSent: false };
     try {
-      outcomes = await inTransaction(this.pool(), (db) => applyBatch(db, batch.map((p) => p.write)), true, true);
-    } catch {
-      // Nothing of the batch was committed: each write on its own, so one bad write fails alone.
+      outcomes = await inTransaction(this.pool(), (db) => applyBatch(db, batch.map((p) => p.write), progress), true, true);
+    } catch (err) {
+      if (progress.commitSent && !isSqlError(err)) {
+        // The connection failed with COMMIT on its way: the batch may have committed, so running it again
+        // could apply a report twice. Each write fails (a worker sends its report again).
+        for (const p of batch) p.reject(translatePgError(err, 'of this manager'));
+        return;
+      }
+      // The database refused something, so nothing of the batch was committed: each write on its own, so one bad write fails alone.
       for (const p of batch) await this.runAlone(p);
       return;
     }
