@@ -150,6 +150,22 @@ describe('PostgresJobStore group commit', () => {
     expect(await again.countMirrorStatus('w')).toBe(10);
   });
 
+  it('quotes, backslashes and SQL in every text of a batch (sent as escaped literals) round-trip', async () => {
+    const s = await store();
+    const texts = ["it's", 'back\\slash\\', "x'; DROP TABLE runs; --", "E'\\''", 'ünï/cødé $1 $$'];
+    const status = (t: string): MirrorStatus => ({ ...st(t, t, 'failed', t), upstream: t, errorMsg: t });
+    const close = (t: string): RunHistoryStep => ({
+      kind: 'close', runId: t, matchOpen: false, at: at('2026-05-01T10:00:00Z'), result: 'failed', trigger: 'manual', errorMsg: t, size: t, logFile: t,
+    });
+    const before = s.batchesCommitted;
+    await Promise.all(texts.map((t) => s.updateMirrorStatus(t, t, () => status(t), () => close(t))));
+    expect(s.batchesCommitted).toBe(before + 1);
+    for (const t of texts) {
+      expect(await s.getMirrorStatus(t, t)).toMatchObject({ worker: t, name: t, size: t, upstream: t, errorMsg: t });
+      expect((await s.listRuns(t, { limit: 5 })).map((r) => [r.runId, r.worker, r.errorMsg, r.size, r.logFile])).toEqual([[t, t, t, t, t]]);
+    }
+  });
+
   it('the report path’s reads of one turn share a query and answer each caller', async () => {
     const s = await store();
     await s.createWorker(worker('w1'));
