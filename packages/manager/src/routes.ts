@@ -143,11 +143,18 @@ export function mountRoutes(router: Router, ctx: RouteContext): void {
       throw new ValidationError(`worker ${JSON.stringify(reported.worker)} in the body does not match ${JSON.stringify(id)} in the URL`, 'worker');
     }
     const now = clock.now();
-    if (!(await store.getWorker(id))) throw invalidWorker(id);
     const jobKey = `${id}\u0000${reported.name}`;
     // The cap is checked before the write, and only for a job this manager has not seen
     // (no read per report); concurrent first reports of new jobs may pass it by a few.
-    if (!knownJobs.has(jobKey) && !(await store.getMirrorStatus(id, reported.name)) && (await store.countMirrorStatus(id)) >= maxJobs) {
+    // The reads go out together (one round trip on a networked store, not three).
+    const known = knownJobs.has(jobKey);
+    const [worker, existing, jobCount] = await Promise.all([
+      store.getWorker(id),
+      known ? undefined : store.getMirrorStatus(id, reported.name),
+      known ? 0 : store.countMirrorStatus(id),
+    ]);
+    if (!worker) throw invalidWorker(id);
+    if (!known && !existing && jobCount >= maxJobs) {
       throw new ValidationError(`name: worker ${id} already has ${maxJobs} jobs (manager.conf [limits] max_jobs_per_worker)`, 'name', 'too_many_jobs');
     }
     let step: RunHistoryStep | undefined;

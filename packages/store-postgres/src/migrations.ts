@@ -7,6 +7,7 @@
  * precision survive exactly. Never edit a released migration: append one.
  */
 import type { PoolClient } from 'pg';
+import { RUN_STEP_FUNCTIONS_SQL } from './migration-run-steps.js';
 
 /** One schema step. */
 export interface PgMigration {
@@ -111,6 +112,11 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
         expires_at bigint NOT NULL
       );
     `,
+  },
+  {
+    version: 2,
+    description: 'run history steps as functions (one round trip for a group commit)',
+    sql: RUN_STEP_FUNCTIONS_SQL,
   },
 ];
 

@@ -55,16 +55,22 @@ export function translatePgError(err: unknown, where: string): unknown {
 /**
  * Runs `fn` in a transaction on one pooled client; commits, or rolls back
  * and rethrows. With `begins`, `fn` sends BEGIN itself (with its first
- * statements, saving a round trip). A deadlock or serialization failure reruns it (up to 5 times).
+ * statements, saving a round trip); with `commits`, `fn` sends COMMIT itself
+ * (with its last statements). A deadlock or serialization failure reruns it (up to 5 times).
  */
-export async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>, begins = false): Promise<T> {
+export async function inTransaction<T>(
+  pool: pg.Pool,
+  fn: (client: pg.PoolClient) => Promise<T>,
+  begins = false,
+  commits = false,
+): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     const client = await pool.connect();
     let broken = false;
     try {
       if (!begins) await client.query('BEGIN');
       const value = await fn(client);
-      await client.query('COMMIT');
+      if (!commits) await client.query('COMMIT');
       return value;
     } catch (err) {
       await client.query('ROLLBACK').catch(() => {

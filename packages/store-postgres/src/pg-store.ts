@@ -25,82 +25,30 @@ import {
   type RunQuery,
   type RunRecord,
   type StoreChange,
-  type SyncStatus,
   type WorkerStatus,
 } from '@tunasync/core';
 import { migrate } from './migrations.js';
-import { CHANGE_CHANNEL, NOTIFY_SQL, PgChangeListener, changeText } from './pg-feed.js';
+import { NOTIFY_SQL, PgChangeListener, changeText } from './pg-feed.js';
 import { createPool, inTransaction, translatePgError, type Queryable } from './pg-pool.js';
+import { ReportReads } from './pg-reads.js';
+import { toStatus, toWorker, type StatusRow, type WorkerRow } from './pg-rows.js';
 import * as runs from './pg-runs.js';
+import { PgWriteBatcher } from './pg-write-batch.js';
 
 /** Options of PostgresJobStore. */
 export interface PostgresJobStoreOptions {
   logger?: Logger;
   /** Pool size (default 10). */
   maxConnections?: number;
+  /**
+   * Group commit of status reports (default true): concurrent
+   * updateMirrorStatus and refreshWorker calls share one transaction
+   * (pg-write-batch.ts). false: each on its own.
+   */
+  groupCommit?: boolean;
+  /** Group-commit batches written at once (default 1). */
+  batchesInFlight?: number;
 }
-
-interface WorkerRow {
-  id: string;
-  url: string;
-  token: string;
-  last_online: number;
-  last_register: number;
-}
-
-interface StatusRow {
-  worker: string;
-  name: string;
-  is_master: boolean;
-  status: string;
-  last_update: number;
-  last_started: number;
-  last_ended: number;
-  next_schedule: number;
-  upstream: string;
-  size: string;
-  error_msg: string;
-}
-
-/**
- * A string as an SQL literal: quotes doubled; with a backslash, an E'' string
- * with backslashes doubled (right whatever standard_conforming_strings is).
- */
-function escapeLiteral(text: string): string {
-  if (text.includes('\0')) throw new Error('names must not contain NUL');
-  const quoted = text.replace(/'/g, "''");
-  return text.includes('\\') ? ` E'${quoted.replace(/\\/g, '\\\\')}'` : `'${quoted}'`;
-}
-
-const toWorker = (r: WorkerRow): WorkerStatus => ({
-  id: r.id,
-  url: r.url,
-  token: r.token,
-  lastOnline: new Date(r.last_online),
-  lastRegister: new Date(r.last_register),
-});
-
-const toStatus = (r: StatusRow): MirrorStatus => ({
-  name: r.name,
-  worker: r.worker,
-  isMaster: r.is_master,
-  status: r.status as SyncStatus,
-  lastUpdate: new Date(r.last_update),
-  lastStarted: new Date(r.last_started),
-  lastEnded: new Date(r.last_ended),
-  nextSchedule: new Date(r.next_schedule),
-  upstream: r.upstream,
-  size: r.size,
-  errorMsg: r.error_msg,
-});
-
-const statusValues = (s: MirrorStatus): unknown[] => [
-  s.worker, s.name, s.isMaster, s.status, s.lastUpdate.getTime(), s.lastStarted.getTime(), s.lastEnded.getTime(),
-  s.nextSchedule.getTime(), s.upstream, s.size, s.errorMsg,
-];
-
-const STATUS_COLUMNS = 'worker, name, is_master, status, last_update, last_started, last_ended, next_schedule, upstream, size, error_msg';
-const STATUS_PARAMS = '$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11';
 
 /** The store contract without its wave-2 parts (the full store class adds them). */
 type BaseJobStore = Omit<JobStore, keyof JobStatsStore | keyof NotificationStore | keyof MaintenanceStore | keyof LeaseStore>;
@@ -114,6 +62,9 @@ export class PgJobStoreBase implements BaseJobStore, ChangeFeed {
   private closed = false;
   private offsetMs = 0;
   private offsetTimer: NodeJS.Timeout | undefined;
+  /** The report path's writes, committed in groups. */
+  protected readonly writes: PgWriteBatcher;
+  private readonly reads: ReportReads;
 
   /** The database clock as the manager reads it: local time plus the measured offset to the server's. */
   readonly clock: Clock = { now: () => new Date(Date.now() + this.offsetMs) };
@@ -125,6 +76,21 @@ export class PgJobStoreBase implements BaseJobStore, ChangeFeed {
   ) {
     this.options = options;
     this.logger = options.logger ?? createSilentLogger();
+    // Batches of writes issued before close() still run while it waits for them.
+    const batchPool = () => {
+      if (!this.pool) throw new Error('store is closed');
+      return this.pool;
+    };
+    this.writes = new PgWriteBatcher(batchPool, {
+      grouped: options.groupCommit ?? true,
+      ...(options.batchesInFlight !== undefined ? { maxInFlight: options.batchesInFlight } : {}),
+    });
+    this.reads = new ReportReads(() => this.use());
+  }
+
+  /** Group-commit batches of more than one write committed so far (tests). */
+  get batchesCommitted(): number {
+    return this.writes.batches;
   }
 
   /** Connects, migrates (under an advisory lock) and measures the clock offset. Idempotent. */
@@ -207,9 +173,10 @@ export class PgJobStoreBase implements BaseJobStore, ChangeFeed {
     return (await this.use().query<WorkerRow>('SELECT * FROM workers ORDER BY id')).rows.map(toWorker);
   }
 
-  /** One worker, or undefined when not registered. */
+  /** One worker, or undefined when not registered (the reads of one turn of the event loop share one query). */
   async getWorker(workerId: string): Promise<WorkerStatus | undefined> {
-    const row = (await this.use().query<WorkerRow>('SELECT * FROM workers WHERE id = $1', [workerId])).rows[0];
+    this.use();
+    const row = await this.reads.worker(workerId);
     return row ? toWorker(row) : undefined;
   }
 
@@ -229,14 +196,10 @@ export class PgJobStoreBase implements BaseJobStore, ChangeFeed {
     return toWorker(row);
   }
 
-  /** One statement (no transaction): the row lock of the UPDATE is enough. */
+  /** Sets a worker's `last_online`, in the next group commit; undefined when not registered. */
   async refreshWorker(workerId: string, at: Date): Promise<WorkerStatus | undefined> {
-    try {
-      const { rows } = await this.use().query<WorkerRow>('UPDATE workers SET last_online = $1 WHERE id = $2 RETURNING *', [at.getTime(), workerId]);
-      return rows[0] ? toWorker(rows[0]) : undefined;
-    } catch (err) {
-      throw translatePgError(err, 'of this manager');
-    }
+    this.use();
+    return this.writes.refreshWorker(workerId, at);
   }
 
   /** Removes a worker (its jobs stay, as in tunasync). */
@@ -248,17 +211,20 @@ export class PgJobStoreBase implements BaseJobStore, ChangeFeed {
     });
   }
 
-  /** One job's status, or undefined. */
+  /** One job's status, or undefined (the reads of one turn of the event loop share one query). */
   async getMirrorStatus(workerId: string, mirrorId: string): Promise<MirrorStatus | undefined> {
-    const row = (await this.use().query<StatusRow>('SELECT * FROM mirror_status WHERE worker = $1 AND name = $2', [workerId, mirrorId])).rows[0];
+    this.use();
+    const row = await this.reads.status(workerId, mirrorId);
     return row ? toStatus(row) : undefined;
   }
 
   /**
    * Reads the job's row under its lock, computes the next status, writes it,
-   * applies the run step and announces the change, all in one transaction.
-   * A new job whose insert loses a race re-reads the winner's row and merges
-   * into it. When `update` throws, nothing is written.
+   * applies the run step and announces the change, all in one transaction,
+   * shared with the other reports of the same group commit
+   * (pg-write-batch.ts); resolves after the COMMIT. A new job whose insert
+   * loses a race re-reads the winner's row and merges into it. When `update`
+   * or `run` throws, nothing of this report is written.
    */
   async updateMirrorStatus(
     workerId: string,
@@ -266,52 +232,8 @@ export class PgJobStoreBase implements BaseJobStore, ChangeFeed {
     update: (previous: MirrorStatus | undefined) => MirrorStatus,
     run?: (previous: MirrorStatus | undefined, next: MirrorStatus) => RunHistoryStep | undefined,
   ): Promise<MirrorStatus> {
-    const w = escapeLiteral(workerId);
-    const m = escapeLiteral(mirrorId);
-    // One round trip: BEGIN, the job's row under its lock, and its open run (simple protocol, literals escaped).
-    const readSql =
-      `SELECT * FROM mirror_status WHERE worker = ${w} AND name = ${m} FOR UPDATE; ` +
-      `SELECT id, run_id FROM runs WHERE worker = ${w} AND mirror = ${m} AND result IS NULL ORDER BY started_at DESC, id DESC LIMIT 1`;
-    let first = true;
-    return this.write(async (db) => {
-      for (;;) {
-        const results = (await db.query(first ? `BEGIN; ${readSql}` : readSql)) as unknown as pg.QueryResult[];
-        first = false;
-        const row = results.at(-2)!.rows[0] as StatusRow | undefined;
-        const openRun = (results.at(-1)!.rows[0] as { id: number; run_id: string } | undefined) ?? null;
-        const previous = row ? toStatus(row) : undefined;
-        const next = update(previous);
-        const stored: MirrorStatus = {
-          ...next,
-          worker: workerId,
-          name: mirrorId,
-          lastUpdate: new Date(next.lastUpdate),
-          lastStarted: new Date(next.lastStarted),
-          lastEnded: new Date(next.lastEnded),
-          nextSchedule: new Date(next.nextSchedule),
-        };
-        // The change is announced by the write itself (one round trip less per report).
-        const values = [...statusValues(stored), changeText({ kind: 'status', worker: workerId, mirror: mirrorId })];
-        if (row) {
-          await db.query(
-            `UPDATE mirror_status SET is_master = $3, status = $4, last_update = $5, last_started = $6, last_ended = $7,
-               next_schedule = $8, upstream = $9, size = $10, error_msg = $11 WHERE worker = $1 AND name = $2
-             RETURNING pg_notify('${CHANGE_CHANNEL}', $12)`,
-            values,
-          );
-        } else {
-          const { rowCount } = await db.query(
-            `INSERT INTO mirror_status (${STATUS_COLUMNS}) VALUES (${STATUS_PARAMS}) ON CONFLICT (worker, name) DO NOTHING
-             RETURNING pg_notify('${CHANGE_CHANNEL}', $12)`,
-            values,
-          );
-          if (!rowCount) continue; // another manager inserted it first: merge into theirs
-        }
-        const step = run?.(previous, stored);
-        if (step) await runs.applyRunStep(db, workerId, mirrorId, step, openRun);
-        return stored;
-      }
-    }, true);
+    this.use();
+    return this.writes.updateStatus(workerId, mirrorId, update, run);
   }
 
   /** A worker's jobs, ordered by name. */
@@ -319,9 +241,10 @@ export class PgJobStoreBase implements BaseJobStore, ChangeFeed {
     return (await this.use().query<StatusRow>('SELECT * FROM mirror_status WHERE worker = $1 ORDER BY name', [workerId])).rows.map(toStatus);
   }
 
-  /** How many jobs a worker has. */
+  /** How many jobs a worker has (the reads of one turn of the event loop share one query). */
   async countMirrorStatus(workerId: string): Promise<number> {
-    return (await this.use().query<{ n: number }>('SELECT count(*)::int AS n FROM mirror_status WHERE worker = $1', [workerId])).rows[0]!.n;
+    this.use();
+    return this.reads.count(workerId);
   }
 
   /** Every job of every worker, ordered by worker then name. */
@@ -386,6 +309,8 @@ export class PgJobStoreBase implements BaseJobStore, ChangeFeed {
     if (this.closed) return;
     this.closed = true;
     if (this.offsetTimer) clearInterval(this.offsetTimer);
+    // Writes already issued are committed (or fail) before the pool ends.
+    await this.writes.drain();
     await this.feed?.close();
     const pool = this.pool;
     this.pool = undefined;
