@@ -123,6 +123,7 @@ export {
   LATENESS_BUCKETS,
   type WorkerMetricsOptions,
 } from './metrics/worker-metrics.js';
+export { CompactHistogram, type CompactHistogramConfig } from './metrics/compact-histogram.js';
 export { withScheduleMeta } from './metrics/schedule-meta.js';
 export { Heartbeat, createWorkerHeartbeat, type HeartbeatOptions, type BeatResult } from './heartbeat.js';
 export { MaintenanceGate } from './maintenance.js';

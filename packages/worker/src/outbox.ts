@@ -91,12 +91,18 @@ const MAX_SKIPPED_KEPT = 100;
 
 const REWRITE_MIN_BYTES = 256 * 1024;
 
-/** The size of a message's journal line. */
-const recordSize = (m: OutboxMessage): number => Buffer.byteLength(JSON.stringify(m)) + 1;
+/** The size of the journal line of `json`, a message's serialization. */
+const lineSize = (json: string): number => Buffer.byteLength(json) + 1;
 
 /** The queue of reports for one manager. */
 export class Outbox {
   private readonly pending: OutboxMessage[] = [];
+  /**
+   * Each pending message's journal line size, known from the one time it was
+   * serialized (a merged schedules report of 1,000 mirrors is ~150 KB: it was
+   * serialized again to be counted, and again when it was replaced).
+   */
+  private readonly sizes = new Map<OutboxMessage, number>();
   private fd: number | undefined;
   private seq = 0;
   private bytes = 0;
@@ -149,7 +155,7 @@ export class Outbox {
       this.seq = Math.max(this.seq, seq);
     });
     this.pending.push(...[...live.values()].sort((a, b) => a.seq - b.seq));
-    for (const m of this.pending) this.pendingSize += recordSize(m);
+    for (const m of this.pending) this.track(m, lineSize(JSON.stringify(m)));
     this.recovery.replayed = this.pending.length;
     try {
       this.fd = this.fs.openSync(file, 'a');
@@ -182,9 +188,10 @@ export class Outbox {
   /** Appends a message; it is on disk within a tick (see `sync`). */
   push(message: Omit<OutboxMessage, 'seq'>): OutboxMessage {
     const m: OutboxMessage = { ...message, seq: ++this.seq };
-    this.append(m);
+    const json = JSON.stringify(m);
+    this.appendLine(json);
     this.pending.push(m);
-    this.pendingSize += recordSize(m);
+    this.track(m, lineSize(json));
     return m;
   }
 
@@ -221,16 +228,23 @@ export class Outbox {
     this.fd = undefined;
   }
 
+  private track(m: OutboxMessage, size: number): void {
+    this.sizes.set(m, size);
+    this.pendingSize += size;
+  }
+
   private remove(index: number): void {
     const [m] = this.pending.splice(index, 1);
     if (!m) return;
-    this.pendingSize -= recordSize(m);
-    this.append({ ack: m.seq });
+    this.pendingSize -= this.sizes.get(m) ?? 0;
+    this.sizes.delete(m);
+    this.appendLine(JSON.stringify({ ack: m.seq }));
   }
 
-  private append(record: object): void {
+  /** Queues the journal line `json` for the next commit. */
+  private appendLine(json: string): void {
     if (this.fd === undefined) return;
-    this.lines.push(`${JSON.stringify(record)}\n`);
+    this.lines.push(`${json}\n`);
     if (this.commitScheduled) return;
     this.commitScheduled = true;
     setImmediate(() => this.commitNow());

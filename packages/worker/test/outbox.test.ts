@@ -87,6 +87,39 @@ describe('Outbox', () => {
     await r.close();
   });
 
+  it('serializes each message once, however often a queued schedules report is merged and replaced', async () => {
+    const file = journal();
+    const o = new Outbox(file);
+    const schedules = (n: number) => ({ path: '/s', body: { schedules: Array.from({ length: n }, (_, i) => ({ name: `m${i}`, next_schedule: 1 })) }, what: 'schedules' });
+    const real = JSON.stringify;
+    const serialized: unknown[] = [];
+    JSON.stringify = ((value: unknown, ...rest: [never, never]) => {
+      if (typeof value === 'object' && value !== null && 'body' in value) serialized.push(value);
+      return real(value, ...rest);
+    }) as typeof JSON.stringify;
+    try {
+      o.push(status('x', 'syncing')); // the oldest, in flight: never replaced
+      o.push(schedules(1));
+      for (let i = 2; i <= 20; i++) o.replaceQueued((m) => m.what === 'schedules', () => schedules(i));
+    } finally {
+      JSON.stringify = real;
+    }
+    expect(serialized).toHaveLength(21);
+    expect(new Set(serialized).size).toBe(21);
+    await o.sync();
+    // What is pending is counted right: acknowledging it all truncates the journal; reopened, it holds both.
+    await o.close();
+    const r = new Outbox(file);
+    expect(r.size).toBe(2);
+    expect((r.peek()!.body as { name: string }).name).toBe('x');
+    r.ack();
+    expect((r.peek()!.body as { schedules: unknown[] }).schedules).toHaveLength(20);
+    r.ack();
+    await r.sync();
+    expect(statSync(file).size).toBe(0);
+    await r.close();
+  });
+
   it('compacts a journal that acknowledgements dominate', async () => {
     const file = journal();
     const o = new Outbox(file);

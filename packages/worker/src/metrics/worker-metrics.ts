@@ -17,6 +17,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { Request, Response } from 'express';
 import type { WorkerEventEmitter } from '../events.js';
 import type { WorkerRouteContext, WorkerRouteModule } from '../control-server.js';
+import { CompactHistogram } from './compact-histogram.js';
 
 /** Buckets of the run duration histogram, in seconds: 10 s to 24 h. */
 export const RUN_DURATION_BUCKETS = [10, 30, 60, 300, 600, 1800, 3600, 7200, 14_400, 28_800, 43_200, 86_400];
@@ -57,7 +58,8 @@ export function createWorkerRegistry(events: WorkerEventEmitter, options: Worker
     },
   });
   const depth = new Gauge({ name: 'tunasync_worker_outbox_depth', help: 'Reports waiting to be delivered, per manager.', labelNames: ['manager'], registers: [registry] });
-  const duration = new Histogram({
+  // One series per mirror and result: kept compact (see compact-histogram.ts), rendered as prom-client would.
+  const duration = new CompactHistogram({
     name: 'tunasync_worker_run_duration_seconds',
     help: 'How long runs took (all tries), by mirror and result.',
     labelNames: ['mirror', 'result'],

@@ -5,9 +5,19 @@
  * by the change; a repeated one is its first occurrence).
  */
 
-/** The host's zone (what tunasync's cron and a bare `HH:MM` mean). */
+/** The host zone last read, and the TZ it was read under. */
+let host: { tz: string | undefined; zone: string } | undefined;
+
+/**
+ * The host's zone (what tunasync's cron and a bare `HH:MM` mean). Read once,
+ * and again only after `process.env.TZ` changed: each `Intl.DateTimeFormat()`
+ * builds an ICU formatter in native memory (~20 KB that the allocator keeps),
+ * and every mirror's policy asks for this zone at start and at restore.
+ */
 export function hostZone(): string {
-  return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+  const tz = process.env.TZ;
+  if (!host || host.tz !== tz) host = { tz, zone: Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC' };
+  return host.zone;
 }
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
