@@ -90,22 +90,37 @@ export function formatRfc3339(d: Date): string {
   );
 }
 
+/** Formatters by zone: each one holds ICU data in native memory, so `/jobs` must not build four per job. */
+const zoneFormatters = new Map<string, Intl.DateTimeFormat>();
+/** More zones than any site configures; past it the cache starts over (a zone name is never taken from a request). */
+const MAX_ZONE_FORMATTERS = 64;
+
+function zoneFormatter(timeZone: string): Intl.DateTimeFormat {
+  let f = zoneFormatters.get(timeZone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
+    });
+    if (zoneFormatters.size >= MAX_ZONE_FORMATTERS) zoneFormatters.clear();
+    zoneFormatters.set(timeZone, f);
+  }
+  return f;
+}
+
 /**
  * Offset from UTC in minutes of `timeZone` (an IANA name such as
  * `Asia/Shanghai`) at instant `d`; the process's local zone when omitted.
  */
 export function zoneOffsetMinutes(d: Date, timeZone?: string): number {
   if (timeZone === undefined) return -d.getTimezoneOffset();
-  const parts = new Intl.DateTimeFormat('en-US', {
-    timeZone,
-    hourCycle: 'h23',
-    year: 'numeric',
-    month: 'numeric',
-    day: 'numeric',
-    hour: 'numeric',
-    minute: 'numeric',
-    second: 'numeric',
-  }).formatToParts(d);
+  const parts = zoneFormatter(timeZone).formatToParts(d);
   const get = (t: string): number => Number(parts.find((p) => p.type === t)?.value);
   const wall = utcMs(get('year'), get('month'), get('day'), get('hour'), get('minute'), get('second'), d.getUTCMilliseconds());
   return Math.round((wall - d.getTime()) / 60_000);

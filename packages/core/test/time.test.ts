@@ -60,6 +60,27 @@ describe('web layout', () => {
     expect(formatWebTime(instant, 'America/St_Johns')).toBe('2026-11-21 02:33:09 -0330');
   });
 
+  it('builds one formatter per zone, not one per time (each holds ICU data in native memory)', () => {
+    const real = Intl.DateTimeFormat;
+    let made = 0;
+    Intl.DateTimeFormat = new Proxy(real, {
+      construct(target, args: unknown[]) {
+        made++;
+        return Reflect.construct(target, args) as object;
+      },
+    });
+    try {
+      // A zone no other test used, so its formatter is not cached yet.
+      for (let i = 0; i < 1000; i++) formatWebTime(new Date(instant.getTime() + i * 3_600_000), 'Pacific/Chatham');
+    } finally {
+      Intl.DateTimeFormat = real;
+    }
+    expect(made).toBe(1);
+    // Chatham is +13:45 in (southern) summer, and the answers still follow the instant.
+    expect(formatWebTime(instant, 'Pacific/Chatham')).toBe('2026-11-21 19:48:09 +1345');
+    expect(formatWebTime(new Date(Date.UTC(2026, 5, 1)), 'Pacific/Chatham')).toBe('2026-06-01 12:45:00 +1245');
+  });
+
   it('uses the process zone by default', () => {
     const offset = zoneOffsetMinutes(instant);
     expect(offset).toBe(-instant.getTimezoneOffset());
