@@ -4,6 +4,7 @@
  * group commit; and the SQL literal escaping of the report path (which sends
  * several statements in one round trip, so it cannot use parameters).
  */
+import pg from 'pg';
 import type { MirrorStatus, SyncStatus, WorkerStatus } from '@tunasync/core';
 
 /** A `workers` row. */
@@ -31,13 +32,13 @@ export interface StatusRow {
 }
 
 /**
- * A string as an SQL literal: quotes doubled; with a backslash, an E'' string
- * with backslashes doubled (right whatever standard_conforming_strings is).
+ * A string as an SQL literal, by node-postgres's own `escapeLiteral` (quotes
+ * doubled; with a backslash, an E'' string with backslashes doubled: right
+ * whatever standard_conforming_strings is). PostgreSQL text cannot hold NUL.
  */
 export function escapeLiteral(text: string): string {
   if (text.includes('\0')) throw new Error('names must not contain NUL');
-  const quoted = text.replace(/'/g, "''");
-  return text.includes('\\') ? ` E'${quoted.replace(/\\/g, '\\\\')}'` : `'${quoted}'`;
+  return pg.escapeLiteral(text);
 }
 
 /** A worker row as core's WorkerStatus. */
