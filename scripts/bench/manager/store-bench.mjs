@@ -9,9 +9,9 @@
 // Needs PostgreSQL's binaries (PG_BIN, default /usr/lib/postgresql/15/bin);
 // as root the cluster runs as the `postgres` user. Run after `npx tsc -b`:
 //   node scripts/bench/manager/store-bench.mjs
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import http from 'node:http';
-import { chownSync, mkdtempSync, rmSync } from 'node:fs';
+import { chownSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -20,6 +20,7 @@ import { promisify } from 'node:util';
 import { emptyMirrorStatus } from '@tunasync/core';
 import { SqliteJobStore } from '@tunasync/manager';
 import { PostgresJobStore } from '@tunasync/store-postgres';
+import { cpuMs, startListening, stopProcess } from '../lib/processes.mjs';
 
 const exec = promisify(execFile);
 const here = dirname(fileURLToPath(import.meta.url));
@@ -60,32 +61,13 @@ async function startPostgres() {
   };
 }
 
-function startManager(args, env = {}) {
-  const child = spawn(process.execPath, [cli, '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
-  children.push(child);
-  return new Promise((resolve, reject) => {
-    let out = '';
-    const onData = (b) => {
-      out += b;
-      const m = /listening on (http:\/\/[\d.]+:\d+)/.exec(out);
-      if (m) resolve({ child, url: m[1] });
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.on('exit', (code, signal) => {
-      if (!child.stopping) console.error(`manager ${child.pid} exited (${code ?? signal}): ${out.slice(-2000)}`);
-      reject(new Error(`manager exited ${code}: ${out}`));
-    });
-  });
+async function startManager(args, env = {}) {
+  const started = await startListening(cli, ['--port', '0', ...args], { env });
+  children.push(started.child);
+  return started;
 }
 
-async function stop(child) {
-  if (child.exitCode !== null) return;
-  const done = new Promise((r) => child.once('exit', r));
-  child.stopping = true;
-  child.kill('SIGTERM');
-  await done;
-}
+const stop = stopProcess;
 
 function request(url, method, body) {
   return new Promise((resolve, reject) => {
@@ -134,6 +116,13 @@ async function load(bases) {
   return { perSecond: ok / DURATION_S, bad, reasons: [...reasons].map(([why, n]) => `${n}× ${why}`).join('; ') };
 }
 
+/** CPU milliseconds the whole machine spent busy so far (all cores; /proc/stat, in USER_HZ ticks). */
+function machineBusyMs() {
+  const [, ...f] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).map(Number);
+  const [user, nice, system, , , irq, softirq, steal] = f;
+  return (user + nice + system + irq + softirq + steal) * 10;
+}
+
 const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 
 async function seed(store) {
@@ -174,13 +163,24 @@ async function jobsLatency(bases) {
 async function scenario(name, startAll) {
   const reportsManagers = await startAll('reports');
   for (let w = 0; w < 8; w++) await request(`${reportsManagers[0].url}/workers`, 'POST', JSON.stringify({ id: `w${w}`, url: 'http://127.0.0.1:1/' }));
+  // CPU time per acknowledged report: each manager's, this client's, and the rest of the machine's (the database).
+  const managers0 = reportsManagers.map((m) => cpuMs(m.child.pid));
+  const machine0 = machineBusyMs();
+  const self0 = process.cpuUsage();
   const r = await load(reportsManagers.map((m) => m.url));
+  const selfUsed = process.cpuUsage(self0);
+  const selfMs = (selfUsed.user + selfUsed.system) / 1000;
+  const managersMs = reportsManagers.map((m, i) => cpuMs(m.child.pid) - managers0[i]);
+  const restMs = machineBusyMs() - machine0 - selfMs - managersMs.reduce((a, b) => a + b, 0);
+  const n = Math.max(1, r.perSecond * DURATION_S);
+  const per = (ms) => (ms / n).toFixed(2);
   for (const m of reportsManagers) await stop(m.child);
   const jobsManagers = await startAll('jobs');
   const j = await jobsLatency(jobsManagers.map((m) => m.url));
   for (const m of jobsManagers) await stop(m.child);
   console.log(`${name}:`);
   console.log(`  durable reports: ${r.perSecond.toFixed(0)}/s (${CLIENTS} clients, ${DURATION_S} s, ${r.bad} not acknowledged${r.reasons ? `: ${r.reasons}` : ''})`);
+  console.log(`  CPU per report: manager${managersMs.length > 1 ? 's' : ''} ${managersMs.map(per).join(' + ')} ms, the rest of the machine (database) ${per(Math.max(0, restMs))} ms, bench client ${per(selfMs)} ms`);
   console.log(`  GET /jobs with ${j.count} jobs: warm ${j.warm}; cold ${j.cold}`);
 }
 
@@ -203,7 +203,6 @@ try {
   });
 } finally {
   for (const c of children) {
-    c.stopping = true;
     if (c.exitCode === null) c.kill('SIGKILL');
   }
   agent.destroy();
