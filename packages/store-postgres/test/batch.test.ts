@@ -5,30 +5,13 @@
  * every change is announced, close() waits for queued writes, and the
  * coalesced reads of the report path answer each caller.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { emptyMirrorStatus, type MirrorStatus, type RunHistoryStep, type StoreChange } from '@tunasync/core';
 import { PostgresJobStore } from '@tunasync/store-postgres';
-import { startTestPostgres, until, type TestPostgres } from '@tunasync/testkit';
+import { until } from '@tunasync/testkit';
+import { usePgStores } from './pg-stores.js';
 
-let pg: TestPostgres;
-beforeAll(async () => {
-  pg = await startTestPostgres();
-}, 60_000);
-afterAll(async () => {
-  await pg?.stop();
-});
-
-const open: PostgresJobStore[] = [];
-afterEach(async () => {
-  for (const s of open.splice(0)) await s.close();
-});
-
-async function store(url?: string): Promise<PostgresJobStore> {
-  const s = new PostgresJobStore(url ?? (await pg.createDatabase()));
-  open.push(s);
-  await s.init();
-  return s;
-}
+const { store, pg: cluster } = usePgStores();
 
 const at = (iso: string) => new Date(iso);
 const st = (w: string, m: string, status: MirrorStatus['status'], size = ''): MirrorStatus => ({ ...emptyMirrorStatus(m, w), status, size });
@@ -93,7 +76,7 @@ describe('PostgresJobStore group commit', () => {
   });
 
   it('two stores on one database: concurrent reports of the same jobs (new ones too) merge without loss', async () => {
-    const url = await pg.createDatabase();
+    const url = await cluster().createDatabase();
     const a = await store(url);
     const b = await store(url);
     // Eight clients per store, each reporting one job after another: the two stores' batches overlap all along.
@@ -109,7 +92,7 @@ describe('PostgresJobStore group commit', () => {
   });
 
   it('every job changed by a batch is announced on the change feed', async () => {
-    const url = await pg.createDatabase();
+    const url = await cluster().createDatabase();
     const a = await store(url);
     const b = await store(url);
     const got = new Set<string>();
@@ -140,7 +123,7 @@ describe('PostgresJobStore group commit', () => {
   });
 
   it('close() commits the writes already issued before it ends the pool', async () => {
-    const url = await pg.createDatabase();
+    const url = await cluster().createDatabase();
     const s = new PostgresJobStore(url);
     await s.init();
     const writes = Array.from({ length: 10 }, (_, i) => bump(s, 'w', `m${i}`));

@@ -3,30 +3,13 @@
  * maintenance, leases, change feed), and two stores on one database as two
  * managers would use it.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { emptyMirrorStatus, type MirrorStatus, type RunHistoryStep, type StoreChange } from '@tunasync/core';
 import { PostgresJobStore } from '@tunasync/store-postgres';
-import { startTestPostgres, until, type TestPostgres } from '@tunasync/testkit';
+import { until } from '@tunasync/testkit';
+import { usePgStores } from './pg-stores.js';
 
-let pg: TestPostgres;
-beforeAll(async () => {
-  pg = await startTestPostgres();
-}, 60_000);
-afterAll(async () => {
-  await pg?.stop();
-});
-
-const open: PostgresJobStore[] = [];
-afterEach(async () => {
-  for (const s of open.splice(0)) await s.close();
-});
-
-async function store(url?: string): Promise<PostgresJobStore> {
-  const s = new PostgresJobStore(url ?? (await pg.createDatabase()));
-  open.push(s);
-  await s.init();
-  return s;
-}
+const { store, pg: cluster } = usePgStores();
 
 const at = (iso: string) => new Date(iso);
 const st = (w: string, m: string, status: MirrorStatus['status']): MirrorStatus => ({ ...emptyMirrorStatus(m, w), status });
@@ -135,7 +118,7 @@ describe('PostgresJobStore maintenance and leases', () => {
   });
 
   it('one holder at a time; renewals; taken over once expired; release', async () => {
-    const url = await pg.createDatabase();
+    const url = await cluster().createDatabase();
     const a = await store(url);
     const b = await store(url);
     expect(await a.acquireLease('notify', 'A', 60_000)).toBe(true);
@@ -152,7 +135,7 @@ describe('PostgresJobStore maintenance and leases', () => {
   });
 
   it('concurrent acquirers: exactly one wins', async () => {
-    const url = await pg.createDatabase();
+    const url = await cluster().createDatabase();
     const stores = await Promise.all([store(url), store(url), store(url)]);
     const wins = await Promise.all(stores.flatMap((s, i) => [0, 1, 2].map((j) => s.acquireLease('once', `m${i}-${j}`, 60_000))));
     expect(wins.filter(Boolean)).toHaveLength(1);
@@ -161,7 +144,7 @@ describe('PostgresJobStore maintenance and leases', () => {
 
 describe('PostgresJobStore across managers', () => {
   it('the change feed reports other stores’ writes, and resync after a reconnect', async () => {
-    const url = await pg.createDatabase();
+    const url = await cluster().createDatabase();
     const a = await store(url);
     const b = await store(url);
     const seen: StoreChange[] = [];
@@ -189,7 +172,7 @@ describe('PostgresJobStore across managers', () => {
   });
 
   it('generation() changes for another store’s commit, so each manager’s /jobs cache sees it', async () => {
-    const url = await pg.createDatabase();
+    const url = await cluster().createDatabase();
     const a = await store(url);
     const b = await store(url);
     const g0 = await b.generation();
@@ -200,7 +183,7 @@ describe('PostgresJobStore across managers', () => {
   });
 
   it('concurrent first reports of one job from two stores merge (no lost update)', async () => {
-    const url = await pg.createDatabase();
+    const url = await cluster().createDatabase();
     const a = await store(url);
     const b = await store(url);
     const bump = (s: PostgresJobStore) =>
@@ -231,7 +214,7 @@ describe('PostgresJobStore across managers', () => {
   });
 
   it('a bad URL fails init with the server’s reason', async () => {
-    const s = new PostgresJobStore(pg.url('no_such_db'));
+    const s = new PostgresJobStore(cluster().url('no_such_db'));
     await expect(s.init()).rejects.toThrow(/no_such_db/);
     await s.close();
   });
