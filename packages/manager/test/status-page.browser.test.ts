@@ -98,7 +98,8 @@ describe('the status page in chromium', () => {
   it('turns a job that starts syncing blue within 2 s without a reload (SSE)', async () => {
     const page = await context.newPage();
     await page.goto(`${m.url}/`);
-    await page.waitForFunction("document.getElementById('live').textContent.includes('live')");
+    // A locator, not waitForFunction: a string predicate that is not true at once is polled with eval in the page, which its CSP refuses.
+    await page.locator('#live', { hasText: 'live' }).waitFor();
     await startSync();
     await page.waitForSelector('tr[data-name="debian"].st-syncing', { timeout: 2000 });
     await endSync();
@@ -110,7 +111,7 @@ describe('the status page in chromium', () => {
     const page = await context.newPage();
     await page.route('**/events', (route) => route.abort());
     await page.goto(`${m.url}/`);
-    await page.waitForFunction("document.getElementById('live').textContent.length > 0");
+    await page.locator('#live:not(:empty)').waitFor();
     await startSync();
     await page.waitForSelector('tr[data-name="debian"].st-syncing', { timeout: 12_000 });
     await endSync();
