@@ -7,11 +7,10 @@
  * by a test clock from the schedules' extension fields.
  */
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, createSilentLogger, parseManagerConfig, type ManagerConfig, type MaintenanceState } from '@tunasync/core';
 import { SqliteJobStore, createManagerApp, metricsRoutes } from '@tunasync/manager';
-import { TestClock, request, runProgram, serve, startTestManager, testManagerConfig, useTempDirs, type TestManager } from '@tunasync/testkit';
+import { metricSample, promtoolCheck, request, serve, startTestManager, TestClock, type TestManager, testManagerConfig, useTempDirs } from '@tunasync/testkit';
 import { statusBody, workerBody } from './helpers.js';
 
 const dirs = useTempDirs();
@@ -51,18 +50,8 @@ async function metrics(m: TestManager, token?: string): Promise<string> {
   return r.text;
 }
 
-/** The value of the sample `name{labels}` (labels as written), or undefined when there is none. */
-function sample(text: string, series: string): number | undefined {
-  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
-  return line === undefined ? undefined : Number(line.slice(series.length + 1));
-}
-
-async function promtool(text: string): Promise<{ code: number; out: string }> {
-  const file = join(dirs.make('tunasync-promtool-').dir, 'metrics.txt');
-  writeFileSync(file, text);
-  const r = await runProgram('sh', ['-c', 'promtool check metrics < "$0"', file]);
-  return { code: r.code, out: r.stdout + r.stderr };
-}
+const sample = metricSample;
+const promtool = promtoolCheck;
 
 const L = (mirror: string, worker = 'w1'): string => `mirror="${mirror}",worker="${worker}"`;
 

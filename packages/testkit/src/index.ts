@@ -17,3 +17,4 @@ export { builtBin, fixturePath, repoRoot } from './paths.js';
 export { PG_BIN, postgresAvailable, startTestPostgres, type TestPostgres, type TestPostgresOptions } from './postgres.js';
 export { startTestRedis, type TestRedis } from './redis.js';
 export { manualTimers } from './timers.js';
+export { metricSample, promtoolCheck } from './prometheus.js';

@@ -7,10 +7,8 @@
  * manager stores it), and a bad value refuses the start naming the key.
  */
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { ConfigError } from '@tunasync/core';
-import { TestClock, createTestWorker, request, runProgram, startTestManager, until, useTempDirs } from '@tunasync/testkit';
+import { createTestWorker, metricSample, promtoolCheck, request, startTestManager, TestClock, until, useTempDirs } from '@tunasync/testkit';
 import type { TimerApi, Worker } from '@tunasync/worker';
 
 const dirs = useTempDirs();
@@ -49,17 +47,8 @@ function manualTimers(): TimerApi & { pending: (() => void)[] } {
   };
 }
 
-function sample(text: string, series: string): number | undefined {
-  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
-  return line === undefined ? undefined : Number(line.slice(series.length + 1));
-}
-
-async function promtool(text: string): Promise<{ code: number; out: string }> {
-  const file = join(dirs.make('tunasync-promtool-').dir, 'metrics.txt');
-  writeFileSync(file, text);
-  const r = await runProgram('sh', ['-c', 'promtool check metrics < "$0"', file]);
-  return { code: r.code, out: r.stdout + r.stderr };
-}
+const sample = metricSample;
+const promtool = promtoolCheck;
 
 function runsEnded(w: Worker, n: number): Promise<void> {
   let seen = 0;
