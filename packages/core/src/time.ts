@@ -158,3 +158,21 @@ export function parseWebTime(text: unknown, field = 'time'): Date {
 export function unixSeconds(d: Date): number {
   return Math.floor(d.getTime() / 1000);
 }
+
+/** Timers a daemon sets (injected, so tests fire them without sleeping; the real ones by default). */
+export interface TimerApi {
+  /** Calls `fn` after `ms` milliseconds (at once, on the next turn, when `ms` <= 0). */
+  set(fn: () => void, ms: number): unknown;
+  /** Cancels what `set` returned. */
+  clear(handle: unknown): void;
+}
+
+/** setTimeout / setImmediate. */
+export const realTimers: TimerApi = {
+  set: (fn, ms) => (ms <= 0 ? { immediate: setImmediate(fn) } : { timeout: setTimeout(fn, ms) }),
+  clear: (h) => {
+    const handle = h as { immediate?: NodeJS.Immediate; timeout?: NodeJS.Timeout };
+    if (handle.immediate) clearImmediate(handle.immediate);
+    if (handle.timeout) clearTimeout(handle.timeout);
+  },
+};

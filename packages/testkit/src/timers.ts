@@ -3,7 +3,7 @@
  * timers): nothing fires until the test calls `fire(ms)`, which runs every
  * pending timer that was set for exactly `ms` milliseconds.
  */
-import type { TimerApi } from '@tunasync/worker';
+import type { TimerApi } from '@tunasync/core';
 
 /** TimerApi whose timers fire only on `fire(ms)`; returns how many fired. */
 export function manualTimers(): TimerApi & { fire(ms: number): number } {

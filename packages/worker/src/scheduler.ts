@@ -5,27 +5,11 @@
  * injectable TimerApi, so tests drive time without sleeping; delays longer
  * than Node's timer limit (~24.8 days, a yearly cron) are chained.
  */
-import type { Clock, MirrorSchedule } from '@tunasync/core';
+import { realTimers, type Clock, type MirrorSchedule, type TimerApi } from '@tunasync/core';
 
 export { isValidCron } from './schedule/cron.js';
 
-/** The timers the scheduler uses (the real ones by default). */
-export interface TimerApi {
-  /** Calls `fn` after `ms` milliseconds (at once, on the next turn, when `ms` <= 0). */
-  set(fn: () => void, ms: number): unknown;
-  /** Cancels what `set` returned. */
-  clear(handle: unknown): void;
-}
-
-/** setTimeout / setImmediate. */
-export const realTimers: TimerApi = {
-  set: (fn, ms) => (ms <= 0 ? { immediate: setImmediate(fn) } : { timeout: setTimeout(fn, ms) }),
-  clear: (h) => {
-    const handle = h as { immediate?: NodeJS.Immediate; timeout?: NodeJS.Timeout };
-    if (handle.immediate) clearImmediate(handle.immediate);
-    if (handle.timeout) clearTimeout(handle.timeout);
-  },
-};
+export { realTimers, type TimerApi } from '@tunasync/core';
 
 /** Longest single timer Node accepts. */
 export const MAX_TIMER_MS = 2 ** 31 - 1;
