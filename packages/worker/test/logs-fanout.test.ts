@@ -110,8 +110,10 @@ describe('shared log followers', () => {
     expect(lineData(a)).toEqual(expected);
     expect(lineEvents(b)).toEqual(lineEvents(a));
     // One reader for both: the worker holds one descriptor on the log (the job's
-    // own output descriptor is the child's, not ours) and one directory watch.
+    // own output descriptor is the child's, not ours) and, once it waits at the
+    // file's end (after the pacing interval), one directory watch.
     expect(logFds() - before.fds).toBe(1);
+    await until(() => (inotify() > before.inotify ? true : undefined), 'the reader to watch the directory at the end of the file');
     expect(inotify() - before.inotify).toBe(1);
     a.close();
     await a.ended;

@@ -7,6 +7,7 @@
 // median run time with followers within 5 % of the one without; the
 // manager's peak RSS under 200 MB. Also printed: the worker's peak RSS and
 // how long the followers took to receive the whole log.
+import { execFileSync } from 'node:child_process';
 import { get, request } from 'node:http';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -99,6 +100,12 @@ writeFileSync(
     `[[mirrors]]\nname = "big"\nprovider = "command"\nupstream = "x"\ncommand = "${job}"\ncron = "0 0 1 1 *"\n`,
 );
 const worker = await daemon(workerBin, ['-c', join(dir, 'worker.conf')], /control server on/);
+if (process.env.PIN === '1') {
+  // The mirror box (the worker and the jobs it starts) on CPU 0; the manager and the followers on CPU 1, as on other hosts.
+  execFileSync('taskset', ['-a', '-p', '-c', '0', String(worker.child.pid)], { stdio: 'ignore' });
+  execFileSync('taskset', ['-a', '-p', '-c', '1', String(manager.child.pid)], { stdio: 'ignore' });
+  execFileSync('taskset', ['-a', '-p', '-c', '1', String(process.pid)], { stdio: 'ignore' });
+}
 for (let i = 0; ; i++) {
   const r = await httpJson('GET', `${base}/workers`);
   if (r.status === 200 && JSON.parse(r.text).some((w) => w.id === 'bench')) break;
@@ -140,11 +147,13 @@ function follow() {
   });
 }
 
-let managerPeak = 0;
-let workerPeak = 0;
+// Peak RSS per phase (runs alone, runs followed), sampled every 50 ms.
+const peaks = { alone: { manager: 0, worker: 0 }, followed: { manager: 0, worker: 0 } };
+let phase = 'alone';
 const sampler = setInterval(() => {
-  managerPeak = Math.max(managerPeak, rssKb(manager.child.pid));
-  workerPeak = Math.max(workerPeak, rssKb(worker.child.pid));
+  const p = peaks[phase];
+  p.manager = Math.max(p.manager, rssKb(manager.child.pid));
+  p.worker = Math.max(p.worker, rssKb(worker.child.pid));
 }, 50);
 
 async function run(followers) {
@@ -182,16 +191,14 @@ const ioFollowed = [];
 const loads = [readFileSync('/proc/loadavg', 'utf8').split(' ')[0]];
 const followerMs = [];
 const startPeak = { manager: rssKb(manager.child.pid), worker: rssKb(worker.child.pid) };
+// Runs alone and followed alternate, so that a change in the machine's load
+// over the bench weighs on both alike.
 for (let i = 0; i < RUNS; i++) {
-  const r = await run(0);
-  alone.push(r.jobMs);
-  cpuAlone.push(r.cpu);
-}
-loads.push(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]);
-const alonePeak = { manager: managerPeak, worker: workerPeak };
-managerPeak = 0;
-workerPeak = 0;
-for (let i = 0; i < RUNS; i++) {
+  phase = 'alone';
+  const r0 = await run(0);
+  alone.push(r0.jobMs);
+  cpuAlone.push(r0.cpu);
+  phase = 'followed';
   const r = await run(FOLLOWERS);
   followed.push(r.jobMs);
   cpuFollowed.push(r.cpu);
@@ -211,7 +218,7 @@ console.log(`job writing ${BYTES / 1024 / 1024} MB of log, ${RUNS} runs each:`);
 console.log(`  no followers:          median ${a.toFixed(0)} ms  (${alone.map((x) => x.toFixed(0)).join(', ')})`);
 console.log(`  ${FOLLOWERS} SSE followers:      median ${f.toFixed(0)} ms  (${followed.map((x) => x.toFixed(0)).join(', ')})  ${slower >= 0 ? '+' : ''}${slower.toFixed(1)} %  (target: within 5 %)`);
 console.log(`  followers received the whole log in: median ${median(followerMs)} ms, max ${Math.max(...followerMs)} ms (from connecting)`);
-console.log(`manager RSS: at start ${mb(startPeak.manager)} MB, peak without followers ${mb(alonePeak.manager)} MB, peak with followers ${mb(managerPeak)} MB (target: < 200 MB)`);
+console.log(`manager RSS: at start ${mb(startPeak.manager)} MB, peak without followers ${mb(peaks.alone.manager)} MB, peak with followers ${mb(peaks.followed.manager)} MB (target: < 200 MB)`);
 const cpuLine = (who) => {
   const al = median(cpuAlone.map((c) => c[who]));
   const fo = median(cpuFollowed.map((c) => c[who]));
@@ -226,8 +233,8 @@ for (const who of ['worker', 'manager']) {
   const io = ioFollowed.map((x) => x[who]);
   console.log(`  ${who} read/write system calls per run with followers: ${io.map((x) => `${x.r}/${x.w}`).join(', ')}`);
 }
-console.log(`load average (1 min) at start, after the runs alone, at the end: ${loads.join(', ')}`);
-console.log(`worker RSS:  at start ${mb(startPeak.worker)} MB, peak without followers ${mb(alonePeak.worker)} MB, peak with followers ${mb(workerPeak)} MB`);
+console.log(`load average (1 min) at start and at the end: ${loads.join(', ')}`);
+console.log(`worker RSS:  at start ${mb(startPeak.worker)} MB, peak without followers ${mb(peaks.alone.worker)} MB, peak with followers ${mb(peaks.followed.worker)} MB`);
 
 worker.child.kill('SIGTERM');
 manager.child.kill('SIGTERM');

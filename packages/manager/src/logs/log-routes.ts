@@ -7,12 +7,15 @@
  *
  * Auth: log-auth.ts. A mirror on several workers needs `worker=W` (409
  * `ambiguous_worker` listing them); streams per client address are bounded.
+ * Clients following the same log at once share one request to the worker
+ * (stream-hub.ts).
  */
 import { readFileSync } from 'node:fs';
 import type { NextFunction, Request, Response, Router } from 'express';
 import type { ManagerRouteContext, ManagerRouteModule } from '../route-module.js';
 import { requireLogReader } from './log-auth.js';
-import { proxyLog } from './log-proxy.js';
+import { proxyLog, type LogProxyOptions } from './log-proxy.js';
+import { LogStreamHub, type LogStreamHubOptions } from './stream-hub.js';
 import { AmbiguousWorkerError, logWorker } from './log-target.js';
 import { TunasyncError, ValidationError } from '@tunasync/core';
 
@@ -23,6 +26,8 @@ export const MANAGER_STREAMS_PER_ADDRESS = 32;
 export interface ManagerLogRoutesOptions {
   /** Streams per client address (default 32). */
   streamsPerAddress?: number;
+  /** How shared upstream streams queue, wait and time out (timers for tests). */
+  streams?: LogStreamHubOptions;
 }
 
 /** The log routes as a manager route module. */
@@ -35,6 +40,7 @@ export function logRoutes(options: ManagerLogRoutesOptions = {}): ManagerRouteMo
       const limit = options.streamsPerAddress ?? MANAGER_STREAMS_PER_ADDRESS;
       const open = new Map<string, number>();
       const reader = requireLogReader(config, auth);
+      const hub = new LogStreamHub(options.streams);
 
       const forward = (route: 'log' | 'log/stream') => async (req: Request, res: Response, next: NextFunction): Promise<void> => {
         try {
@@ -49,7 +55,7 @@ export function logRoutes(options: ManagerLogRoutesOptions = {}): ManagerRouteMo
             open.set(address, n + 1);
           }
           try {
-            await proxyLog(req, res, {
+            const target: LogProxyOptions = {
               worker,
               route,
               mirror,
@@ -57,7 +63,8 @@ export function logRoutes(options: ManagerLogRoutesOptions = {}): ManagerRouteMo
               ca,
               allowWorkerUrls: config.server.allowWorkerUrls ?? [],
               logger,
-            });
+            };
+            await (route === 'log/stream' ? hub.follow(req, res, target) : proxyLog(req, res, target));
           } finally {
             if (route === 'log/stream') {
               const n = (open.get(address) ?? 1) - 1;

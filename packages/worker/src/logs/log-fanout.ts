@@ -9,16 +9,20 @@
  * at most STALL_MS; one still that far behind is dropped with `event:
  * error` (it reconnects with its last event id), so a stuck client neither
  * stalls the others for long nor holds memory without bound (the queued
- * Buffers are the same for every subscriber). The reader closes the file
- * when its last subscriber leaves.
+ * Buffers are the same for every subscriber). A read that reaches the
+ * end of a growing file is followed by the next one only FOLLOW_INTERVAL_MS
+ * later, so a job writing fast is followed in whole chunks rather than
+ * chased a few bytes at a time (which costs the mirror box CPU while the
+ * job runs). The reader closes the file when its last subscriber leaves.
  */
 import { watch, type FSWatcher } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { ServerResponse } from 'node:http';
 import { dirname } from 'node:path';
 import type { TimerApi } from '../scheduler.js';
 import { CHUNK_BYTES } from './log-bytes.js';
-import { lineEvent, readEvents, readRest, type LineFormat } from './event-chunks.js';
+import { readEvents, readRest } from './event-chunks.js';
 import type { Redactor } from './redact.js';
 import { gone, writeText } from './response-sink.js';
 import { Signal } from './signal.js';
@@ -31,6 +35,8 @@ export const STALL_MS = 10_000;
 export const NO_WATCH_POLL_MS = 200;
 /** How long a dropped subscriber's queue may take to go out before its connection is cut, in ms. */
 export const DROP_GRACE_MS = 5_000;
+/** After a read reached the end of the file, how long the reader lets more gather before the next, in ms (real time: a rate limit). */
+export const FOLLOW_INTERVAL_MS = 100;
 
 /** How a subscription ended: the file was complete and all of it sent, it never appeared, the client went, or it fell too far behind. */
 export type SubscriptionEnd = 'complete' | 'missing' | 'gone' | 'dropped';
@@ -68,6 +74,8 @@ export interface SharedReaderOptions {
   redact: Redactor;
   queueBytes: number;
   timers: TimerApi;
+  /** FOLLOW_INTERVAL_MS unless set (0: read again at once). */
+  followIntervalMs: number;
   /** Called once, synchronously, when the reader stops taking subscribers. */
   onStop(): void;
 }
@@ -77,9 +85,9 @@ export class SharedLogReader {
   private readonly subs = new Set<Sub>();
   private readonly live = new Set<Sub>();
   private readonly wake = new Signal();
-  private readonly format: LineFormat;
   private fh: FileHandle | undefined;
   private watcher: FSWatcher | undefined;
+  private watchTried = false;
   private opens = 0;
   private opening = false;
   /** Subscribers waiting for the reader to pass their start: it reads on for them even when every live one is full. */
@@ -93,12 +101,13 @@ export class SharedLogReader {
   private started = false;
   /** The timer of a wait for subscribers that are behind. */
   private stall: unknown;
+  /** No read before this time (ms since the epoch): the last one reached the end of a growing file. */
+  private paceUntil = 0;
 
   constructor(
     readonly file: string,
     private readonly o: SharedReaderOptions,
   ) {
-    this.format = (text, end) => lineEvent({ text, end }, o.redact);
   }
 
   /** Subscribers now (live or joining). */
@@ -187,7 +196,7 @@ export class SharedLogReader {
       if (pos < this.pos) return this.catchUp(sub, fh, pos, buf);
       // Ahead of the shared position: wait for the reader to pass it.
       if (sub.completeAt !== undefined && this.atEnd) {
-        const rest = await readRest(fh, pos, buf, this.format);
+        const rest = await readRest(fh, pos, buf, this.o.redact);
         await writeText(sub.res, rest.bytes);
         return sub.finish('complete');
       }
@@ -203,7 +212,7 @@ export class SharedLogReader {
     sub.pending = [];
     this.live.add(sub);
     while (pos < target) {
-      const chunk = await readEvents(fh, pos, Math.min(CHUNK_BYTES, target - pos), buf, this.format, target - pos <= CHUNK_BYTES);
+      const chunk = await readEvents(fh, pos, Math.min(CHUNK_BYTES, target - pos), buf, this.o.redact, target - pos <= CHUNK_BYTES);
       pos = chunk.next;
       if (!this.subs.has(sub)) return;
       if (!(await writeText(sub.res, chunk.bytes))) return sub.finish('gone');
@@ -224,14 +233,23 @@ export class SharedLogReader {
     for (const s of this.subs) s.signal.fire();
   }
 
+  /** Watches the file's directory (once until unwatch; when that fails, sleep polls). */
   private watchDir(): void {
-    if (this.watcher) return;
+    if (this.watchTried) return;
+    this.watchTried = true;
     try {
       this.watcher = watch(dirname(this.file), { persistent: false }, () => this.wake.fire());
       this.watcher.on('error', () => undefined);
     } catch {
       this.watcher = undefined; // looked at again on a timer
     }
+  }
+
+  /** Stops watching while the file is read on the pacing timer: a fast writer would fire an event per write. */
+  private unwatch(): void {
+    this.watcher?.close();
+    this.watcher = undefined;
+    this.watchTried = false;
   }
 
   /** Waits for a change (or a subscriber's coming, going, draining); polls when the directory is not watched. */
@@ -268,13 +286,21 @@ export class SharedLogReader {
           await this.sleep();
           continue;
         }
+        const wait = this.paceUntil - Date.now();
+        if (wait > 0) {
+          await delay(wait);
+          continue;
+        }
         const gen = this.gen;
         const at = this.pos;
-        const chunk = await readEvents(this.fh, at, CHUNK_BYTES, buf, this.format);
+        const chunk = await readEvents(this.fh, at, CHUNK_BYTES, buf, this.o.redact);
         if (gen !== this.gen) continue;
         if (chunk.next > at) {
           this.pos = chunk.next;
           this.atEnd = false;
+          // Caught up with the writer: let more of the file gather before the next read.
+          if (chunk.read < CHUNK_BYTES) this.paceUntil = Date.now() + this.o.followIntervalMs;
+          this.unwatch();
           this.fanOut(chunk.bytes);
           this.signalAll(); // subscribers waiting ahead of the shared position
           continue;
@@ -284,7 +310,7 @@ export class SharedLogReader {
         const finishing = [...this.live].filter((s) => s.completeAt !== undefined && !s.pending);
         if (finishing.length > 0) {
           // The end of a complete file: the rest (an unfinished last line) to those who know it is complete.
-          const rest = await readRest(this.fh, at, buf, this.format);
+          const rest = await readRest(this.fh, at, buf, this.o.redact);
           if (gen !== this.gen || this.pos !== at) continue;
           for (const s of finishing) {
             if (!this.live.has(s)) continue;
@@ -294,13 +320,17 @@ export class SharedLogReader {
           }
           continue;
         }
+        if (!this.watchTried) {
+          // Watch again before sleeping, and read once more: a write before the watch began is not missed.
+          this.watchDir();
+          continue;
+        }
         this.signalAll();
         await this.sleep();
       }
     } finally {
       this.endStall();
-      this.watcher?.close();
-      this.watcher = undefined;
+      this.unwatch();
       const fh = this.fh;
       this.fh = undefined;
       await fh?.close().catch(() => undefined);
@@ -368,7 +398,7 @@ export class SharedLogReader {
 export class LogFanout {
   private readonly readers = new Map<string, SharedLogReader>();
 
-  constructor(private readonly o: { queueBytes: number; timers: TimerApi }) {}
+  constructor(private readonly o: { queueBytes: number; timers: TimerApi; followIntervalMs?: number }) {}
 
   /** Readers running now. */
   get size(): number {
@@ -384,6 +414,7 @@ export class LogFanout {
         redact,
         queueBytes: this.o.queueBytes,
         timers: this.o.timers,
+        followIntervalMs: this.o.followIntervalMs ?? FOLLOW_INTERVAL_MS,
         onStop: () => {
           if (this.readers.get(key) === r) this.readers.delete(key);
         },
