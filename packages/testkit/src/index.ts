@@ -17,4 +17,5 @@ export { builtBin, fixturePath, repoRoot } from './paths.js';
 export { PG_BIN, postgresAvailable, startTestPostgres, type TestPostgres, type TestPostgresOptions } from './postgres.js';
 export { startTestRedis, type TestRedis } from './redis.js';
 export { manualTimers } from './timers.js';
+export { lineData, openSse, type TestSse, type TestSseEvent } from './sse.js';
 export { metricSample, promtoolCheck } from './prometheus.js';

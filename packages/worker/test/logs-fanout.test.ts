@@ -10,9 +10,8 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { chmodSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import { get, type IncomingMessage } from 'node:http';
 import { join } from 'node:path';
-import { createTestWorker, manualTimers, tempDir, until } from '@tunasync/testkit';
+import { createTestWorker, lineData, manualTimers, openSse, tempDir, until, type TestSse } from '@tunasync/testkit';
 import { STALL_MS, type RunEndEvent, type TimerApi, type Worker } from '@tunasync/worker';
-import { lineData, openSse, type TestSse } from './logs-sse.js';
 
 let cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -20,7 +19,7 @@ afterEach(async () => {
   cleanups = [];
 });
 
-async function startWorker(body: string, queueBytes?: number, timers: TimerApi = manualTimers()): Promise<{ w: Worker; base: string; logDir: string }> {
+async function startWorker(body: string, queueBytes?: number, timers: TimerApi = manualTimers(), mirrorExtra = ''): Promise<{ w: Worker; base: string; logDir: string }> {
   const t = tempDir();
   cleanups.push(t.cleanup);
   const cmd = join(t.dir, 'job.sh');
@@ -28,7 +27,7 @@ async function startWorker(body: string, queueBytes?: number, timers: TimerApi =
   chmodSync(cmd, 0o755);
   const w = await createTestWorker({
     dir: t.dir,
-    mirrors: `[[mirrors]]\nname = "m"\nprovider = "command"\nupstream = "x"\ncommand = "${cmd}"\ninterval = 600\n`,
+    mirrors: `[[mirrors]]\nname = "m"\nprovider = "command"\nupstream = "x"\ncommand = "${cmd}"\ninterval = 600\n${mirrorExtra}`,
     options: { registerWaitMs: 50, timers, ...(queueBytes !== undefined ? { logFollowerQueueBytes: queueBytes } : {}) },
   });
   cleanups.push(() => w.halt());
@@ -209,5 +208,38 @@ describe('shared log followers', () => {
     await stalled.closed;
     expect(stalled.tail()).toMatch(/event: error\ndata: \{"error":"[^"]*","code":"slow_client"\}\n\n$/);
     expect(stalled.tail()).not.toContain('event: end');
+  });
+
+  it('sends each line as it is in the file: UTF-8 unchanged, CR split, bad bytes as U+FFFD, the password as ***, ids the offsets', async () => {
+    // Plain UTF-8 chunks are framed as bytes; a chunk with a CR, a bad byte or the password is decoded line by line.
+    const plain = (from: number): string => `i=${from}; while [ $i -lt ${from + 3000} ]; do echo "中文 ✓ 🚀 line $i"; i=$((i+1)); done`; // about 80 KB
+    const special = "printf 'before\\rafter\\n\\377\\376x\\npass=hunter2-secret!\\ncrlf\\r\\n'";
+    const body = `${plain(0)}; ${special}; ${plain(3000)}; printf 'last without newline'`;
+    const { w, base } = await startWorker(body, undefined, manualTimers(), 'password = "hunter2-secret"\n');
+    const ended = runEnd(w);
+    await w.command({ cmd: 'start', mirrorId: 'm', args: [], options: {} });
+    const end = await ended;
+    const file = readFileSync(end.logFile!);
+    expect(file.length).toBeGreaterThan(2 * 64 * 1024);
+    // What each line must become, worked out from the file's bytes.
+    const expected: string[] = [];
+    const decoder = new TextDecoder('utf-8');
+    for (let from = 0; from < file.length; ) {
+      const nl = file.indexOf(0x0a, from);
+      const to = nl < 0 ? file.length : nl;
+      let text = decoder.decode(file.subarray(from, to));
+      if (text.endsWith('\r')) text = text.slice(0, -1);
+      text = text.split('hunter2-secret').join('***').split('\r').join('\n');
+      from = nl < 0 ? file.length : nl + 1;
+      expected.push(`${from} ${text}`);
+    }
+    const s = await openSse(`${base}/jobs/m/log/stream?offset=0`);
+    await s.ended;
+    expect(lineEvents(s)).toEqual(expected);
+    expect(expected).toContain(`${file.indexOf('pass=') + 'pass=hunter2-secret!\n'.length} pass=***!`);
+    expect(expected.some((e) => e.endsWith(' before\nafter'))).toBe(true);
+    expect(expected.some((e) => e.endsWith(' \ufffd\ufffdx'))).toBe(true);
+    expect(expected[expected.length - 1]).toBe(`${file.length} last without newline`);
+    expect(s.raw()).not.toContain('hunter2');
   });
 });

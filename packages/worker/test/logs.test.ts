@@ -9,9 +9,8 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { chmodSync, mkdirSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createTestWorker, freePort, manualTimers, request, tempDir, type TestWorkerConf, until } from '@tunasync/testkit';
+import { createTestWorker, freePort, lineData, manualTimers, openSse, request, tempDir, type TestWorkerConf, until } from '@tunasync/testkit';
 import type { RunEndEvent, TimerApi, Worker } from '@tunasync/worker';
-import { lineData, openSse } from './logs-sse.js';
 
 let cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {

@@ -1,4 +1,4 @@
-/** A small Server-Sent Events client for the log route tests (kept with them; ctl has its own parser). */
+/** A small Server-Sent Events client for the log route tests of the worker and the manager (ctl has its own parser). */
 import { get, type IncomingMessage } from 'node:http';
 
 /** One parsed event or comment. */
@@ -20,6 +20,9 @@ export interface TestSse {
   ended: Promise<void>;
   /** Drops the connection. */
   close(): void;
+  /** Stops reading (the server's writes back up), until resume(). */
+  pause(): void;
+  resume(): void;
 }
 
 /** Opens `url` as an event stream; resolves once the answer's headers arrived. */
@@ -56,7 +59,17 @@ export function openSse(url: string, headers: Record<string, string> = {}): Prom
         }
       });
       res.on('error', () => undefined);
-      resolve({ status: res.statusCode ?? 0, headers: res.headers, events, comments, raw: () => text, ended, close: () => req.destroy() });
+      resolve({
+        status: res.statusCode ?? 0,
+        headers: res.headers,
+        events,
+        comments,
+        raw: () => text,
+        ended,
+        close: () => req.destroy(),
+        pause: () => void res.pause(),
+        resume: () => void res.resume(),
+      });
     });
     req.on('error', reject);
   });
