@@ -1,8 +1,10 @@
 // Benchmark of live logs (issue 15), over the built packages:
 // a worker daemon (the real bin) runs a command job that writes 50 MB of
-// log at full speed; it runs RUNS times with no follower, then RUNS times
+// log at full speed; it runs RUNS times with no follower and RUNS times
 // with FOLLOWERS (default 20) SSE clients following it through a manager
-// daemon (the real bin). The job times its own writing (so the number is
+// daemon (the real bin), alternately. PIN=1 puts the worker and its jobs
+// on CPU 0 and the manager and the followers on CPU 1, as if they ran on
+// other hosts (as on a site). The job times its own writing (so the number is
 // the job's run time, not the worker's bookkeeping). Targets: the job's
 // median run time with followers within 5 % of the one without; the
 // manager's peak RSS under 200 MB. Also printed: the worker's peak RSS and
@@ -214,9 +216,12 @@ loads.push(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]);
 const a = median(alone);
 const f = median(followed);
 const slower = ((f - a) / a) * 100;
+// Each followed run against the run alone just before it: the machine's drift weighs on both alike.
+const paired = median(followed.map((x, i) => ((x - alone[i]) / alone[i]) * 100));
 console.log(`job writing ${BYTES / 1024 / 1024} MB of log, ${RUNS} runs each:`);
 console.log(`  no followers:          median ${a.toFixed(0)} ms  (${alone.map((x) => x.toFixed(0)).join(', ')})`);
 console.log(`  ${FOLLOWERS} SSE followers:      median ${f.toFixed(0)} ms  (${followed.map((x) => x.toFixed(0)).join(', ')})  ${slower >= 0 ? '+' : ''}${slower.toFixed(1)} %  (target: within 5 %)`);
+console.log(`  median of each followed run against the run alone before it: ${paired >= 0 ? '+' : ''}${paired.toFixed(1)} %`);
 console.log(`  followers received the whole log in: median ${median(followerMs)} ms, max ${Math.max(...followerMs)} ms (from connecting)`);
 console.log(`manager RSS: at start ${mb(startPeak.manager)} MB, peak without followers ${mb(peaks.alone.manager)} MB, peak with followers ${mb(peaks.followed.manager)} MB (target: < 200 MB)`);
 const cpuLine = (who) => {
