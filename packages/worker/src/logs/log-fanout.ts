@@ -9,11 +9,11 @@
  * at most STALL_MS; one still that far behind is dropped with `event:
  * error` (it reconnects with its last event id), so a stuck client neither
  * stalls the others for long nor holds memory without bound (the queued
- * Buffers are the same for every subscriber). A read that reaches the
- * end of a growing file is followed by the next one only FOLLOW_INTERVAL_MS
- * later, so a job writing fast is followed in whole chunks rather than
- * chased a few bytes at a time (which costs the mirror box CPU while the
- * job runs). The reader closes the file when its last subscriber leaves.
+ * Buffers are the same for every subscriber). The reader keeps the pace
+ * of follow-pace.ts, so that following does not compete with the job
+ * writing the file; it does not watch the directory while it reads (a
+ * fast writer would make an event per write). It closes the file when its
+ * last subscriber leaves.
  */
 import { watch, type FSWatcher } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
@@ -23,6 +23,7 @@ import { dirname } from 'node:path';
 import type { TimerApi } from '../scheduler.js';
 import { CHUNK_BYTES } from './log-bytes.js';
 import { readEvents, readRest } from './event-chunks.js';
+import { FOLLOW_GROWING_BYTES, FOLLOW_INTERVAL_MS, FollowPace } from './follow-pace.js';
 import type { Redactor } from './redact.js';
 import { gone, writeText } from './response-sink.js';
 import { Signal } from './signal.js';
@@ -35,8 +36,6 @@ export const STALL_MS = 10_000;
 export const NO_WATCH_POLL_MS = 200;
 /** How long a dropped subscriber's queue may take to go out before its connection is cut, in ms. */
 export const DROP_GRACE_MS = 5_000;
-/** After a read reached the end of the file, how long the reader lets more gather before the next, in ms (real time: a rate limit). */
-export const FOLLOW_INTERVAL_MS = 100;
 
 /** How a subscription ended: the file was complete and all of it sent, it never appeared, the client went, or it fell too far behind. */
 export type SubscriptionEnd = 'complete' | 'missing' | 'gone' | 'dropped';
@@ -74,8 +73,10 @@ export interface SharedReaderOptions {
   redact: Redactor;
   queueBytes: number;
   timers: TimerApi;
-  /** FOLLOW_INTERVAL_MS unless set (0: read again at once). */
+  /** See FollowPace (0: no wait after reaching the end). */
   followIntervalMs: number;
+  /** See FollowPace (0: no limit while the file grows). */
+  followGrowingBytes: number;
   /** Called once, synchronously, when the reader stops taking subscribers. */
   onStop(): void;
 }
@@ -101,13 +102,13 @@ export class SharedLogReader {
   private started = false;
   /** The timer of a wait for subscribers that are behind. */
   private stall: unknown;
-  /** No read before this time (ms since the epoch): the last one reached the end of a growing file. */
-  private paceUntil = 0;
+  private readonly pace: FollowPace;
 
   constructor(
     readonly file: string,
     private readonly o: SharedReaderOptions,
   ) {
+    this.pace = new FollowPace(o.followIntervalMs, o.followGrowingBytes);
   }
 
   /** Subscribers now (live or joining). */
@@ -286,7 +287,7 @@ export class SharedLogReader {
           await this.sleep();
           continue;
         }
-        const wait = this.paceUntil - Date.now();
+        const wait = await this.pace.waitMs(this.fh);
         if (wait > 0) {
           await delay(wait);
           continue;
@@ -298,8 +299,7 @@ export class SharedLogReader {
         if (chunk.next > at) {
           this.pos = chunk.next;
           this.atEnd = false;
-          // Caught up with the writer: let more of the file gather before the next read.
-          if (chunk.read < CHUNK_BYTES) this.paceUntil = Date.now() + this.o.followIntervalMs;
+          this.pace.read(chunk.read, chunk.read < CHUNK_BYTES);
           this.unwatch();
           this.fanOut(chunk.bytes);
           this.signalAll(); // subscribers waiting ahead of the shared position
@@ -398,7 +398,7 @@ export class SharedLogReader {
 export class LogFanout {
   private readonly readers = new Map<string, SharedLogReader>();
 
-  constructor(private readonly o: { queueBytes: number; timers: TimerApi; followIntervalMs?: number }) {}
+  constructor(private readonly o: { queueBytes: number; timers: TimerApi; followIntervalMs?: number; followGrowingBytes?: number }) {}
 
   /** Readers running now. */
   get size(): number {
@@ -415,6 +415,7 @@ export class LogFanout {
         queueBytes: this.o.queueBytes,
         timers: this.o.timers,
         followIntervalMs: this.o.followIntervalMs ?? FOLLOW_INTERVAL_MS,
+        followGrowingBytes: this.o.followGrowingBytes ?? FOLLOW_GROWING_BYTES,
         onStop: () => {
           if (this.readers.get(key) === r) this.readers.delete(key);
         },
