@@ -131,7 +131,7 @@ describe('shared log streams at the manager', () => {
 
   it('a client that stops reading is dropped with slow_client after the stall wait; the others get every byte', async () => {
     const fake = await fakeLogWorker();
-    const { follow, timers } = await setUp(fake, 64 * 1024);
+    const { follow, timers } = await setUp(fake, 1024 * 1024);
     const [fast, slow] = await Promise.all([follow(), follow()]);
     slow.pause();
     // The worker writes 24 MB of lines as fast as the manager takes them.
@@ -145,17 +145,28 @@ describe('shared log streams at the manager', () => {
       }
       up.end();
     })();
-    // The slow client holds the stream up until the stall wait ends.
-    await until(() => (timers.fire(STALL_MS) > 0 ? true : undefined), 'the manager to wait for the slow client');
+    // The slow client holds the stream up: the stall wait is ended whenever the fast one stopped getting
+    // bytes (then it is not behind itself), until it has the whole stream.
+    let fired = 0;
+    let fastEnded = false;
+    let seen = -1;
+    void fast.ended.then(() => (fastEnded = true));
+    await until(() => {
+      if (fastEnded) return true;
+      const got = fast.raw().length;
+      if (got === seen) fired += timers.fire(STALL_MS);
+      seen = got;
+      return undefined;
+    }, 'the fast client to get the whole stream');
+    expect(fired).toBeGreaterThan(0);
     await writing;
-    await fast.ended;
     expect(lines(fast)).toHaveLength(24_000);
     expect(lines(fast)[23_999]).toBe(`${24_000 * 1001} ${line}`);
     slow.resume();
-    await slow.ended;
+    await until(() => (slow.events.some((e) => e.event === 'error') ? true : undefined), `the slow client's error event (it got ${slow.raw().length} bytes: …${slow.raw().slice(-200)})`);
     const last = slow.events[slow.events.length - 1]!;
     expect(last.event).toBe('error');
-    expect(JSON.parse(last.data)).toMatchObject({ code: 'slow_client' });
+    expect(JSON.parse(last.data)).toMatchObject({ code: 'slow_client', error: expect.stringContaining('1048576 bytes behind') });
     expect(lines(slow).length).toBeLessThan(24_000);
     expect(fake.requests).toHaveLength(1);
   });

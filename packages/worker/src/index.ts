@@ -44,6 +44,7 @@ export { logRoutes, DEFAULT_STREAM_TAIL, DEFAULT_STREAMS_PER_ADDRESS, type LogRo
 export { KEEP_ALIVE_MS, RETRY_MS } from './logs/log-stream.js';
 export { DEFAULT_FOLLOWER_QUEUE_BYTES, STALL_MS } from './logs/log-fanout.js';
 export { createRedactor, REDACTED, type Redactor } from './logs/redact.js';
+export { FollowPace, FOLLOW_GROWING_BYTES, FOLLOW_INTERVAL_MS } from './logs/follow-pace.js';
 export {
   createWorkerEvents,
   bridgeReporterEvents,
