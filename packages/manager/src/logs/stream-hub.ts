@@ -157,6 +157,7 @@ class SharedLogStream {
   }
 
   private write(c: Client, b: Buffer): void {
+    if (c.res.writableEnded || c.res.destroyed) return; // its close is on the way
     if (!c.res.write(b) && !c.full) {
       c.full = true;
       c.res.once('drain', c.onDrain);
