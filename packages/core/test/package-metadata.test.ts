@@ -107,5 +107,5 @@ describe('packages/core/README.md', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-  });
+  }, 90_000); // a whole tsc run: about 8 s, several times that on a busy machine
 });

@@ -9,7 +9,7 @@
  * refusal reaches every waiting client.
  */
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, request, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createManagerApp, managerLogRoutes } from '@tunasync/manager';
 import { captureLogger, manualTimers, openSse, serve, until, type TestSse } from '@tunasync/testkit';
@@ -59,16 +59,32 @@ async function fakeLogWorker(): Promise<FakeLogWorker> {
 }
 
 /** A manager app with the log routes on injected timers and clock, in front of `fake` as worker w1 with mirror m. */
-async function setUp(fake: FakeLogWorker, queueBytes = 16 * 1024 * 1024) {
+async function setUp(fake: FakeLogWorker, queueBytes = 16 * 1024 * 1024, storeDelayMs = 0) {
   const m = await startTestManager({ config: makeConfig({ auth: { publicLogs: true } }) });
   cleanups.push(() => m.close());
   await call(m.url, 'POST', '/workers', { body: workerBody('w1', fake.url) });
   await call(m.url, 'POST', '/workers/w1/jobs/m', { body: statusBody('w1', 'm', 'syncing') });
   const timers = manualTimers();
   const clock = { ms: 1_000_000 };
+  // A store that answers the worker lookups late (as a database over the network does).
+  const slowRead = new Set(['listWorkers', 'listAllMirrorStatus', 'listMirrorStatus']);
+  const store =
+    storeDelayMs > 0
+      ? new Proxy(m.store, {
+          get(target, key, receiver) {
+            const v = Reflect.get(target, key, receiver) as unknown;
+            if (typeof v !== 'function') return v;
+            if (!slowRead.has(String(key))) return (v as (...a: unknown[]) => unknown).bind(target);
+            return async (...args: unknown[]) => {
+              await new Promise((r) => setTimeout(r, storeDelayMs));
+              return (v as (...a: unknown[]) => unknown).apply(target, args);
+            };
+          },
+        })
+      : m.store;
   const app = createManagerApp({
     config: m.config,
-    store: m.store,
+    store,
     logger: captureLogger().logger,
     clock: m.clock,
     routes: [managerLogRoutes({ streams: { timers, queueBytes, now: () => clock.ms } })],
@@ -134,6 +150,7 @@ describe('shared log streams at the manager', () => {
     const { follow, timers } = await setUp(fake, 1024 * 1024);
     const [fast, slow] = await Promise.all([follow(), follow()]);
     slow.pause();
+    expect(fake.requests).toHaveLength(1);
     // The worker writes 24 MB of lines as fast as the manager takes them.
     const up = fake.requests[0]!.res;
     const line = 'x'.repeat(1000);
@@ -163,12 +180,48 @@ describe('shared log streams at the manager', () => {
     expect(lines(fast)).toHaveLength(24_000);
     expect(lines(fast)[23_999]).toBe(`${24_000 * 1001} ${line}`);
     slow.resume();
-    await until(() => (slow.events.some((e) => e.event === 'error') ? true : undefined), `the slow client's error event (it got ${slow.raw().length} bytes: …${slow.raw().slice(-200)})`);
+    await until(() => {
+      if (slow.events.some((e) => e.event === 'error')) return true;
+      throw new Error(`the slow client has ${slow.raw().length} bytes, ${lines(slow).length} lines, ending …${JSON.stringify(slow.raw().slice(-120))}`);
+    }, "the slow client's error event");
     const last = slow.events[slow.events.length - 1]!;
     expect(last.event).toBe('error');
     expect(JSON.parse(last.data)).toMatchObject({ code: 'slow_client', error: expect.stringContaining('1048576 bytes behind') });
     expect(lines(slow).length).toBeLessThan(24_000);
     expect(fake.requests).toHaveLength(1);
+  });
+
+  it('what a stream brought is let go when the join window ends, even while the log is idle', async () => {
+    const fake = await fakeLogWorker();
+    const { follow, timers } = await setUp(fake);
+    const a = await follow();
+    fake.requests[0]!.res.write(event(10, 'one'));
+    await until(() => (lines(a).length === 1 ? true : undefined), 'the first line');
+    expect(timers.fire(JOIN_WINDOW_MS)).toBe(1); // nothing came since; the clock did not move
+    const b = await follow();
+    expect(fake.requests).toHaveLength(2);
+    fake.requests[1]!.res.write(event(20, 'two'));
+    await until(() => (lines(b).length === 1 ? true : undefined), 'the new stream');
+    expect(lines(b)).toEqual(['20 two']);
+    expect(lines(a)).toEqual(['10 one']);
+  });
+
+  it('a client gone before the lookup of its worker ended leaves nothing open, and holds no stream slot', async () => {
+    const fake = await fakeLogWorker();
+    const { url } = await setUp(fake, undefined, 100);
+    // More clients than an address may hold streams, each gone while the manager looks up the worker.
+    for (let i = 0; i < 34; i++) {
+      const req = request(`${url}/jobs/m/log/stream?tail=${i}`, { headers: { accept: 'text/event-stream' } });
+      req.on('error', () => undefined);
+      req.end();
+      await new Promise((r) => setTimeout(r, 20));
+      req.destroy();
+    }
+    await new Promise((r) => setTimeout(r, 300)); // the last lookups end
+    await until(() => (fake.requests.every((r) => r.closed) ? true : undefined), 'every request that reached the worker to be closed');
+    const s = await openSse(`${url}/jobs/m/log/stream?tail=1`);
+    cleanups.push(() => s.close());
+    expect(s.status).toBe(200);
   });
 
   it('a refusal reaches every client that asked, and nothing of it is kept', async () => {

@@ -67,6 +67,7 @@ class SharedLogStream {
   private ended = false;
   private paused = false;
   private stall: unknown;
+  private joinTimer: unknown;
 
   constructor(
     private readonly o: LogProxyOptions,
@@ -75,6 +76,8 @@ class SharedLogStream {
     private readonly hub: { queueBytes: number; timers: TimerApi; now: () => number; forget(s: SharedLogStream): void },
   ) {
     this.openedAt = hub.now();
+    // The kept events are let go when the window ends, even if the log is idle by then.
+    this.joinTimer = hub.timers.set(() => this.stopJoining(), JOIN_WINDOW_MS);
     this.head = this.open(url, headers);
     this.head.catch(() => undefined); // each client sees the error; none may be waiting any more
   }
@@ -108,6 +111,11 @@ class SharedLogStream {
     };
     this.clients.add(client);
     res.on('close', onClose);
+    if (res.destroyed || res.writableEnded) {
+      // The client went away before it got here (while the route looked up the worker): its close was missed.
+      client.leave();
+      return;
+    }
     let head: Head;
     try {
       head = await this.head;
@@ -157,7 +165,10 @@ class SharedLogStream {
   }
 
   private write(c: Client, b: Buffer): void {
-    if (c.res.writableEnded || c.res.destroyed) return; // its close is on the way
+    if (c.res.writableEnded || c.res.destroyed) {
+      queueMicrotask(() => c.leave()); // gone without a close seen: it leaves (not while the clients are walked)
+      return;
+    }
     if (!c.res.write(b) && !c.full) {
       c.full = true;
       c.res.once('drain', c.onDrain);
@@ -208,6 +219,8 @@ class SharedLogStream {
   }
 
   private stopJoining(): void {
+    if (this.joinTimer !== undefined) this.hub.timers.clear(this.joinTimer);
+    this.joinTimer = undefined;
     this.kept = undefined;
     this.keptBytes = 0;
     this.hub.forget(this);

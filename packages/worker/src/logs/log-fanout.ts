@@ -306,6 +306,7 @@ export class SharedLogReader {
           continue;
         }
         this.atEnd = true;
+        this.pace.read(0, true); // a line still being written (no newline yet) is looked at again after the interval
         // (One still catching up is finished at a later pass, once it is level.)
         const finishing = [...this.live].filter((s) => s.completeAt !== undefined && !s.pending);
         if (finishing.length > 0) {
