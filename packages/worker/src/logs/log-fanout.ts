@@ -15,7 +15,6 @@
  * fast writer would make an event per write). It closes the file when its
  * last subscriber leaves.
  */
-import { watch, type FSWatcher } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { ServerResponse } from 'node:http';
@@ -27,13 +26,12 @@ import { FOLLOW_GROWING_BYTES, FOLLOW_INTERVAL_MS, FollowPace } from './follow-p
 import type { Redactor } from './redact.js';
 import { gone, writeText } from './response-sink.js';
 import { Signal } from './signal.js';
+import { DirWatch } from './dir-watch.js';
 
 /** Bytes a subscriber may have queued before the reader waits for it. */
 export const DEFAULT_FOLLOWER_QUEUE_BYTES = 16 * 1024 * 1024;
 /** How long the reader waits for a subscriber that far behind before dropping it, in ms. */
 export const STALL_MS = 10_000;
-/** How often a reader looks for a log whose directory cannot be watched yet, in ms. */
-export const NO_WATCH_POLL_MS = 200;
 /** How long a dropped subscriber's queue may take to go out before its connection is cut, in ms. */
 export const DROP_GRACE_MS = 5_000;
 
@@ -87,8 +85,7 @@ export class SharedLogReader {
   private readonly live = new Set<Sub>();
   private readonly wake = new Signal();
   private fh: FileHandle | undefined;
-  private watcher: FSWatcher | undefined;
-  private watchTried = false;
+  private readonly dirWatch: DirWatch;
   private opens = 0;
   private opening = false;
   /** Subscribers waiting for the reader to pass their start: it reads on for them even when every live one is full. */
@@ -109,6 +106,7 @@ export class SharedLogReader {
     private readonly o: SharedReaderOptions,
   ) {
     this.pace = new FollowPace(o.followIntervalMs, o.followGrowingBytes);
+    this.dirWatch = new DirWatch(dirname(file), this.wake);
   }
 
   /** Subscribers now (live or joining). */
@@ -234,32 +232,6 @@ export class SharedLogReader {
     for (const s of this.subs) s.signal.fire();
   }
 
-  /** Watches the file's directory (once until unwatch; when that fails, sleep polls). */
-  private watchDir(): void {
-    if (this.watchTried) return;
-    this.watchTried = true;
-    try {
-      this.watcher = watch(dirname(this.file), { persistent: false }, () => this.wake.fire());
-      this.watcher.on('error', () => undefined);
-    } catch {
-      this.watcher = undefined; // looked at again on a timer
-    }
-  }
-
-  /** Stops watching while the file is read on the pacing timer: a fast writer would fire an event per write. */
-  private unwatch(): void {
-    this.watcher?.close();
-    this.watcher = undefined;
-    this.watchTried = false;
-  }
-
-  /** Waits for a change (or a subscriber's coming, going, draining); polls when the directory is not watched. */
-  private async sleep(): Promise<void> {
-    const poll = this.watcher ? undefined : setTimeout(() => this.wake.fire(), NO_WATCH_POLL_MS);
-    await this.wake.wait();
-    if (poll) clearTimeout(poll);
-  }
-
   private async run(): Promise<void> {
     const buf = Buffer.allocUnsafe(CHUNK_BYTES);
     try {
@@ -270,13 +242,13 @@ export class SharedLogReader {
         }
         if (!this.fh) {
           // Watch the directory first, so that the file's creation is not missed.
-          this.watchDir();
+          this.dirWatch.start();
           this.opening = true;
           this.fh = await open(this.file, 'r').catch(() => open(`${this.file}.fail`, 'r').catch(() => undefined));
           this.opening = false;
           this.opens++;
           this.signalAll();
-          if (!this.fh) await this.sleep();
+          if (!this.fh) await this.dirWatch.sleep();
           continue;
         }
         const behind = [...this.live].some((s) => this.queued(s) >= this.o.queueBytes);
@@ -284,7 +256,7 @@ export class SharedLogReader {
         else this.endStall();
         if (this.live.size === 0 || behind || (this.ahead === 0 && [...this.live].every((s) => s.full))) {
           if (this.live.size === 0) this.signalAll(); // one waiting ahead of the position may take it now
-          await this.sleep();
+          await this.dirWatch.sleep();
           continue;
         }
         const wait = await this.pace.waitMs(this.fh);
@@ -300,7 +272,7 @@ export class SharedLogReader {
           this.pos = chunk.next;
           this.atEnd = false;
           this.pace.read(chunk.read, chunk.read < CHUNK_BYTES);
-          this.unwatch();
+          this.dirWatch.stop();
           this.fanOut(chunk.bytes);
           this.signalAll(); // subscribers waiting ahead of the shared position
           continue;
@@ -321,17 +293,17 @@ export class SharedLogReader {
           }
           continue;
         }
-        if (!this.watchTried) {
+        if (!this.dirWatch.started) {
           // Watch again before sleeping, and read once more: a write before the watch began is not missed.
-          this.watchDir();
+          this.dirWatch.start();
           continue;
         }
         this.signalAll();
-        await this.sleep();
+        await this.dirWatch.sleep();
       }
     } finally {
       this.endStall();
-      this.unwatch();
+      this.dirWatch.stop();
       const fh = this.fh;
       this.fh = undefined;
       await fh?.close().catch(() => undefined);
