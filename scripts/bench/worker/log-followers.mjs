@@ -236,7 +236,7 @@ console.log(`  manager: ${cpuLine('manager')}`);
 console.log(`  bench clients: ${cpuLine('bench')}`);
 for (const who of ['worker', 'manager']) {
   const io = ioFollowed.map((x) => x[who]);
-  console.log(`  ${who} read/write system calls per run with followers: ${io.map((x) => `${x.r}/${x.w}`).join(', ')}`);
+  console.log(`  ${who} read/write system calls per run with followers${who === 'worker' ? ' (with the jobs it reaped: /proc/<pid>/io counts them)' : ''}: ${io.map((x) => `${x.r}/${x.w}`).join(', ')}`);
 }
 console.log(`load average (1 min) at start and at the end: ${loads.join(', ')}`);
 console.log(`worker RSS:  at start ${mb(startPeak.worker)} MB, peak without followers ${mb(peaks.alone.worker)} MB, peak with followers ${mb(peaks.followed.worker)} MB`);
