@@ -7,6 +7,7 @@
 export * from './errors.js';
 export * from './status.js';
 export * from './time.js';
+export * from './slow-client.js';
 export * from './wire.js';
 export * from './runs.js';
 export * from './run-rows.js';

@@ -42,7 +42,8 @@ export { processStartTime, processRunning } from './process-group.js';
 export { createWorker, type HaltOptions, type Worker, type WorkerOptions } from './worker.js';
 export { logRoutes, DEFAULT_STREAM_TAIL, DEFAULT_STREAMS_PER_ADDRESS, type LogRoutesOptions, type WorkerJobEntry } from './logs/log-routes.js';
 export { KEEP_ALIVE_MS, RETRY_MS } from './logs/log-stream.js';
-export { DEFAULT_FOLLOWER_QUEUE_BYTES, STALL_MS } from './logs/log-fanout.js';
+export { DEFAULT_FOLLOWER_QUEUE_BYTES } from './logs/log-fanout.js';
+export { STALL_MS } from '@tunasync/core';
 export { createRedactor, REDACTED, type Redactor } from './logs/redact.js';
 export { FollowPace, FOLLOW_GROWING_BYTES, FOLLOW_INTERVAL_MS } from './logs/follow-pace.js';
 export {

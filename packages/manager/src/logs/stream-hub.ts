@@ -17,7 +17,7 @@
  * aborted when the last client goes.
  */
 import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
-import { realTimers, type TimerApi } from '@tunasync/core';
+import { STALL_MS, dropSlowClient, realTimers, type TimerApi } from '@tunasync/core';
 import type { Request, Response } from 'express';
 import { openUpstream, passedHeaders, upstreamRefusal, upstreamRequest, type LogProxyOptions, type PassedRefusal } from './log-proxy.js';
 
@@ -27,10 +27,6 @@ export const JOIN_WINDOW_MS = 2_000;
 export const JOIN_WINDOW_BYTES = 1024 * 1024;
 /** Bytes a client may have queued before the upstream waits for it. */
 export const DEFAULT_CLIENT_QUEUE_BYTES = 16 * 1024 * 1024;
-/** How long the upstream waits for a client that far behind before dropping it, in ms. */
-export const STALL_MS = 10_000;
-/** How long a dropped client's queue may take to go out before its connection is cut, in ms. */
-export const DROP_GRACE_MS = 5_000;
 
 /** Settings of a LogStreamHub. */
 export interface LogStreamHubOptions {
@@ -262,12 +258,8 @@ class SharedLogStream {
 
   /** Ends a client that fell behind: an `error` event after what it was sent, then the end (cut if it does not go out). */
   private drop(c: Client): void {
-    const { res } = c;
     c.leave();
-    const error = { error: `this client stayed ${this.hub.queueBytes} bytes behind the log for ${STALL_MS / 1000} s: reconnect with its last event id`, code: 'slow_client' };
-    res.end(`event: error\ndata: ${JSON.stringify(error)}\n\n`);
-    const timer = this.hub.timers.set(() => res.destroy(), DROP_GRACE_MS);
-    res.once('close', () => this.hub.timers.clear(timer));
+    dropSlowClient(c.res, this.hub.queueBytes, this.hub.timers);
   }
 }
 

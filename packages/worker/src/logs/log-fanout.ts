@@ -19,7 +19,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { ServerResponse } from 'node:http';
 import { dirname } from 'node:path';
-import type { TimerApi } from '../scheduler.js';
+import { STALL_MS, dropSlowClient, type TimerApi } from '@tunasync/core';
 import { CHUNK_BYTES } from './log-bytes.js';
 import { readEvents, readRest } from './event-chunks.js';
 import { FOLLOW_GROWING_BYTES, FOLLOW_INTERVAL_MS, FollowPace } from './follow-pace.js';
@@ -30,10 +30,6 @@ import { DirWatch } from './dir-watch.js';
 
 /** Bytes a subscriber may have queued before the reader waits for it. */
 export const DEFAULT_FOLLOWER_QUEUE_BYTES = 16 * 1024 * 1024;
-/** How long the reader waits for a subscriber that far behind before dropping it, in ms. */
-export const STALL_MS = 10_000;
-/** How long a dropped subscriber's queue may take to go out before its connection is cut, in ms. */
-export const DROP_GRACE_MS = 5_000;
 
 /** How a subscription ended: the file was complete and all of it sent, it never appeared, the client went, or it fell too far behind. */
 export type SubscriptionEnd = 'complete' | 'missing' | 'gone' | 'dropped';
@@ -358,12 +354,8 @@ export class SharedLogReader {
 
   /** Ends a subscriber that fell behind: an `error` event after what it was sent, then the end (cut if it does not go out). */
   private drop(s: Sub): void {
-    const { res } = s;
     s.finish('dropped');
-    const error = { error: `this client stayed ${this.o.queueBytes} bytes behind the log for ${STALL_MS / 1000} s: reconnect with its last event id`, code: 'slow_client' };
-    res.end(`event: error\ndata: ${JSON.stringify(error)}\n\n`);
-    const timer = this.o.timers.set(() => res.destroy(), DROP_GRACE_MS);
-    res.once('close', () => this.o.timers.clear(timer));
+    dropSlowClient(s.res, this.o.queueBytes, this.o.timers);
   }
 }
 
