@@ -95,7 +95,12 @@ const zoneFormatters = new Map<string, Intl.DateTimeFormat>();
 /** More zones than any site configures; past it the cache starts over (a zone name is never taken from a request). */
 const MAX_ZONE_FORMATTERS = 64;
 
-function zoneFormatter(timeZone: string): Intl.DateTimeFormat {
+/**
+ * One cached en-US formatter per zone, whose parts are the zone's wall
+ * clock (year to second, 24-hour) and weekday: building one costs ICU
+ * memory, so callers share it.
+ */
+export function zoneFormatter(timeZone: string): Intl.DateTimeFormat {
   let f = zoneFormatters.get(timeZone);
   if (!f) {
     f = new Intl.DateTimeFormat('en-US', {
@@ -107,6 +112,7 @@ function zoneFormatter(timeZone: string): Intl.DateTimeFormat {
       hour: 'numeric',
       minute: 'numeric',
       second: 'numeric',
+      weekday: 'short',
     });
     if (zoneFormatters.size >= MAX_ZONE_FORMATTERS) zoneFormatters.clear();
     zoneFormatters.set(timeZone, f);

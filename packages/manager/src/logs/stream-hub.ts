@@ -185,23 +185,22 @@ class SharedLogStream {
 
   /** The worker ended the stream (after `end`): every client's answer ends. */
   private onEnd(): void {
-    this.ended = true;
-    this.stopJoining();
-    this.endStall();
-    for (const c of [...this.clients]) {
-      if (!c.live) continue; // it ends when it joins
-      c.res.end();
-      c.leave();
-    }
+    this.endAll((res) => res.end());
   }
 
   /** The worker went away mid-stream: every client is cut off (they reconnect with their last event id). */
   private onBroken(): void {
+    this.endAll((res) => res.destroy());
+  }
+
+  /** The stream is over: each live client's answer is ended by `how` (one still joining ends when it joins). */
+  private endAll(how: (res: Response) => void): void {
     this.ended = true;
     this.stopJoining();
     this.endStall();
     for (const c of [...this.clients]) {
-      c.res.destroy();
+      if (!c.live) continue;
+      how(c.res);
       c.leave();
     }
   }

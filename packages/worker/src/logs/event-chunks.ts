@@ -21,6 +21,8 @@ export interface EventChunk {
 }
 
 const EMPTY = Buffer.alloc(0);
+const NL = 0x0a;
+const CR = 0x0d;
 
 /** One SSE event's text for a log line (CR splits `data:` fields: SSE has no escaping). */
 export function lineEvent(line: OffsetLine, redact: Redactor): string {
@@ -43,16 +45,13 @@ function formatLines(data: Buffer, pos: number, whole: boolean, redact: Redactor
   return Buffer.from(text);
 }
 
-const NL = 0x0a;
-const CR = 0x0d;
-
 /**
  * What lineEvent gives for each line of `data`, for data that needs no
  * decoding, redaction or CR splitting: the bytes go through a latin1
  * string, which maps each byte to one character and back, so UTF-8 passes
  * unchanged without being decoded.
  */
-export function frameLines(data: Buffer, pos: number, whole: boolean): Buffer {
+function frameLines(data: Buffer, pos: number, whole: boolean): Buffer {
   const text = data.toString('latin1');
   let out = '';
   let from = 0;
@@ -72,7 +71,7 @@ export function frameLines(data: Buffer, pos: number, whole: boolean): Buffer {
 export async function readEvents(fh: FileHandle, pos: number, len: number, buf: Buffer, redact: Redactor, whole = false): Promise<EventChunk> {
   const { bytesRead } = await fh.read(buf, 0, Math.min(len, CHUNK_BYTES), pos);
   const data = buf.subarray(0, bytesRead);
-  const lastNl = data.lastIndexOf(0x0a);
+  const lastNl = data.lastIndexOf(NL);
   const upTo = whole ? bytesRead : lastNl >= 0 ? lastNl + 1 : bytesRead === CHUNK_BYTES ? bytesRead : 0;
   if (upTo === 0) return { bytes: EMPTY, next: pos, read: bytesRead };
   // A full chunk without a newline is a long line's piece: formatted whole.
@@ -88,7 +87,7 @@ export async function readRest(fh: FileHandle, pos: number, buf: Buffer, redact:
     const { bytesRead } = await fh.read(buf, 0, CHUNK_BYTES, pos);
     if (bytesRead === 0) break;
     const data = buf.subarray(0, bytesRead);
-    const lastNl = data.lastIndexOf(0x0a);
+    const lastNl = data.lastIndexOf(NL);
     // Whole lines while more follows; the rest of the file as the last line.
     const upTo = bytesRead < CHUNK_BYTES || lastNl < 0 ? bytesRead : lastNl + 1;
     parts.push(formatLines(data.subarray(0, upTo), pos, true, redact));

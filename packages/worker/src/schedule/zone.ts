@@ -4,6 +4,7 @@
  * shows a given date and time (a time skipped by a DST change moves forward
  * by the change; a repeated one is its first occurrence).
  */
+import { zoneFormatter } from '@tunasync/core';
 
 /** The host zone last read, and the TZ it was read under. */
 let host: { tz: string | undefined; zone: string } | undefined;
@@ -20,32 +21,11 @@ export function hostZone(): string {
   return host.zone;
 }
 
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
-function formatter(tz: string): Intl.DateTimeFormat {
-  let f = formatters.get(tz);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-US', {
-      timeZone: tz,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: 'numeric',
-      day: 'numeric',
-      hour: 'numeric',
-      minute: 'numeric',
-      second: 'numeric',
-      weekday: 'short',
-    });
-    formatters.set(tz, f);
-  }
-  return f;
-}
-
 /** True when `tz` is a time zone this runtime knows. */
 export function isValidZone(tz: string): boolean {
   if (tz.trim() === '') return false;
   try {
-    formatter(tz);
+    zoneFormatter(tz);
     return true;
   } catch {
     return false;
@@ -69,7 +49,7 @@ const WEEKDAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
 /** What the clock of `tz` shows at `at`. */
 export function zonedParts(at: Date, tz: string): ZonedTime {
   const out: Record<string, string> = {};
-  for (const p of formatter(tz).formatToParts(at)) out[p.type] = p.value;
+  for (const p of zoneFormatter(tz).formatToParts(at)) out[p.type] = p.value;
   return {
     year: Number(out.year),
     month: Number(out.month),
